@@ -1,0 +1,73 @@
+package dev.netherite.dsl;
+
+import java.time.Duration;
+import java.util.Optional;
+
+/**
+ * Starts, observes and controls orchestration instances, from any node of the cluster.
+ *
+ * <p>Every mutating call returns once its effect is durable. A call that cannot reach the partition hosting the
+ * instance is retried with the same request id, so that a retried request takes effect once; after the client's
+ * request timeout it fails with {@link DurableTimeoutException}.
+ */
+public interface DurableClient {
+
+  /** Starts an instance with a new random id. */
+  default <I, O> InstanceId start(OrchestrationRef<I, O> orchestration, I input) {
+    return start(orchestration, input, StartOptions.defaults());
+  }
+
+  /**
+   * Starts an instance.
+   *
+   * @throws InstanceAlreadyExistsException when the options refuse an existing instance with that id
+   * @throws IllegalArgumentException when the orchestration is not registered, or the input is of the wrong type
+   *     or cannot be serialized
+   */
+  <I, O> InstanceId start(OrchestrationRef<I, O> orchestration, I input, StartOptions options);
+
+  /** Starts an instance by orchestration name; the input must be of the registered input type. */
+  InstanceId start(String orchestrationName, Object input, StartOptions options);
+
+  /**
+   * Waits until the instance has ended (COMPLETED, FAILED or TERMINATED) and returns its status.
+   *
+   * @throws DurableTimeoutException when it has not ended within {@code timeout}
+   * @throws InstanceNotFoundException when there is no such instance
+   */
+  InstanceStatus waitForCompletion(InstanceId instanceId, Duration timeout);
+
+  /** The instance's status without its history, or empty when there is no such instance. */
+  default Optional<InstanceStatus> getStatus(InstanceId instanceId) {
+    return getStatus(instanceId, false);
+  }
+
+  /** The instance's status, with the history of its current execution when {@code withHistory}. */
+  Optional<InstanceStatus> getStatus(InstanceId instanceId, boolean withHistory);
+
+  /**
+   * Raises an event on an instance; {@link OrchestrationContext#waitForEvent} receives it.
+   *
+   * @throws InstanceNotFoundException when there is no such instance
+   */
+  void raiseEvent(InstanceId instanceId, String eventName, Object payload);
+
+  /** Ends a running or suspended instance with status TERMINATED. No effect on an instance that has ended. */
+  void terminate(InstanceId instanceId, String reason);
+
+  /** Pauses an instance: it keeps receiving events but takes no steps until resumed. */
+  void suspend(InstanceId instanceId, String reason);
+
+  void resume(InstanceId instanceId, String reason);
+
+  /**
+   * Deletes an ended instance and its history.
+   *
+   * @return whether an instance was deleted
+   * @throws IllegalStateException when the instance has not ended
+   */
+  boolean purge(InstanceId instanceId);
+
+  /** Instances that match the query, one page at a time, ordered by partition and then id. */
+  InstancePage list(InstanceQuery query);
+}

@@ -1,0 +1,54 @@
+package dev.netherite.dsl;
+
+import java.time.Instant;
+
+/**
+ * The record of an orchestration: what it was asked to do, what it did, and what came back. Payloads are the
+ * text of the configured {@link dev.netherite.dsl.spi.DataConverter}. Task ids number the actions an execution
+ * takes, in the order the code takes them; completions refer to them.
+ */
+public sealed interface HistoryEvent {
+
+  /** The execution began. */
+  record ExecutionStarted(
+      String orchestrationName, String executionId, String input, String parentInstanceId, int parentTaskId)
+      implements HistoryEvent {}
+
+  /** A step of the orchestration began at this time; {@link OrchestrationContext#currentTime()} reads it. */
+  record OrchestratorStarted(Instant time) implements HistoryEvent {}
+
+  record TaskScheduled(int taskId, String activityName, String input) implements HistoryEvent {}
+
+  record TaskCompleted(int taskId, String result) implements HistoryEvent {}
+
+  record TaskFailed(int taskId, FailureDetails failure) implements HistoryEvent {}
+
+  record TimerCreated(int taskId, Instant fireAt) implements HistoryEvent {}
+
+  record TimerFired(int taskId, Instant fireAt) implements HistoryEvent {}
+
+  record SubOrchestrationCreated(int taskId, String orchestrationName, String instanceId, String input)
+      implements HistoryEvent {}
+
+  record SubOrchestrationCompleted(int taskId, String result) implements HistoryEvent {}
+
+  record SubOrchestrationFailed(int taskId, FailureDetails failure) implements HistoryEvent {}
+
+  /** An event raised on this instance arrived. */
+  record EventRaised(String name, String input) implements HistoryEvent {}
+
+  /** This instance raised an event on another instance. */
+  record EventSent(int taskId, String instanceId, String name, String input) implements HistoryEvent {}
+
+  /** The execution ended; {@code status} is COMPLETED or FAILED. */
+  record ExecutionCompleted(RuntimeStatus status, String output, FailureDetails failure) implements HistoryEvent {}
+
+  /** The execution ended and the instance starts again with this input. */
+  record ContinuedAsNew(String input) implements HistoryEvent {}
+
+  record ExecutionTerminated(String reason) implements HistoryEvent {}
+
+  record ExecutionSuspended(String reason) implements HistoryEvent {}
+
+  record ExecutionResumed(String reason) implements HistoryEvent {}
+}

@@ -1,0 +1,71 @@
+package dev.netherite.dsl;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.UUID;
+
+/**
+ * What orchestration code uses to act on the world. Every method is deterministic under replay: it returns what
+ * it returned the first time, from the recorded history.
+ */
+public interface OrchestrationContext {
+
+  InstanceId instanceId();
+
+  /** The registered name of this orchestration. */
+  String orchestrationName();
+
+  /** The time of the current step as recorded in the history; use it instead of the system clock. */
+  Instant currentTime();
+
+  /** A UUID that is the same on every replay of this point of the code. */
+  UUID newUuid();
+
+  /** Whether the code is being replayed from history (side effects such as logging are then repeated). */
+  boolean isReplaying();
+
+  /** Calls an activity. */
+  <I, O> Task<O> call(ActivityRef<I, O> activity, I input);
+
+  /**
+   * Calls an activity and retries it on failure with durable waits between attempts, as the policy says. The
+   * task fails with the last attempt's failure.
+   */
+  <I, O> Task<O> call(ActivityRef<I, O> activity, I input, RetryPolicy retry);
+
+  /** Starts a sub-orchestration with an id derived from this instance's id, and waits for its output. */
+  <I, O> Task<O> callSubOrchestration(OrchestrationRef<I, O> orchestration, I input);
+
+  /** Starts a sub-orchestration with the given instance id, and waits for its output. */
+  <I, O> Task<O> callSubOrchestration(OrchestrationRef<I, O> orchestration, I input, InstanceId instanceId);
+
+  /** A durable timer: completes after {@code delay}, surviving restarts. */
+  Task<Void> timer(Duration delay);
+
+  /** A durable timer: completes at {@code fireAt}, surviving restarts. */
+  Task<Void> timerUntil(Instant fireAt);
+
+  /**
+   * Waits for an event raised on this instance with {@link DurableClient#raiseEvent} or by another
+   * orchestration. Events that arrived earlier are delivered in arrival order, one per call.
+   */
+  <T> Task<T> waitForEvent(String eventName, Class<T> type);
+
+  /** As {@link #waitForEvent(String, Class)}, failing with {@link TaskTimeoutException} after {@code timeout}. */
+  <T> Task<T> waitForEvent(String eventName, Class<T> type, Duration timeout);
+
+  /** Raises an event on another orchestration instance (one way). */
+  void raiseEvent(InstanceId instance, String eventName, Object payload);
+
+  /** Sets a value that clients see in the instance's status while it runs. */
+  void setCustomStatus(Object status);
+
+  /**
+   * Ends this execution and starts the instance again with a fresh history and {@code newInput}. Events that
+   * arrived and were not consumed are carried over to the new execution. Never returns.
+   */
+  void continueAsNew(Object newInput);
+
+  /** As {@link #continueAsNew(Object)}; with {@code preserveUnprocessedEvents = false} they are dropped. */
+  void continueAsNew(Object newInput, boolean preserveUnprocessedEvents);
+}

@@ -1,0 +1,86 @@
+package dev.netherite.dsl;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * The application: the orchestrations and activities a node can run, by name. Build it once and give it to the
+ * runtime; every node of a cluster should be given the same application.
+ */
+public final class Workflows {
+
+  /** An orchestration bound to its implementation. */
+  public record RegisteredOrchestration<I, O>(OrchestrationRef<I, O> ref, Orchestration<I, O> implementation) {}
+
+  /** An activity bound to its implementation. */
+  public record RegisteredActivity<I, O>(ActivityRef<I, O> ref, Activity<I, O> implementation) {}
+
+  private final Map<String, RegisteredOrchestration<?, ?>> orchestrations;
+  private final Map<String, RegisteredActivity<?, ?>> activities;
+
+  private Workflows(Builder builder) {
+    this.orchestrations = Map.copyOf(builder.orchestrations);
+    this.activities = Map.copyOf(builder.activities);
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  public Optional<RegisteredOrchestration<?, ?>> orchestration(String name) {
+    return Optional.ofNullable(orchestrations.get(name));
+  }
+
+  public Optional<RegisteredActivity<?, ?>> activity(String name) {
+    return Optional.ofNullable(activities.get(name));
+  }
+
+  /**
+   * The orchestration registered under {@code name}.
+   *
+   * @throws IllegalArgumentException naming the registered orchestrations when there is none of that name
+   */
+  public RegisteredOrchestration<?, ?> requireOrchestration(String name) {
+    RegisteredOrchestration<?, ?> found = orchestrations.get(name);
+    if (found == null) {
+      throw new IllegalArgumentException(
+          "No orchestration named '" + name + "' is registered; registered names are: "
+              + String.join(", ", orchestrations.keySet().stream().sorted().toList()) + ".");
+    }
+    return found;
+  }
+
+  /** The names of the registered activities, for error messages. */
+  public String activityNames() {
+    return String.join(", ", activities.keySet().stream().sorted().toList());
+  }
+
+  public static final class Builder {
+    private final Map<String, RegisteredOrchestration<?, ?>> orchestrations = new LinkedHashMap<>();
+    private final Map<String, RegisteredActivity<?, ?>> activities = new LinkedHashMap<>();
+
+    private Builder() {}
+
+    public <I, O> Builder orchestration(OrchestrationRef<I, O> ref, Orchestration<I, O> implementation) {
+      Objects.requireNonNull(implementation, "implementation");
+      if (orchestrations.putIfAbsent(ref.name(), new RegisteredOrchestration<>(ref, implementation)) != null) {
+        throw new IllegalArgumentException("An orchestration named '" + ref.name() + "' is already registered.");
+      }
+      return this;
+    }
+
+    public <I, O> Builder activity(ActivityRef<I, O> ref, Activity<I, O> implementation) {
+      Objects.requireNonNull(implementation, "implementation");
+      if (activities.putIfAbsent(ref.name(), new RegisteredActivity<>(ref, implementation)) != null) {
+        throw new IllegalArgumentException("An activity named '" + ref.name() + "' is already registered.");
+      }
+      return this;
+    }
+
+    public Workflows build() {
+      return new Workflows(this);
+    }
+  }
+}

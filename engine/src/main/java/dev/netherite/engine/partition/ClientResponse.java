@@ -1,0 +1,27 @@
+package dev.netherite.engine.partition;
+
+import dev.netherite.engine.WireSerializable;
+import java.util.List;
+
+/** INTERNAL API: a partition's answer to a client. */
+public sealed interface ClientResponse extends WireSerializable {
+
+  record Started(String instanceId) implements ClientResponse {}
+
+  record Accepted() implements ClientResponse {}
+
+  record Purged(boolean deleted) implements ClientResponse {}
+
+  record Rejected(Reason reason, String message) implements ClientResponse {}
+
+  enum Reason {
+    ALREADY_EXISTS,
+    NOT_FOUND,
+    INVALID_STATE
+  }
+
+  record Status(InstanceView view) implements ClientResponse {}
+
+  /** A page of one partition; {@code more} when instances matching the filter remain after the last one. */
+  record InstanceList(List<InstanceView> instances, boolean more) implements ClientResponse {}
+}

@@ -1,0 +1,78 @@
+package dev.netherite.engine.partition;
+
+import dev.netherite.dsl.FailureDetails;
+import dev.netherite.dsl.HistoryEvent;
+import dev.netherite.dsl.RuntimeStatus;
+import dev.netherite.engine.WireSerializable;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/** INTERNAL API: one orchestration instance inside a partition's state. Mutable; owned by its partition. */
+public final class InstanceState implements WireSerializable {
+  String instanceId;
+  String name;
+  String executionId;
+  RuntimeStatus status;
+  Instant createdAt;
+  Instant lastUpdatedAt;
+  String input;
+  String output;
+  String customStatus;
+  FailureDetails failure;
+  String parentInstanceId;
+  String parentExecutionId;
+  int parentTaskId;
+  /** The request that created this execution; a retried start with it is answered as a success. */
+  String createRequestId;
+
+  /** Events of completed steps; the executor replays these. */
+  ArrayList<HistoryEvent> history = new ArrayList<>();
+  /** Events that arrived and wait for the next step. */
+  ArrayList<HistoryEvent> inbox = new ArrayList<>();
+  /** The events handed to the step in progress. */
+  List<HistoryEvent> stepEvents = List.of();
+  boolean stepInProgress;
+  long stepNumber;
+  Instant stepTime;
+  /** Activity calls not yet completed, by task id: activity name and input, to re-dispatch after recovery. */
+  HashMap<Integer, String[]> pendingActivities = new HashMap<>();
+
+  InstanceState() {}
+
+  public String instanceId() {
+    return instanceId;
+  }
+
+  public RuntimeStatus status() {
+    return status;
+  }
+
+  public String executionId() {
+    return executionId;
+  }
+
+  public List<HistoryEvent> history() {
+    return history;
+  }
+
+  public Map<Integer, String[]> pendingActivities() {
+    return pendingActivities;
+  }
+
+  InstanceView view(boolean withHistory) {
+    return new InstanceView(
+        instanceId,
+        name,
+        status,
+        createdAt,
+        lastUpdatedAt,
+        input,
+        output,
+        customStatus,
+        failure,
+        withHistory ? List.copyOf(history) : null);
+  }
+}

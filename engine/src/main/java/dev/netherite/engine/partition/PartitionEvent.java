@@ -1,0 +1,49 @@
+package dev.netherite.engine.partition;
+
+import dev.netherite.dsl.FailureDetails;
+import dev.netherite.engine.WireSerializable;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * INTERNAL API
+ *
+ * <p>A fact a partition records in its commit log; the partition's state is a function of these in order. Each
+ * carries the time it was observed, so that applying it reads no clock. Grouped by where they come from.
+ */
+public sealed interface PartitionEvent extends WireSerializable {
+  Instant timestamp();
+
+  /** Events that come from clients. */
+  sealed interface FromClient extends PartitionEvent {}
+
+  /** Events that come from other partitions. */
+  sealed interface FromPartition extends PartitionEvent {}
+
+  /** Events that come from the work this partition runs: steps, activities, timers. */
+  sealed interface Internal extends PartitionEvent {}
+
+  record ClientRequestReceived(String requestId, ClientRequest request, Instant timestamp) implements FromClient {}
+
+  /** Messages of the channel {@code origin → this}, numbered from {@code firstSeq} without gaps. */
+  record MessagesReceived(int origin, long firstSeq, List<PartitionMessage> messages, Instant timestamp)
+      implements FromPartition {
+    public MessagesReceived {
+      messages = List.copyOf(messages);
+    }
+  }
+
+  /** Partition {@code destination} has durably applied the messages of our channel to it up to {@code upTo}. */
+  record DeliveryAcknowledged(int destination, long upTo, Instant timestamp) implements FromPartition {}
+
+  record StepCompleted(String instanceId, String executionId, long stepNumber, StepResult result, Instant timestamp)
+      implements Internal {}
+
+  /** An activity call ended; {@code failure} is null when it succeeded. */
+  record ActivityCompleted(
+      String instanceId, String executionId, int taskId, String result, FailureDetails failure, Instant timestamp)
+      implements Internal {}
+
+  /** Every timer due at or before {@code timestamp} fires. */
+  record TimersFired(Instant timestamp) implements Internal {}
+}

@@ -1,0 +1,58 @@
+package dev.netherite.persistence;
+
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Storage traffic of the partitions of this JVM: journal writes (one per group-committed batch), events in them,
+ * bytes serialized for the journal, checkpoints (snapshots) and their bytes. Read {@link #snapshot()} before and
+ * after a run and subtract.
+ */
+public final class StorageMetrics {
+  private static final StorageMetrics GLOBAL = new StorageMetrics();
+
+  private final LongAdder journalWrites = new LongAdder();
+  private final LongAdder eventsWritten = new LongAdder();
+  private final LongAdder journalBytes = new LongAdder();
+  private final LongAdder snapshotsWritten = new LongAdder();
+  private final LongAdder snapshotBytes = new LongAdder();
+
+  /** A point-in-time copy of the counters. */
+  public record Snapshot(long journalWrites, long eventsWritten, long journalBytes, long snapshotsWritten, long snapshotBytes) {
+    public Snapshot minus(Snapshot earlier) {
+      return new Snapshot(
+          journalWrites - earlier.journalWrites,
+          eventsWritten - earlier.eventsWritten,
+          journalBytes - earlier.journalBytes,
+          snapshotsWritten - earlier.snapshotsWritten,
+          snapshotBytes - earlier.snapshotBytes);
+    }
+  }
+
+  private StorageMetrics() {}
+
+  public static StorageMetrics global() {
+    return GLOBAL;
+  }
+
+  public void recordJournalWrite(int events) {
+    journalWrites.increment();
+    eventsWritten.add(events);
+  }
+
+  public void recordJournalBytes(int bytes) {
+    journalBytes.add(bytes);
+  }
+
+  public void recordSnapshot() {
+    snapshotsWritten.increment();
+  }
+
+  public void recordSnapshotBytes(int bytes) {
+    snapshotBytes.add(bytes);
+  }
+
+  public Snapshot snapshot() {
+    return new Snapshot(
+        journalWrites.sum(), eventsWritten.sum(), journalBytes.sum(), snapshotsWritten.sum(), snapshotBytes.sum());
+  }
+}

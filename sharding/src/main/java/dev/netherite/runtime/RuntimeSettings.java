@@ -1,0 +1,90 @@
+package dev.netherite.runtime;
+
+import com.typesafe.config.Config;
+import java.time.Duration;
+
+/**
+ * The runtime's settings, read from the {@code netherite} section of the configuration (defaults and comments in
+ * the sharding module's {@code reference.conf}). Immutable; validated on construction.
+ */
+public record RuntimeSettings(
+    String taskHub,
+    int partitionCount,
+    PersistenceMode persistenceMode,
+    int maxBatchEvents,
+    int maxPendingEvents,
+    int checkpointAfterEvents,
+    Duration checkpointAfterIdle,
+    boolean deleteCoveredEvents,
+    int instanceCacheSize,
+    int requestLogCapacity,
+    int maxConcurrentActivities,
+    Duration resendAfter,
+    int maxMessagesPerDelivery,
+    Duration wakeInterval,
+    Duration clientAttemptTimeout,
+    Duration clientRequestTimeout,
+    Duration startupTimeout) {
+
+  /** When an event's effects may run; see {@code netherite.persistence-mode}. */
+  public enum PersistenceMode {
+    LOCAL,
+    PERSIST_FIRST;
+
+    static PersistenceMode parse(String value) {
+      return switch (value) {
+        case "local" -> LOCAL;
+        case "persist-first" -> PERSIST_FIRST;
+        default -> throw new IllegalArgumentException(
+            "netherite.persistence-mode is '" + value + "'; it must be 'local' or 'persist-first'.");
+      };
+    }
+  }
+
+  public RuntimeSettings {
+    if (taskHub == null || !taskHub.matches("[A-Za-z0-9_.-]+")) {
+      throw new IllegalArgumentException(
+          "netherite.task-hub is '" + taskHub + "'; use letters, digits, '_', '.' and '-' only.");
+    }
+    if (partitionCount < 1 || partitionCount > 1024) {
+      throw new IllegalArgumentException(
+          "netherite.partition-count is " + partitionCount + "; it must be between 1 and 1024.");
+    }
+    requirePositive("netherite.commit-log.max-batch-events", maxBatchEvents);
+    requirePositive("netherite.commit-log.max-pending-events", maxPendingEvents);
+    requirePositive("netherite.checkpoint.after-events", checkpointAfterEvents);
+    requirePositive("netherite.instance-cache-size", instanceCacheSize);
+    requirePositive("netherite.request-log-capacity", requestLogCapacity);
+    requirePositive("netherite.activities.max-concurrent", maxConcurrentActivities);
+    requirePositive("netherite.delivery.max-messages-per-delivery", maxMessagesPerDelivery);
+  }
+
+  private static void requirePositive(String key, int value) {
+    if (value < 1) {
+      throw new IllegalArgumentException(key + " is " + value + "; it must be at least 1.");
+    }
+  }
+
+  /** Reads the {@code netherite} section of {@code config}. */
+  public static RuntimeSettings from(Config config) {
+    Config c = config.getConfig("netherite");
+    return new RuntimeSettings(
+        c.getString("task-hub"),
+        c.getInt("partition-count"),
+        PersistenceMode.parse(c.getString("persistence-mode")),
+        c.getInt("commit-log.max-batch-events"),
+        c.getInt("commit-log.max-pending-events"),
+        c.getInt("checkpoint.after-events"),
+        c.getDuration("checkpoint.after-idle"),
+        c.getBoolean("checkpoint.delete-covered-events"),
+        c.getInt("instance-cache-size"),
+        c.getInt("request-log-capacity"),
+        c.getInt("activities.max-concurrent"),
+        c.getDuration("delivery.resend-after"),
+        c.getInt("delivery.max-messages-per-delivery"),
+        c.getDuration("delivery.wake-interval"),
+        c.getDuration("client.attempt-timeout"),
+        c.getDuration("client.request-timeout"),
+        c.getDuration("startup-timeout"));
+  }
+}

@@ -1,0 +1,53 @@
+package dev.netherite.runtime.internal;
+
+import dev.netherite.dsl.Workflows;
+import dev.netherite.dsl.spi.DataConverter;
+import dev.netherite.engine.PartitionPlacement;
+import dev.netherite.engine.orchestration.OrchestrationExecutor;
+import dev.netherite.persistence.StorageMetrics;
+import dev.netherite.runtime.DeliveryFaults;
+import dev.netherite.runtime.RuntimeSettings;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
+
+/** INTERNAL API: what every partition hosted on a node shares. */
+public record NodeServices(
+    RuntimeSettings settings,
+    Workflows workflows,
+    DataConverter converter,
+    OrchestrationExecutor executor,
+    ActivityWorkers activities,
+    ClusterSharding sharding,
+    PartitionPlacement placement,
+    StorageMetrics metrics,
+    DeliveryFaults faults) {
+
+  public static final EntityTypeKey<PartitionCommand> PARTITION = EntityTypeKey.create(PartitionCommand.class, "partition");
+
+  public EntityRef<PartitionCommand> partition(int partition) {
+    return sharding.entityRefFor(PARTITION, Integer.toString(partition));
+  }
+
+  public String persistenceId(int partition) {
+    return settings.taskHub() + "-partition-" + partition;
+  }
+
+  static NodeServices create(
+      RuntimeSettings settings,
+      Workflows workflows,
+      DataConverter converter,
+      ClusterSharding sharding,
+      DeliveryFaults faults) {
+    return new NodeServices(
+        settings,
+        workflows,
+        converter,
+        new OrchestrationExecutor(workflows, converter, Thread.ofVirtual().name("netherite-orchestration-", 0).factory()),
+        new ActivityWorkers(workflows, converter, settings.maxConcurrentActivities()),
+        sharding,
+        new PartitionPlacement(settings.partitionCount()),
+        StorageMetrics.global(),
+        faults);
+  }
+}

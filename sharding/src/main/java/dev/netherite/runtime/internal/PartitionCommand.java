@@ -1,0 +1,41 @@
+package dev.netherite.runtime.internal;
+
+import dev.netherite.engine.WireSerializable;
+import dev.netherite.engine.partition.ClientQuery;
+import dev.netherite.engine.partition.ClientRequest;
+import dev.netherite.engine.partition.ClientResponse;
+import dev.netherite.engine.partition.PartitionMessage;
+import java.util.List;
+import org.apache.pekko.actor.typed.ActorRef;
+
+/** INTERNAL API: what a partition, as a sharded entity, accepts from clients and other partitions. */
+public sealed interface PartitionCommand extends WireSerializable {
+
+  /** A request that changes state; answered once durable. A retry carries the same request id. */
+  record ClientCommand(String requestId, ClientRequest request, ActorRef<ClientResponse> replyTo)
+      implements PartitionCommand {}
+
+  /** A read; answered from state that is durable. */
+  record QueryCommand(ClientQuery query, ActorRef<ClientResponse> replyTo) implements PartitionCommand {}
+
+  /** Answer with {@link ClientResponse.Status} once the instance has ended (durably); null view if unknown. */
+  record AwaitCompletion(String instanceId, ActorRef<ClientResponse> replyTo) implements PartitionCommand {}
+
+  /** Messages of the channel {@code origin → this partition}, numbered from {@code firstSeq}. */
+  record Deliver(int origin, long firstSeq, List<PartitionMessage> messages) implements PartitionCommand {
+    public Deliver {
+      messages = List.copyOf(messages);
+    }
+  }
+
+  /** Partition {@code from} has durably applied our messages to it up to {@code upTo}. */
+  record Ack(int from, long upTo) implements PartitionCommand {}
+
+  /** Starts the partition if it is not running; otherwise nothing. */
+  record Wake() implements PartitionCommand {}
+
+  /** Sent by a partition entity to itself to start its commit-log actor again after a failure. */
+  enum RestartLog implements PartitionCommand {
+    INSTANCE
+  }
+}

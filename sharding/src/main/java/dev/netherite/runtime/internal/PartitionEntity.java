@@ -1,0 +1,69 @@
+package dev.netherite.runtime.internal;
+
+import java.time.Duration;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.Terminated;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+
+/**
+ * INTERNAL API
+ *
+ * <p>The partition as a Cluster Sharding entity (one entity per shard, one shard per partition). It keeps the typed
+ * {@code EntityRef} API for senders and hosts the classic {@link PartitionActor} as its child, which pipelining
+ * needs. When the child stops (a failed write, a failed recovery) the entity starts it again after a back-off;
+ * what arrives meanwhile is dropped, and senders retry.
+ */
+public final class PartitionEntity {
+  private static final Duration MIN_BACKOFF = Duration.ofMillis(200);
+  private static final Duration MAX_BACKOFF = Duration.ofSeconds(10);
+
+  private PartitionEntity() {}
+
+  public static Behavior<PartitionCommand> create(int partitionId, NodeServices node) {
+    return Behaviors.withTimers(timers -> Behaviors.setup(ctx -> running(ctx, timers, partitionId, node, spawn(ctx, partitionId, node), MIN_BACKOFF)));
+  }
+
+  private static org.apache.pekko.actor.ActorRef spawn(ActorContext<PartitionCommand> ctx, int partitionId, NodeServices node) {
+    org.apache.pekko.actor.ActorRef child = Adapter.actorOf(ctx, PartitionActor.props(partitionId, node), "log");
+    ctx.watch(Adapter.toTyped(child));
+    return child;
+  }
+
+  private static Behavior<PartitionCommand> running(
+      ActorContext<PartitionCommand> ctx,
+      TimerScheduler<PartitionCommand> timers,
+      int partitionId,
+      NodeServices node,
+      org.apache.pekko.actor.ActorRef child,
+      Duration backoff) {
+    return Behaviors.receive(PartitionCommand.class)
+        .onMessage(PartitionCommand.class, m -> m != PartitionCommand.RestartLog.INSTANCE, m -> {
+          child.tell(m, org.apache.pekko.actor.ActorRef.noSender());
+          return Behaviors.same();
+        })
+        .onSignal(Terminated.class, t -> {
+          ctx.getLog().warn("partition {} stopped; starting it again in {} ms", partitionId, backoff.toMillis());
+          timers.startSingleTimer(PartitionCommand.RestartLog.INSTANCE, backoff);
+          return down(ctx, timers, partitionId, node, backoff);
+        })
+        .build();
+  }
+
+  private static Behavior<PartitionCommand> down(
+      ActorContext<PartitionCommand> ctx,
+      TimerScheduler<PartitionCommand> timers,
+      int partitionId,
+      NodeServices node,
+      Duration backoff) {
+    return Behaviors.receive(PartitionCommand.class)
+        .onMessageEquals(PartitionCommand.RestartLog.INSTANCE, () -> {
+          Duration next = backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
+          return running(ctx, timers, partitionId, node, spawn(ctx, partitionId, node), next);
+        })
+        .onMessage(PartitionCommand.class, m -> Behaviors.same())
+        .build();
+  }
+}

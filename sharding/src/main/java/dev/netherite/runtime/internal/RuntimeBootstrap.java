@@ -1,0 +1,127 @@
+package dev.netherite.runtime.internal;
+
+import dev.netherite.dsl.DurableClient;
+import dev.netherite.dsl.Workflows;
+import dev.netherite.dsl.spi.DataConverter;
+import dev.netherite.runtime.DeliveryFaults;
+import dev.netherite.runtime.RuntimeSettings;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.cluster.sharding.typed.ShardingMessageExtractor;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Join;
+import org.apache.pekko.pattern.Patterns;
+
+/** INTERNAL API: brings a node's part of the engine up on an ActorSystem. */
+public final class RuntimeBootstrap {
+  private RuntimeBootstrap() {}
+
+  public static NodeServices start(
+      ActorSystem<?> system, RuntimeSettings settings, Workflows workflows, DataConverter converter, DeliveryFaults faults) {
+    String provider = system.settings().config().getString("pekko.actor.provider");
+    if (!provider.equals("cluster") && !provider.endsWith("ClusterActorRefProvider")) {
+      throw new IllegalStateException(
+          "The runtime needs a Pekko cluster: set pekko.actor.provider = cluster (it is '" + provider + "').");
+    }
+    joinSelfIfNoSeeds(system, settings.startupTimeout());
+    checkPartitionCount(system, settings);
+
+    ClusterSharding sharding = ClusterSharding.get(system);
+    NodeServices node = NodeServices.create(settings, workflows, converter, sharding, faults);
+    int partitions = settings.partitionCount();
+    sharding.init(
+        Entity.of(NodeServices.PARTITION, ctx -> PartitionEntity.create(Integer.parseInt(ctx.getEntityId()), node))
+            .withMessageExtractor(new OneShardPerPartition(partitions)));
+
+    // Partitions host timers and pending work, so every node keeps all of them started wherever sharding puts them.
+    Duration wake = settings.wakeInterval();
+    system.scheduler().scheduleWithFixedDelay(Duration.ZERO, wake, () -> wakeAll(node), system.executionContext());
+    return node;
+  }
+
+  public static DurableClient client(NodeServices node) {
+    return new ShardedDurableClient(node);
+  }
+
+  private static void wakeAll(NodeServices node) {
+    for (int p = 0; p < node.settings().partitionCount(); p++) {
+      node.partition(p).tell(new PartitionCommand.Wake());
+    }
+  }
+
+  private static void joinSelfIfNoSeeds(ActorSystem<?> system, Duration timeout) {
+    Cluster cluster = Cluster.get(system);
+    if (system.settings().config().getStringList("pekko.cluster.seed-nodes").isEmpty()) {
+      cluster.manager().tell(Join.create(cluster.selfMember().address()));
+    }
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (cluster.selfMember().status() != MemberStatus.up()) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException(
+            "This node did not join the cluster within " + timeout + "; check pekko.cluster.seed-nodes and that a seed node is running.");
+      }
+      sleep(20);
+    }
+  }
+
+  private static void checkPartitionCount(ActorSystem<?> system, RuntimeSettings settings) {
+    org.apache.pekko.actor.ActorRef record =
+        ((org.apache.pekko.actor.ExtendedActorSystem) Adapter.toClassic(system))
+            .systemActorOf(TaskHubRecord.props(settings.taskHub()), "netherite-task-hub-" + settings.taskHub());
+    try {
+      Object answer =
+          Patterns.ask(record, new TaskHubRecord.Check(settings.partitionCount()), settings.startupTimeout())
+              .toCompletableFuture()
+              .get(settings.startupTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS);
+      if (!"".equals(answer)) {
+        throw new IllegalStateException((String) answer);
+      }
+    } catch (IllegalStateException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new IllegalStateException(
+          "Could not read the metadata of task hub '" + settings.taskHub() + "' within " + settings.startupTimeout()
+              + "; is Cassandra reachable at the configured contact points? (" + e + ")", e);
+    } finally {
+      Adapter.toClassic(system).stop(record);
+    }
+  }
+
+  private static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while starting");
+    }
+  }
+
+  /** Entity id = shard id = partition number: each partition is its own shard, so sharding can move it alone. */
+  static final class OneShardPerPartition extends ShardingMessageExtractor<Object, PartitionCommand> {
+    private final int partitions;
+
+    OneShardPerPartition(int partitions) {
+      this.partitions = partitions;
+    }
+
+    @Override
+    public String entityId(Object message) {
+      throw new UnsupportedOperationException("partition commands are sent through EntityRefs");
+    }
+
+    @Override
+    public String shardId(String entityId) {
+      return entityId;
+    }
+
+    @Override
+    public PartitionCommand unwrapMessage(Object message) {
+      return (PartitionCommand) message;
+    }
+  }
+}

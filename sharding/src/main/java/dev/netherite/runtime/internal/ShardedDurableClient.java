@@ -1,0 +1,252 @@
+package dev.netherite.runtime.internal;
+
+import dev.netherite.dsl.DurableClient;
+import dev.netherite.dsl.DurableTimeoutException;
+import dev.netherite.dsl.InstanceAlreadyExistsException;
+import dev.netherite.dsl.InstanceId;
+import dev.netherite.dsl.InstanceNotFoundException;
+import dev.netherite.dsl.InstancePage;
+import dev.netherite.dsl.InstanceQuery;
+import dev.netherite.dsl.InstanceStatus;
+import dev.netherite.dsl.OrchestrationRef;
+import dev.netherite.dsl.StartOptions;
+import dev.netherite.dsl.Workflows;
+import dev.netherite.dsl.spi.DataConversionException;
+import dev.netherite.engine.partition.ClientQuery;
+import dev.netherite.engine.partition.ClientRequest;
+import dev.netherite.engine.partition.ClientResponse;
+import dev.netherite.engine.partition.InstanceView;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
+import org.apache.pekko.actor.typed.ActorRef;
+
+/**
+ * INTERNAL API
+ *
+ * <p>The client, usable from any node: requests go through Cluster Sharding to the partition of their instance.
+ * A request without an answer within the attempt timeout is sent again with the same request id (the partition
+ * answers a repeated id with its first answer), until the request timeout.
+ */
+public final class ShardedDurableClient implements DurableClient {
+  private final NodeServices node;
+
+  public ShardedDurableClient(NodeServices node) {
+    this.node = node;
+  }
+
+  @Override
+  public <I, O> InstanceId start(OrchestrationRef<I, O> orchestration, I input, StartOptions options) {
+    Workflows.RegisteredOrchestration<?, ?> registered = node.workflows().requireOrchestration(orchestration.name());
+    if (!registered.ref().inputType().equals(orchestration.inputType())) {
+      throw new IllegalArgumentException(
+          "Orchestration '" + orchestration.name() + "' is registered with input type "
+              + registered.ref().inputType().getSimpleName() + ", but the reference used to start it says "
+              + orchestration.inputType().getSimpleName() + ".");
+    }
+    return start(orchestration.name(), input, options);
+  }
+
+  @Override
+  public InstanceId start(String orchestrationName, Object input, StartOptions options) {
+    Workflows.RegisteredOrchestration<?, ?> registered = node.workflows().requireOrchestration(orchestrationName);
+    Class<?> type = registered.ref().inputType();
+    if (input != null && !type.isInstance(input)) {
+      throw new IllegalArgumentException(
+          "Orchestration '" + orchestrationName + "' takes input of type " + type.getName() + ", but was given "
+              + input.getClass().getName() + " (" + abbreviate(String.valueOf(input)) + ").");
+    }
+    if (input == null && type.isPrimitive()) {
+      throw new IllegalArgumentException("Orchestration '" + orchestrationName + "' needs an input; it was given null.");
+    }
+    String serialized;
+    try {
+      serialized = node.converter().serialize(input);
+    } catch (DataConversionException e) {
+      throw new IllegalArgumentException(
+          "The input of orchestration '" + orchestrationName + "' cannot be serialized: " + e.getMessage(), e);
+    }
+    InstanceId id = options.instanceId() != null ? options.instanceId() : InstanceId.random();
+    ClientResponse response =
+        request(new ClientRequest.StartOrchestration(id.value(), orchestrationName, serialized, options.scheduledStart(), options.refuseIfExistsWith()));
+    expectSuccess(response);
+    return id;
+  }
+
+  @Override
+  public InstanceStatus waitForCompletion(InstanceId instanceId, Duration timeout) {
+    Instant deadline = Instant.now().plus(timeout);
+    while (true) {
+      Duration left = Duration.between(Instant.now(), deadline);
+      if (left.isNegative() || left.isZero()) {
+        throw new DurableTimeoutException(
+            "Instance '" + instanceId + "' did not complete within " + timeout + ".");
+      }
+      // Ask in slices: a partition that moves or restarts forgets its waiters, so the wait is registered again.
+      Duration slice = left.compareTo(Duration.ofSeconds(10)) > 0 ? Duration.ofSeconds(10) : left;
+      ClientResponse response;
+      try {
+        response = ask(node.placement().partitionOf(instanceId.value()),
+            replyTo -> new PartitionCommand.AwaitCompletion(instanceId.value(), replyTo), slice);
+      } catch (TimeoutException e) {
+        continue;
+      }
+      InstanceView view = ((ClientResponse.Status) response).view();
+      if (view == null) {
+        throw new InstanceNotFoundException("There is no instance with id '" + instanceId + "'.");
+      }
+      return toStatus(view);
+    }
+  }
+
+  @Override
+  public Optional<InstanceStatus> getStatus(InstanceId instanceId, boolean withHistory) {
+    ClientResponse response = query(node.placement().partitionOf(instanceId.value()), new ClientQuery.GetStatus(instanceId.value(), withHistory));
+    InstanceView view = ((ClientResponse.Status) response).view();
+    return Optional.ofNullable(view).map(this::toStatus);
+  }
+
+  @Override
+  public void raiseEvent(InstanceId instanceId, String eventName, Object payload) {
+    String serialized;
+    try {
+      serialized = node.converter().serialize(payload);
+    } catch (DataConversionException e) {
+      throw new IllegalArgumentException("The payload of event '" + eventName + "' cannot be serialized: " + e.getMessage(), e);
+    }
+    expectSuccess(request(new ClientRequest.RaiseEvent(instanceId.value(), eventName, serialized)));
+  }
+
+  @Override
+  public void terminate(InstanceId instanceId, String reason) {
+    expectSuccess(request(new ClientRequest.Terminate(instanceId.value(), reason)));
+  }
+
+  @Override
+  public void suspend(InstanceId instanceId, String reason) {
+    expectSuccess(request(new ClientRequest.Suspend(instanceId.value(), reason)));
+  }
+
+  @Override
+  public void resume(InstanceId instanceId, String reason) {
+    expectSuccess(request(new ClientRequest.Resume(instanceId.value(), reason)));
+  }
+
+  @Override
+  public boolean purge(InstanceId instanceId) {
+    ClientResponse response = request(new ClientRequest.Purge(instanceId.value()));
+    expectSuccess(response);
+    return ((ClientResponse.Purged) response).deleted();
+  }
+
+  /** Pages walk the partitions in order; the token is {@code partition:lastId}. */
+  @Override
+  public InstancePage list(InstanceQuery query) {
+    int partition = 0;
+    String afterId = null;
+    if (query.continuationToken() != null) {
+      String token = query.continuationToken();
+      int colon = token.indexOf(':');
+      try {
+        partition = Integer.parseInt(token.substring(0, colon));
+      } catch (RuntimeException e) {
+        throw new IllegalArgumentException("'" + token + "' is not a continuation token of this client.");
+      }
+      afterId = token.substring(colon + 1);
+    }
+    List<InstanceStatus> page = new ArrayList<>();
+    int count = node.settings().partitionCount();
+    for (; partition < count; partition++, afterId = null) {
+      int want = query.pageSize() - page.size();
+      ClientResponse.InstanceList result = (ClientResponse.InstanceList) query(partition,
+          new ClientQuery.ListInstances(query.statuses(), query.createdFrom(), query.createdTo(), query.idPrefix(), afterId, want));
+      result.instances().forEach(v -> page.add(toStatus(v)));
+      if (page.size() >= query.pageSize()) {
+        boolean more = result.more() || partition < count - 1;
+        String last = page.get(page.size() - 1).instanceId().value();
+        return new InstancePage(page, more ? (result.more() ? partition + ":" + last : (partition + 1) + ":") : null);
+      }
+    }
+    return new InstancePage(page, null);
+  }
+
+  // ---------------------------------------------------------------- plumbing
+
+  private ClientResponse request(ClientRequest request) {
+    String requestId = UUID.randomUUID().toString();
+    int partition = node.placement().partitionOf(request.targetId());
+    return withRetries(partition, replyTo -> new PartitionCommand.ClientCommand(requestId, request, replyTo));
+  }
+
+  private ClientResponse query(int partition, ClientQuery query) {
+    return withRetries(partition, replyTo -> new PartitionCommand.QueryCommand(query, replyTo));
+  }
+
+  private ClientResponse withRetries(int partition, Function<ActorRef<ClientResponse>, PartitionCommand> message) {
+    Instant deadline = Instant.now().plus(node.settings().clientRequestTimeout());
+    while (true) {
+      try {
+        return ask(partition, message, node.settings().clientAttemptTimeout());
+      } catch (TimeoutException e) {
+        if (Instant.now().isAfter(deadline)) {
+          throw new DurableTimeoutException(
+              "Partition " + partition + " did not answer within " + node.settings().clientRequestTimeout()
+                  + "; the outcome of the request is unknown. Is the cluster up and is Cassandra reachable?");
+        }
+      }
+    }
+  }
+
+  private ClientResponse ask(int partition, Function<ActorRef<ClientResponse>, PartitionCommand> message, Duration timeout)
+      throws TimeoutException {
+    CompletionStage<ClientResponse> answer = node.partition(partition).ask(message::apply, timeout);
+    try {
+      return answer.toCompletableFuture().get(timeout.toMillis() + 1000, TimeUnit.MILLISECONDS);
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof TimeoutException t) {
+        throw t;
+      }
+      throw new IllegalStateException("partition=" + partition + " request failed", e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new DurableTimeoutException("Interrupted while waiting for partition " + partition + ".");
+    }
+  }
+
+  private static void expectSuccess(ClientResponse response) {
+    if (response instanceof ClientResponse.Rejected r) {
+      throw switch (r.reason()) {
+        case ALREADY_EXISTS -> new InstanceAlreadyExistsException(r.message());
+        case NOT_FOUND -> new InstanceNotFoundException(r.message());
+        case INVALID_STATE -> new IllegalStateException(r.message());
+      };
+    }
+  }
+
+  private InstanceStatus toStatus(InstanceView v) {
+    return new InstanceStatus(
+        InstanceId.of(v.instanceId()),
+        v.name(),
+        v.status(),
+        v.createdAt(),
+        v.lastUpdatedAt(),
+        v.input(),
+        v.output(),
+        v.customStatus(),
+        v.failure(),
+        v.history(),
+        node.converter());
+  }
+
+  private static String abbreviate(String s) {
+    return s.length() > 60 ? s.substring(0, 57) + "..." : s;
+  }
+}
