@@ -44,13 +44,19 @@ import java.util.stream.Stream;
  *
  * <pre>{@code
  * try (EmbeddedCassandra cassandra = EmbeddedCassandra.builder().cqlPort(9142).clean(true).build().start()) {
- *   CqlSession session = CqlSession.builder()
- *       .addContactPoint(new InetSocketAddress("127.0.0.1", cassandra.cqlPort()))
- *       .withLocalDatacenter(EmbeddedCassandra.LOCAL_DATACENTER)
+ *   DriverConfigLoader config = DriverConfigLoader.programmaticBuilder()
+ *       .withStringList(DefaultDriverOption.CONTACT_POINTS, List.of(cassandra.contactPoint()))
+ *       .withString(DefaultDriverOption.LOAD_BALANCING_LOCAL_DATACENTER, EmbeddedCassandra.LOCAL_DATACENTER)
  *       .build();
- *   ...
+ *   try (CqlSession session = CqlSession.builder().withConfigLoader(config).build()) {
+ *     ...
+ *   }
  * }
  * }</pre>
+ *
+ * <p>Set the contact points in the configuration, as above, rather than with {@code
+ * CqlSession.Builder.addContactPoint}: the driver adds those to the ones configured (e.g. {@code 127.0.0.1:9042}
+ * in a {@code reference.conf}) and may connect to another server.
  *
  * <p>{@link #start()} writes {@code cassandra.yaml} (from the template {@code conf/cassandra.yaml}), the JVM
  * options and a logging configuration into the data directory, forks the server with its output going to {@code

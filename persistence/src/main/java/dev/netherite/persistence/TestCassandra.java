@@ -19,12 +19,14 @@ import java.nio.file.Path;
  *       -Dnetherite.test.cassandra=127.0.0.1:9042});
  *   <li>otherwise, a server this JVM starts on first use: an {@link EmbeddedCassandra} on free CQL and storage
  *       ports, with an empty data directory {@code target/test-cassandra-<cqlPort>} and the default settings
- *       (periodic commit log sync, 768 MB heap). It costs about 10 seconds and 1 GB of memory, and runs until the
+ *       (periodic commit log sync, 768 MB heap). It costs about 10 seconds and 0.7 GB of memory, and runs until the
  *       JVM exits; its data is then deleted, and only {@code cassandra.log} remains.
  * </ol>
  *
  * <p>Tests must therefore not assume an empty server: each test creates its own keyspace (or tables with unique
- * names).
+ * names). Give the contact point to the driver as {@code datastax-java-driver.basic.contact-points =
+ * [<contactPoint>]}, replacing the configured one, not through {@code CqlSession.Builder.addContactPoint}, which
+ * adds to it.
  */
 public final class TestCassandra {
 
@@ -62,11 +64,6 @@ public final class TestCassandra {
       }
     }
     return started.contactPoint();
-  }
-
-  /** The server this JVM started, if {@link #contactPoint()} started one. */
-  static synchronized EmbeddedCassandra embedded() {
-    return started;
   }
 
   private static EmbeddedCassandra startEmbedded() {

@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.config.DefaultDriverOption;
+import com.datastax.oss.driver.api.core.config.DriverConfigLoader;
 import com.datastax.oss.driver.api.core.cql.Row;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -14,6 +16,7 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -28,16 +31,16 @@ class EmbeddedCassandraTest {
   @Test
   @Timeout(value = 3, unit = TimeUnit.MINUTES)
   void servesCqlWritesAndReads() {
-    String contactPoint = TestCassandra.contactPoint();
-    int colon = contactPoint.lastIndexOf(':');
-    InetSocketAddress address =
-        new InetSocketAddress(
-            contactPoint.substring(0, colon), Integer.parseInt(contactPoint.substring(colon + 1)));
-    try (CqlSession session =
-        CqlSession.builder()
-            .addContactPoint(address)
-            .withLocalDatacenter(EmbeddedCassandra.LOCAL_DATACENTER)
-            .build()) {
+    // The contact point replaces the configured one (reference.conf names 127.0.0.1:9042);
+    // CqlSession.Builder.addContactPoint would add to it instead.
+    DriverConfigLoader config =
+        DriverConfigLoader.programmaticBuilder()
+            .withStringList(DefaultDriverOption.CONTACT_POINTS, List.of(TestCassandra.contactPoint()))
+            .withString(DefaultDriverOption.LOAD_BALANCING_LOCAL_DATACENTER, EmbeddedCassandra.LOCAL_DATACENTER)
+            // A schema change took more than the default 2 s on a loaded 2-core machine.
+            .withDuration(DefaultDriverOption.REQUEST_TIMEOUT, Duration.ofSeconds(30))
+            .build();
+    try (CqlSession session = CqlSession.builder().withConfigLoader(config).build()) {
       String version = session.execute("SELECT release_version FROM system.local").one().getString(0);
       assertTrue(version.startsWith("5.0."), "release_version " + version);
 

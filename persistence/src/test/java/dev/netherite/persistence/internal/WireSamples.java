@@ -356,7 +356,7 @@ final class WireSamples {
               }
             });
       } else if (o.getClass().getName().startsWith("dev.netherite.")) {
-        for (Class<?> c = o.getClass(); c != Object.class && c != null; c = c.getSuperclass()) {
+        for (Class<?> c = o.getClass(); c != null && c.getName().startsWith("dev.netherite."); c = c.getSuperclass()) {
           for (Field f : c.getDeclaredFields()) {
             if (Modifier.isStatic(f.getModifiers()) || Modifier.isTransient(f.getModifiers())) {
               continue;
