@@ -5,6 +5,7 @@ import com.datastax.oss.driver.api.core.config.DriverConfigLoader;
 import com.datastax.oss.driver.api.core.config.OptionsMap;
 import com.datastax.oss.driver.api.core.config.TypedDriverOption;
 import com.datastax.oss.driver.api.core.cql.Row;
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -361,10 +362,11 @@ public final class EmbeddedCassandra implements AutoCloseable {
    *     cassandra.log}), or the Cassandra classpath is missing
    */
   public synchronized EmbeddedCassandra start() {
-    if (process != null) {
+    if (process != null && process.isAlive()) {
       throw new IllegalStateException(
           "Cassandra is already running on " + contactPoint() + " (pid " + process.pid() + ").");
     }
+    stop(); // forgets a server that exited on its own, and its shutdown hook
     requirePortFree(cqlPort, "CQL port", "cqlPort(int), or --port for main");
     requirePortFree(storagePort, "storage port", "storagePort(int), or --storage-port for main");
     List<String> classpath = serverClasspath();
@@ -372,14 +374,14 @@ public final class EmbeddedCassandra implements AutoCloseable {
       deleteDataDirectory();
       cleanedOnce = true;
     }
-    List<String> jvmOptions = prepareDataDirectory(classpath);
+    prepareDataDirectory(classpath);
     Path log = dataDirectory.resolve(LOG_FILE);
     System.out.printf(
         "EmbeddedCassandra: starting Cassandra with %s on %s (commitlog_sync %s, heap %s, log %s)%n",
         javaHome, contactPoint(), commitlogSync.yamlName(), heap, log);
 
     long startNanos = System.nanoTime();
-    Process started = launch(jvmOptions, log);
+    Process started = launch(log);
     process = started;
     shutdownHook = new Thread(() -> terminate(started), "embedded-cassandra-shutdown-" + cqlPort);
     Runtime.getRuntime().addShutdownHook(shutdownHook);
@@ -522,7 +524,7 @@ public final class EmbeddedCassandra implements AutoCloseable {
     }
     List<String> entries = new ArrayList<>();
     List<String> missing = new ArrayList<>();
-    for (String entry : text.split(java.io.File.pathSeparator)) {
+    for (String entry : text.split(File.pathSeparator)) {
       if (!entry.isBlank()) {
         entries.add(entry);
         if (!Files.isRegularFile(Path.of(entry))) {
@@ -591,7 +593,7 @@ public final class EmbeddedCassandra implements AutoCloseable {
     }
   }
 
-  private List<String> prepareDataDirectory(List<String> classpath) {
+  private void prepareDataDirectory(List<String> classpath) {
     try {
       for (String directory : STORAGE_DIRECTORIES) {
         Files.createDirectories(dataDirectory.resolve(directory));
@@ -606,7 +608,6 @@ public final class EmbeddedCassandra implements AutoCloseable {
       Files.write(
           dataDirectory.resolve("jvm.options"),
           jvmOptions.stream().map(EmbeddedCassandra::quoteForArgumentFile).toList());
-      return jvmOptions;
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot prepare the Cassandra data directory " + dataDirectory, e);
     }
@@ -687,7 +688,7 @@ public final class EmbeddedCassandra implements AutoCloseable {
     // No -Dcassandra.jmx.local.port: JMX stays off, so the server opens no third port (and nodetool cannot
     // connect to it).
     options.add("-cp");
-    options.add(String.join(java.io.File.pathSeparator, classpath));
+    options.add(String.join(File.pathSeparator, classpath));
     return options;
   }
 
@@ -705,7 +706,7 @@ public final class EmbeddedCassandra implements AutoCloseable {
     return '"' + argument.replace("\\", "\\\\").replace("\"", "\\\"") + '"';
   }
 
-  private Process launch(List<String> jvmOptions, Path log) {
+  private Process launch(Path log) {
     ProcessBuilder builder =
         new ProcessBuilder(
             javaHome.resolve("bin").resolve("java").toString(),
@@ -731,8 +732,8 @@ public final class EmbeddedCassandra implements AutoCloseable {
     }
   }
 
-  private static java.io.File nullDevice() {
-    return new java.io.File(System.getProperty("os.name").startsWith("Windows") ? "NUL" : "/dev/null");
+  private static File nullDevice() {
+    return new File(System.getProperty("os.name").startsWith("Windows") ? "NUL" : "/dev/null");
   }
 
   private String awaitCql(Process started, long startNanos, Path log) {

@@ -6,7 +6,7 @@ import dev.netherite.dsl.RuntimeStatus;
 import dev.netherite.engine.WireSerializable;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -38,7 +38,7 @@ public final class InstanceState implements WireSerializable {
   long stepNumber;
   Instant stepTime;
   /** Activity calls not yet completed, by task id: activity name and input, to re-dispatch after recovery. */
-  HashMap<Integer, String[]> pendingActivities = new HashMap<>();
+  LinkedHashMap<Integer, String[]> pendingActivities = new LinkedHashMap<>();
 
   InstanceState() {}
 

@@ -24,6 +24,7 @@ import dev.netherite.engine.partition.PartitionMessage.SubOrchestrationEnded;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -41,7 +42,7 @@ import java.util.Map;
 public final class PartitionState implements WireSerializable {
   private final int partitionId;
   private final int partitionCount;
-  private final HashMap<String, InstanceState> instances = new HashMap<>();
+  private final LinkedHashMap<String, InstanceState> instances = new LinkedHashMap<>();
   private final Outbox outbox = new Outbox();
   private final DedupVector dedup = new DedupVector();
   private final TimerTable timers = new TimerTable();

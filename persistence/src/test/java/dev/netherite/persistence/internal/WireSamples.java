@@ -307,7 +307,8 @@ final class WireSamples {
         List.of(
             new PartitionMessage.EventDelivered(ORDER, "Approved", "true"),
             new PartitionMessage.SubOrchestrationEnded(ORDER, "3-1", 3, "\"shipped\"", null),
-            new PartitionMessage.ExecutionRequested("ship-43!3", "Ship", "{\"to\":\"Nantes\"}", "order-43!7", "7-2", 3)),
+            new PartitionMessage.ExecutionRequested(
+                "ship-43!3", "Ship", "{\"to\":\"Nantes\"}", "order-43!7", "7-2", 3)),
         T0.plusSeconds(2));
   }
 
@@ -356,7 +357,9 @@ final class WireSamples {
               }
             });
       } else if (o.getClass().getName().startsWith("dev.netherite.")) {
-        for (Class<?> c = o.getClass(); c != null && c.getName().startsWith("dev.netherite."); c = c.getSuperclass()) {
+        for (Class<?> c = o.getClass();
+            c != null && c.getName().startsWith("dev.netherite.");
+            c = c.getSuperclass()) {
           for (Field f : c.getDeclaredFields()) {
             if (Modifier.isStatic(f.getModifiers()) || Modifier.isTransient(f.getModifiers())) {
               continue;

@@ -69,27 +69,38 @@ public final class RuntimeBootstrap {
     }
   }
 
+  /**
+   * Asks the task hub's record, retrying with a fresh actor: a record whose write failed (e.g. while Cassandra
+   * creates the schema) stops without answering.
+   */
   private static void checkPartitionCount(ActorSystem<?> system, RuntimeSettings settings) {
-    org.apache.pekko.actor.ActorRef record =
-        ((org.apache.pekko.actor.ExtendedActorSystem) Adapter.toClassic(system))
-            .systemActorOf(TaskHubRecord.props(settings.taskHub()), "netherite-task-hub-" + settings.taskHub());
-    try {
-      Object answer =
-          Patterns.ask(record, new TaskHubRecord.Check(settings.partitionCount()), settings.startupTimeout())
-              .toCompletableFuture()
-              .get(settings.startupTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS);
-      if (!"".equals(answer)) {
-        throw new IllegalStateException((String) answer);
+    var classic = (org.apache.pekko.actor.ExtendedActorSystem) Adapter.toClassic(system);
+    long deadline = System.nanoTime() + settings.startupTimeout().toNanos();
+    Duration attempt = Duration.ofSeconds(20);
+    Exception last = null;
+    for (int n = 1; System.nanoTime() < deadline; n++) {
+      org.apache.pekko.actor.ActorRef record =
+          classic.systemActorOf(TaskHubRecord.props(settings.taskHub()), "netherite-task-hub-" + settings.taskHub() + "-" + n);
+      try {
+        Object answer =
+            Patterns.ask(record, new TaskHubRecord.Check(settings.partitionCount()), attempt)
+                .toCompletableFuture()
+                .get(attempt.toMillis() + 1000, TimeUnit.MILLISECONDS);
+        if (!"".equals(answer)) {
+          throw new IllegalStateException((String) answer);
+        }
+        return;
+      } catch (IllegalStateException e) {
+        throw e;
+      } catch (Exception e) {
+        last = e;
+      } finally {
+        classic.stop(record);
       }
-    } catch (IllegalStateException e) {
-      throw e;
-    } catch (Exception e) {
-      throw new IllegalStateException(
-          "Could not read the metadata of task hub '" + settings.taskHub() + "' within " + settings.startupTimeout()
-              + "; is Cassandra reachable at the configured contact points? (" + e + ")", e);
-    } finally {
-      Adapter.toClassic(system).stop(record);
     }
+    throw new IllegalStateException(
+        "Could not read the metadata of task hub '" + settings.taskHub() + "' within " + settings.startupTimeout()
+            + "; is Cassandra reachable at the configured contact points? (" + last + ")", last);
   }
 
   private static void sleep(long millis) {
