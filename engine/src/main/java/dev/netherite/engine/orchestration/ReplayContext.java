@@ -111,7 +111,15 @@ final class ReplayContext implements OrchestrationContext, TaskDriver {
     try {
       OrchestrationRun.StepInput first = takeStep();
       beginStep(first);
-      StepResult.Outcome outcome = execute();
+      StepResult.Outcome outcome;
+      try {
+        outcome = execute();
+      } catch (Discarded d) {
+        throw d;
+      } catch (Throwable t) {
+        // A step must always report, or its instance waits forever with a step in progress.
+        outcome = failed(t);
+      }
       publish(outcome);
     } catch (Discarded d) {
       // unloaded by the host: nothing to report
@@ -133,10 +141,16 @@ final class ReplayContext implements OrchestrationContext, TaskDriver {
                     + registeredNames() + "."));
       }
       Object output = invoke(registered, started.input());
+      if (mismatch != null) {
+        return failed(mismatch);
+      }
       String serialized = converter.serialize(output);
       matchRemainingHistory(true);
       return new StepResult.Completed(serialized);
     } catch (ContinueAsNewSignal c) {
+      if (mismatch != null) {
+        return failed(mismatch);
+      }
       matchRemainingHistory(true);
       List<HistoryEvent> carried = new ArrayList<>();
       if (c.preserveEvents) {
@@ -150,14 +164,24 @@ final class ReplayContext implements OrchestrationContext, TaskDriver {
       return new StepResult.ContinuedAsNew(c.input, carried);
     } catch (Discarded d) {
       throw d;
-    } catch (NonDeterministicOrchestrationException e) {
-      return new StepResult.Failed(FailureDetails.of(e));
-    } catch (VirtualMachineError e) {
+    } catch (OutOfMemoryError e) {
       throw e;
     } catch (Throwable t) {
-      return new StepResult.Failed(FailureDetails.of(t));
+      return failed(mismatch != null ? mismatch : t);
     }
   }
+
+  /**
+   * A failed outcome. Actions the code took in this step are dropped: after a replay mismatch they come from code
+   * that no longer matches its history, and an ending execution must start no new work.
+   */
+  private StepResult.Failed failed(Throwable t) {
+    unmatched.clear();
+    return new StepResult.Failed(FailureDetails.of(t));
+  }
+
+  /** The first replay mismatch; kept so that user code that catches it cannot hide it. */
+  private NonDeterministicOrchestrationException mismatch;
 
   private String registeredNames() {
     try {
@@ -300,7 +324,10 @@ final class ReplayContext implements OrchestrationContext, TaskDriver {
   }
 
   private NonDeterministicOrchestrationException nonDeterministic(int step, String history, String code) {
-    return new NonDeterministicOrchestrationException(
+    if (mismatch != null) {
+      return mismatch;
+    }
+    return mismatch = new NonDeterministicOrchestrationException(
         "Orchestration '" + orchestrationName + "' (instance " + run.instanceId() + ") is not deterministic: the history "
             + history + ", the " + code + ". Code that changes what an orchestration does must not be deployed while "
             + "instances of it are running; give the changed code a new orchestration name instead.");

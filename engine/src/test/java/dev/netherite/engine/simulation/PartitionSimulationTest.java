@@ -1,0 +1,422 @@
+package dev.netherite.engine.simulation;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.netherite.dsl.ActivityRef;
+import dev.netherite.dsl.HistoryEvent;
+import dev.netherite.dsl.InstanceId;
+import dev.netherite.dsl.OrchestrationRef;
+import dev.netherite.dsl.RuntimeStatus;
+import dev.netherite.dsl.Task;
+import dev.netherite.dsl.Workflows;
+import dev.netherite.engine.PartitionPlacement;
+import dev.netherite.engine.partition.ClientRequest;
+import dev.netherite.engine.partition.ClientResponse;
+import dev.netherite.engine.partition.InstanceView;
+import dev.netherite.engine.partition.PartitionState;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.function.BooleanSupplier;
+import java.util.stream.LongStream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Seeded randomized simulation: orchestrations on 4 partitions, each calling 2 activities and 2 sub-orchestrations
+ * on other partitions (which raise an event back on their parent), under crashes of partitions and losses,
+ * duplicates and reordering of deliveries, acknowledgements, client requests and replies. A failure names its
+ * seed; rerun one seed with {@code -Dnetherite.sim.seed=<seed>} (see {@link #seeds()}).
+ */
+class PartitionSimulationTest {
+  private static final int PARTITIONS = 4;
+  private static final int ORCHESTRATIONS = 40;
+  private static final double DROP_RATE = 0.1;
+  private static final double DUPLICATE_RATE = 0.1;
+  private static final double CRASH_RATE = 0.01;
+  private static final long MAX_ACTIONS = 400_000;
+  private static final int COUNTERS = 16;
+  private static final int COUNTER_EVENTS = 7;
+  private static final int COUNTER_BATCH = 2;
+  private static final int VICTIMS = 8;
+
+  private static final ActivityRef<String, String> UPPER = ActivityRef.of("Upper", String.class, String.class);
+  private static final ActivityRef<String, String> REVERSE = ActivityRef.of("Reverse", String.class, String.class);
+  private static final OrchestrationRef<String, String> PARENT = OrchestrationRef.of("Parent", String.class, String.class);
+  private static final OrchestrationRef<String, String> CHILD = OrchestrationRef.of("Child", String.class, String.class);
+  private static final OrchestrationRef<String, String> COUNTER = OrchestrationRef.of("Counter", String.class, String.class);
+  private static final PartitionPlacement PLACEMENT = new PartitionPlacement(PARTITIONS);
+
+  static Workflows app() {
+    return Workflows.builder()
+        .activity(UPPER, (ctx, s) -> s.toUpperCase())
+        .activity(REVERSE, (ctx, s) -> new StringBuilder(s).reverse().toString())
+        .orchestration(PARENT, (ctx, input) -> {
+          String id = ctx.instanceId().value();
+          int p = PLACEMENT.partitionOf(id);
+          Task<String> upper = ctx.call(UPPER, input);
+          Task<String> first = ctx.callSubOrchestration(CHILD, input + "-x", InstanceId.of(firstChild(id, p)));
+          String reversed = ctx.call(REVERSE, upper.await()).await();
+          Task<String> second = ctx.callSubOrchestration(CHILD, reversed, InstanceId.of(secondChild(id, p)));
+          String a = first.await();
+          String b = second.await();
+          // Each child raises one event here: exactly two must arrive.
+          TreeSet<String> notes = new TreeSet<>();
+          notes.add(ctx.waitForEvent("child-done", String.class).await());
+          notes.add(ctx.waitForEvent("child-done", String.class).await());
+          return reversed + "|" + a + "|" + b + "|" + String.join("+", notes);
+        })
+        .orchestration(CHILD, (ctx, input) -> {
+          String upper = ctx.call(UPPER, input).await();
+          ctx.timer(Duration.ofMillis(200)).await();
+          String id = ctx.instanceId().value();
+          ctx.raiseEvent(InstanceId.of(id.substring(0, id.lastIndexOf("-c"))), "child-done", input);
+          return ctx.call(REVERSE, upper).await();
+        })
+        .orchestration(COUNTER, (ctx, counted) -> {
+          // Counts "inc" events by payload; continues as new after every COUNTER_BATCH of them.
+          String acc = counted;
+          int inBatch = 0;
+          while (true) {
+            String e = ctx.waitForEvent("inc", String.class).await();
+            acc = acc.isEmpty() ? e : acc + "," + e;
+            if (acc.split(",").length >= COUNTER_EVENTS) {
+              return acc;
+            }
+            if (++inBatch == COUNTER_BATCH) {
+              ctx.continueAsNew(acc);
+            }
+          }
+        })
+        .build();
+  }
+
+  static String firstChild(String parentId, int partition) {
+    return parentId + "-c1!" + (partition + 1) % PARTITIONS;
+  }
+
+  static String secondChild(String parentId, int partition) {
+    return parentId + "-c2!" + (partition + 2) % PARTITIONS;
+  }
+
+  static String expectedOutput(String input) {
+    String reversed = reverseUpper(input);
+    List<String> notes = new ArrayList<>(List.of(input + "-x", reversed));
+    notes.sort(null);
+    return reversed + "|" + reverseUpper(input + "-x") + "|" + reverseUpper(reversed) + "|" + String.join("+", notes);
+  }
+
+  private static String reverseUpper(String s) {
+    return new StringBuilder(s.toUpperCase()).reverse().toString();
+  }
+
+  /**
+   * Five fixed seeds; {@code -Dnetherite.sim.seed=S} runs seed S only, {@code -Dnetherite.sim.seeds=N} seeds 1 to N
+   * (a longer search).
+   */
+  static LongStream seeds() {
+    String one = System.getProperty("netherite.sim.seed", "");
+    if (!one.isBlank()) {
+      return LongStream.of(Long.parseLong(one.strip()));
+    }
+    String many = System.getProperty("netherite.sim.seeds", "");
+    if (!many.isBlank()) {
+      return LongStream.rangeClosed(1, Long.parseLong(many.strip()));
+    }
+    return LongStream.of(20300101L, 7L, 424242L, 1_000_003L, 987_654_321L);
+  }
+
+  @ParameterizedTest(name = "seed {0}")
+  @MethodSource("seeds")
+  void everyOrchestrationCompletesExactlyOnceDespiteCrashesAndLossyDelivery(long seed) {
+    withSeed(seed, sim -> simulate(sim, seed));
+  }
+
+  @ParameterizedTest(name = "seed {0}")
+  @MethodSource("seeds")
+  void clientEventsSuspensionsAndTerminationsTakeEffectExactlyOnce(long seed) {
+    withSeed(seed, sim -> simulateClients(sim, seed));
+  }
+
+  private static void withSeed(long seed, java.util.function.Consumer<SimulatedPartitions> body) {
+    try (SimulatedPartitions sim = new SimulatedPartitions(PARTITIONS, app(), seed)) {
+      try {
+        body.accept(sim);
+      } catch (AssertionError | RuntimeException e) {
+        throw new AssertionError(
+            "simulation failed with seed " + seed + " (rerun: -Dnetherite.sim.seed=" + seed + "): " + e.getMessage()
+                + "\n" + sim.summary(),
+            e);
+      }
+    }
+  }
+
+  private void simulate(SimulatedPartitions sim, long seed) {
+    Random random = new Random(seed ^ 0x5DEECE66DL);
+    sim.faults(DROP_RATE, DUPLICATE_RATE).cacheCapacity(6).maxMessagesPerDelivery(3);
+
+    Map<String, String> inputs = new TreeMap<>();
+    Map<String, String> startRequests = new HashMap<>();
+    for (int k = 0; k < ORCHESTRATIONS; k++) {
+      String id = "o" + k + "!" + (k % PARTITIONS);
+      String input = "in" + k + "-" + Long.toString(random.nextLong() & 0xffff, 36);
+      inputs.put(id, input);
+      startRequests.put(id, sim.start(id, "Parent", input));
+    }
+    Set<String> children = new TreeSet<>();
+    for (String id : inputs.keySet()) {
+      int p = PLACEMENT.partitionOf(id);
+      children.add(firstChild(id, p));
+      children.add(secondChild(id, p));
+    }
+
+    // Chaos until every parent's end was made visible (after durability).
+    chaos(sim, random, () -> inputs.keySet().stream().allMatch(id -> sim.endedCount().containsKey(id)), () -> {});
+
+    // Calm: no more faults; everything in flight settles and every outbox drains.
+    sim.faults(0, 0);
+    sim.settle(200_000);
+    assertTrue(sim.quiescent(), "not quiescent after settling");
+
+    for (Map.Entry<String, String> e : inputs.entrySet()) {
+      String id = e.getKey();
+      InstanceView v = sim.status(id);
+      assertEquals(RuntimeStatus.COMPLETED, v.status(), id + ": " + v);
+      assertEquals(expectedOutput(e.getValue()), sim.converter().deserialize(v.output(), String.class), id);
+      assertEquals(1, sim.endedCount().get(id), id + " ended more than once");
+      assertEquals(new ClientResponse.Started(id), sim.response(startRequests.get(id)), id);
+      for (ClientResponse r : sim.responses(startRequests.get(id))) {
+        assertEquals(new ClientResponse.Started(id), r, "every answer to a retried start is the same");
+      }
+      assertEquals(
+          2,
+          v.history().stream().filter(h -> h instanceof HistoryEvent.EventRaised r && r.name().equals("child-done")).count(),
+          id + " must receive each child's event exactly once");
+      assertEachTaskScheduledAndCompletedOnce(id, v.history());
+    }
+    for (String child : children) {
+      InstanceView v = sim.status(child);
+      assertNotNull(v, child + " was never created");
+      assertEquals(RuntimeStatus.COMPLETED, v.status(), child + ": " + v);
+      assertEquals(1, sim.endedCount().get(child), child + " ended more than once");
+      assertEachTaskScheduledAndCompletedOnce(child, v.history());
+    }
+
+    // Exactly one execution of every instance in the durable logs: no sub-orchestration was created twice.
+    Map<String, Integer> expectedCreations = new TreeMap<>();
+    inputs.keySet().forEach(id -> expectedCreations.put(id, 1));
+    children.forEach(id -> expectedCreations.put(id, 1));
+    assertEquals(expectedCreations, sim.creationsInDurableLogs());
+    assertEquals(expectedCreations.keySet(), sim.endedCount().keySet());
+
+    // Recovery is replay: each partition rebuilt from its durable log equals the live one.
+    for (int p = 0; p < PARTITIONS; p++) {
+      PartitionState live = sim.state(p);
+      PartitionState rebuilt = sim.rebuild(p, sim.durableLog(p));
+      assertEquals(live.statusCounts(), rebuilt.statusCounts(), "partition " + p);
+      assertEquals(live.dedup().positions(), rebuilt.dedup().positions(), "partition " + p);
+      for (String id : expectedCreations.keySet()) {
+        if (PLACEMENT.partitionOf(id) == p) {
+          assertEquals(live.instance(id).history(), rebuilt.instance(id).history(), id);
+        }
+      }
+    }
+
+    assertTrue(sim.crashes() > 0 && sim.dropped() > 0 && sim.duplicated() > 0, "the seed caused no faults: " + sim.summary());
+    System.out.printf(
+        "seed %d: %d orchestrations, %d actions, %d steps, %d loads, %d crashes, %d dropped, %d duplicated,"
+            + " %d Upper runs, %d Reverse runs (%d each without crashes)%n",
+        seed, ORCHESTRATIONS, sim.actions(), sim.stepsRun(), sim.loads(), sim.crashes(), sim.dropped(),
+        sim.duplicated(), sim.activityRuns("Upper"), sim.activityRuns("Reverse"), 3 * ORCHESTRATIONS);
+  }
+
+  /**
+   * Runs pending work in random order, crashing partitions and moving the clock at random, until {@code done}.
+   * {@code client} runs before each action, to send client requests.
+   */
+  private static void chaos(SimulatedPartitions sim, Random random, BooleanSupplier done, Runnable client) {
+    for (long iteration = 0; !done.getAsBoolean(); iteration++) {
+      if (sim.actions() > MAX_ACTIONS || iteration > 10 * MAX_ACTIONS) {
+        throw new AssertionError("not every orchestration ended within " + MAX_ACTIONS + " actions");
+      }
+      client.run();
+      if (random.nextDouble() < CRASH_RATE) {
+        sim.crash(random.nextInt(PARTITIONS));
+      }
+      if (random.nextDouble() < 0.2) {
+        sim.advanceClock(Duration.ofMillis(random.nextInt(20)));
+      }
+      if (!sim.runOnce()) {
+        // Idle: wait for the next timer, resend or retry; with none, the clients may still have requests to send.
+        Instant next = sim.nextDeadline();
+        sim.advanceClock(
+            next != null && next.isAfter(sim.now()) ? Duration.between(sim.now(), next) : Duration.ofMillis(10));
+      }
+    }
+  }
+
+  /** One counter: the events a client raises on it, and its suspend / resume cycles. */
+  private static final class CounterClient {
+    final String id;
+    final String startRequest;
+    final List<String> raises = new ArrayList<>();
+    String suspendRequest;
+    String resumeRequest;
+    int cycles;
+
+    CounterClient(String id, String startRequest) {
+      this.id = id;
+      this.startRequest = startRequest;
+    }
+  }
+
+  /**
+   * Counters that continue as new every {@link #COUNTER_BATCH} events, fed {@link #COUNTER_EVENTS} events each by
+   * clients through the lossy network, and suspended and resumed at random; meanwhile a few parents are terminated
+   * at random. Every accepted event must be counted once, and every instance must end once.
+   */
+  private void simulateClients(SimulatedPartitions sim, long seed) {
+    Random random = new Random(seed * 31 + 17);
+    sim.faults(DROP_RATE, DUPLICATE_RATE).cacheCapacity(6).maxMessagesPerDelivery(3);
+
+    List<CounterClient> counters = new ArrayList<>();
+    for (int k = 0; k < COUNTERS; k++) {
+      String id = "n" + k + "!" + (k % PARTITIONS);
+      counters.add(new CounterClient(id, sim.start(id, "Counter", "")));
+    }
+    Map<String, String> victims = new TreeMap<>();
+    Map<String, String> terminations = new TreeMap<>();
+    for (int k = 0; k < VICTIMS; k++) {
+      String id = "v" + k + "!" + (k % PARTITIONS);
+      victims.put(id, sim.start(id, "Parent", "victim" + k));
+    }
+
+    Runnable client = () -> {
+      if (random.nextDouble() < 0.05) {
+        CounterClient c = counters.get(random.nextInt(counters.size()));
+        if (sim.response(c.startRequest) != null && c.raises.size() < COUNTER_EVENTS) {
+          c.raises.add(sim.raiseEvent(c.id, "inc", "e" + c.raises.size()));
+        }
+      }
+      if (random.nextDouble() < 0.01) {
+        CounterClient c = counters.get(random.nextInt(counters.size()));
+        if (sim.response(c.startRequest) != null && c.suspendRequest == null && c.cycles < 3) {
+          c.suspendRequest = sim.submit(new ClientRequest.Suspend(c.id, "pause"));
+        }
+      }
+      for (CounterClient c : counters) {
+        // Resume only once the suspension took effect: requests may overtake each other on the network.
+        if (c.suspendRequest != null && c.resumeRequest == null && sim.response(c.suspendRequest) != null) {
+          c.resumeRequest = sim.submit(new ClientRequest.Resume(c.id, "go on"));
+        }
+        if (c.resumeRequest != null && sim.response(c.resumeRequest) != null) {
+          c.suspendRequest = null;
+          c.resumeRequest = null;
+          c.cycles++;
+        }
+      }
+      if (random.nextDouble() < 0.05) {
+        String victim = victims.keySet().stream().skip(random.nextInt(VICTIMS)).findFirst().orElseThrow();
+        if (sim.response(victims.get(victim)) != null && !terminations.containsKey(victim)) {
+          terminations.put(victim, sim.submit(new ClientRequest.Terminate(victim, "chaos")));
+        }
+      }
+    };
+    chaos(
+        sim,
+        random,
+        () -> counters.stream().allMatch(c -> sim.endedCount().containsKey(c.id))
+            && victims.keySet().stream().allMatch(id -> sim.endedCount().containsKey(id)),
+        client);
+
+    sim.faults(0, 0);
+    sim.settle(200_000);
+    assertTrue(sim.quiescent(), "not quiescent after settling");
+
+    Map<String, Integer> creations = sim.creationsInDurableLogs();
+    for (CounterClient c : counters) {
+      InstanceView v = sim.status(c.id);
+      assertEquals(RuntimeStatus.COMPLETED, v.status(), c.id + ": " + v);
+      assertEquals(1, sim.endedCount().get(c.id), c.id + " ended more than once");
+      List<String> counted = new ArrayList<>(List.of(sim.converter().deserialize(v.output(), String.class).split(",")));
+      counted.sort(null);
+      List<String> expected = new ArrayList<>();
+      for (int k = 0; k < COUNTER_EVENTS; k++) {
+        expected.add("e" + k);
+      }
+      expected.sort(null);
+      assertEquals(expected, counted, c.id + ": every accepted event is counted exactly once");
+      for (String r : c.raises) {
+        assertEquals(new ClientResponse.Accepted(), sim.response(r), c.id + " raise " + r);
+      }
+      assertEquals(
+          (COUNTER_EVENTS - 1) / COUNTER_BATCH + 1,
+          creations.get(c.id),
+          c.id + ": one execution per batch, each created once");
+      assertEachTaskScheduledAndCompletedOnce(c.id, v.history());
+    }
+    for (String id : victims.keySet()) {
+      InstanceView v = sim.status(id);
+      assertEquals(1, sim.endedCount().get(id), id + " ended more than once");
+      assertEquals(1, creations.get(id), id);
+      if (v.status() == RuntimeStatus.TERMINATED) {
+        assertTrue(terminations.containsKey(id), id + " terminated without a request");
+      } else {
+        assertEquals(RuntimeStatus.COMPLETED, v.status(), id + ": " + v);
+        assertEquals(expectedOutput("victim" + id.substring(1, id.indexOf('!'))), sim.converter().deserialize(v.output(), String.class));
+      }
+      int p = PLACEMENT.partitionOf(id);
+      for (String child : List.of(firstChild(id, p), secondChild(id, p))) {
+        InstanceView cv = sim.status(child);
+        if (cv != null) {
+          assertEquals(1, creations.get(child), child + " created more than once");
+          assertEquals(RuntimeStatus.COMPLETED, cv.status(), child + ": " + cv);
+          assertEquals(1, sim.endedCount().get(child), child);
+        }
+      }
+    }
+    for (Map.Entry<String, String> t : terminations.entrySet()) {
+      assertEquals(new ClientResponse.Accepted(), sim.response(t.getValue()), t.getKey());
+    }
+    System.out.printf(
+        "seed %d (clients): %d actions, %d crashes, %d dropped, %d duplicated, %d suspensions, %d terminated of %d%n",
+        seed, sim.actions(), sim.crashes(), sim.dropped(), sim.duplicated(), counters.stream().mapToInt(c -> c.cycles).sum(),
+        victims.keySet().stream().filter(id -> sim.status(id).status() == RuntimeStatus.TERMINATED).count(), VICTIMS);
+  }
+
+  /** Every action of the history has one task id of its own, and at most one completion refers to it. */
+  private static void assertEachTaskScheduledAndCompletedOnce(String id, List<HistoryEvent> history) {
+    Map<Integer, Integer> scheduled = new TreeMap<>();
+    Map<Integer, Integer> completed = new TreeMap<>();
+    for (HistoryEvent e : history) {
+      switch (e) {
+        case HistoryEvent.TaskScheduled t -> scheduled.merge(t.taskId(), 1, Integer::sum);
+        case HistoryEvent.TimerCreated t -> scheduled.merge(t.taskId(), 1, Integer::sum);
+        case HistoryEvent.SubOrchestrationCreated t -> scheduled.merge(t.taskId(), 1, Integer::sum);
+        case HistoryEvent.EventSent t -> scheduled.merge(t.taskId(), 1, Integer::sum);
+        case HistoryEvent.TaskCompleted t -> completed.merge(t.taskId(), 1, Integer::sum);
+        case HistoryEvent.TaskFailed t -> completed.merge(t.taskId(), 1, Integer::sum);
+        case HistoryEvent.TimerFired t -> completed.merge(t.taskId(), 1, Integer::sum);
+        case HistoryEvent.SubOrchestrationCompleted t -> completed.merge(t.taskId(), 1, Integer::sum);
+        case HistoryEvent.SubOrchestrationFailed t -> completed.merge(t.taskId(), 1, Integer::sum);
+        default -> {}
+      }
+    }
+    scheduled.forEach((task, n) -> assertEquals(1, n, id + ": task " + task + " scheduled " + n + " times"));
+    completed.forEach((task, n) -> {
+      assertEquals(1, n, id + ": task " + task + " completed " + n + " times");
+      assertTrue(scheduled.containsKey(task), id + ": task " + task + " completed but never scheduled");
+    });
+    assertInstanceOf(HistoryEvent.ExecutionCompleted.class, history.get(history.size() - 1), id);
+  }
+}
