@@ -68,6 +68,22 @@ public interface DurableClient {
    */
   boolean purge(InstanceId instanceId);
 
+  /**
+   * Sends a one-way operation to an entity; returns once the message is durably queued.
+   *
+   * @throws IllegalArgumentException when the entity type or operation is not registered, or the input is of the
+   *     wrong type
+   */
+  <I> void signalEntity(EntityId entity, EntityOp<I, ?> operation, I input);
+
+  /** The entity's state, lock holder and backlog. An entity that was never used reads as not existing. */
+  <S> EntityState<S> readEntity(EntityId entity, Class<S> stateType);
+
+  /** As {@link #readEntity(EntityId, Class)} with the type's state class. */
+  default <S> EntityState<S> readEntity(EntityType<S> type, String key) {
+    return readEntity(type.id(key), type.stateType());
+  }
+
   /** Instances that match the query, one page at a time, ordered by partition and then id. */
   InstancePage list(InstanceQuery query);
 }

@@ -1,6 +1,7 @@
 package dev.netherite.dsl;
 
 import java.time.Instant;
+import java.util.List;
 
 /**
  * The record of an orchestration: what it was asked to do, what it did, and what came back. Payloads are the
@@ -39,6 +40,26 @@ public sealed interface HistoryEvent {
 
   /** This instance raised an event on another instance. */
   record EventSent(int taskId, String instanceId, String name, String input) implements HistoryEvent {}
+
+  /** This instance called an entity operation and waits for its result. */
+  record EntityCalled(int taskId, String entityId, String operation, String input) implements HistoryEvent {}
+
+  /** This instance sent an entity a one-way operation; {@code fireAt} is null when it is delivered at once. */
+  record EntitySignaled(int taskId, String entityId, String operation, String input, Instant fireAt)
+      implements HistoryEvent {}
+
+  /** This instance asked for the locks of these entities (sorted), entering a critical section. */
+  record EntityLockRequested(int taskId, List<String> entityIds) implements HistoryEvent {}
+
+  /** This instance left the critical section opened by task {@code lockTaskId}, releasing its locks. */
+  record EntityUnlockSent(int taskId, int lockTaskId, List<String> entityIds) implements HistoryEvent {}
+
+  record EntityCallCompleted(int taskId, String result) implements HistoryEvent {}
+
+  record EntityCallFailed(int taskId, FailureDetails failure) implements HistoryEvent {}
+
+  /** Every lock asked for by task {@code taskId} is held. */
+  record EntityLocksGranted(int taskId) implements HistoryEvent {}
 
   /** The execution ended; {@code status} is COMPLETED or FAILED. */
   record ExecutionCompleted(RuntimeStatus status, String output, FailureDetails failure) implements HistoryEvent {}

@@ -33,7 +33,10 @@ public interface OrchestrationContext {
    */
   <I, O> Task<O> call(ActivityRef<I, O> activity, I input, RetryPolicy retry);
 
-  /** Starts a sub-orchestration with an id derived from this instance's id, and waits for its output. */
+  /**
+   * Starts a sub-orchestration with an id derived from this instance's id, and waits for its output. Not allowed
+   * inside a critical section.
+   */
   <I, O> Task<O> callSubOrchestration(OrchestrationRef<I, O> orchestration, I input);
 
   /** Starts a sub-orchestration with the given instance id, and waits for its output. */
@@ -56,6 +59,32 @@ public interface OrchestrationContext {
 
   /** Raises an event on another orchestration instance (one way). */
   void raiseEvent(InstanceId instance, String eventName, Object payload);
+
+  /**
+   * Calls an operation of an entity and waits for its result. Inside a critical section, only entities the
+   * section locked may be called.
+   */
+  <I, O> Task<O> callEntity(EntityId entity, EntityOp<I, O> operation, I input);
+
+  /** As {@link #callEntity(EntityId, EntityOp, Object)} for an operation without input. */
+  default <O> Task<O> callEntity(EntityId entity, EntityOp<Void, O> operation) {
+    return callEntity(entity, operation, null);
+  }
+
+  /** Sends a one-way operation to an entity. Inside a critical section, it must not be one of the locked ones. */
+  <I> void signalEntity(EntityId entity, EntityOp<I, ?> operation, I input);
+
+  /** As {@link #signalEntity(EntityId, EntityOp, Object)}, delivered after {@code delay} (durably). */
+  <I> void signalEntity(EntityId entity, EntityOp<I, ?> operation, I input, Duration delay);
+
+  /**
+   * Enters a critical section: waits until this orchestration holds the locks of all {@code entities}. Locks are
+   * taken in the entities' sorted order, so sections with overlapping entities never deadlock. Use it with
+   * try-with-resources: {@code try (CriticalSection s = ctx.lockEntities(a, b)) { ... }}.
+   *
+   * @throws LockRuleViolationException when a section is already open (sections do not nest)
+   */
+  CriticalSection lockEntities(EntityId... entities);
 
   /** Sets a value that clients see in the instance's status while it runs. */
   void setCustomStatus(Object status);

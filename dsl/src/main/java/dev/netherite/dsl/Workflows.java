@@ -6,7 +6,7 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * The application: the orchestrations and activities a node can run, by name. Build it once and give it to the
+ * The application: the orchestrations, activities and entities a node can run, by name. Build it once and give it to the
  * runtime; every node of a cluster should be given the same application.
  */
 public final class Workflows {
@@ -19,10 +19,12 @@ public final class Workflows {
 
   private final Map<String, RegisteredOrchestration<?, ?>> orchestrations;
   private final Map<String, RegisteredActivity<?, ?>> activities;
+  private final Map<String, EntityType<?>> entities;
 
   private Workflows(Builder builder) {
     this.orchestrations = Map.copyOf(builder.orchestrations);
     this.activities = Map.copyOf(builder.activities);
+    this.entities = Map.copyOf(builder.entities);
   }
 
   public static Builder builder() {
@@ -52,6 +54,25 @@ public final class Workflows {
     return found;
   }
 
+  public Optional<EntityType<?>> entity(String name) {
+    return Optional.ofNullable(entities.get(name));
+  }
+
+  /**
+   * The entity type registered under {@code name}.
+   *
+   * @throws IllegalArgumentException naming the registered entity types when there is none of that name
+   */
+  public EntityType<?> requireEntity(String name) {
+    EntityType<?> found = entities.get(name);
+    if (found == null) {
+      throw new IllegalArgumentException(
+          "No entity named '" + name + "' is registered; registered entities are: "
+              + (entities.isEmpty() ? "(none)" : String.join(", ", entities.keySet().stream().sorted().toList())) + ".");
+    }
+    return found;
+  }
+
   /** The names of the registered activities, for error messages. */
   public String activityNames() {
     return String.join(", ", activities.keySet().stream().sorted().toList());
@@ -60,6 +81,7 @@ public final class Workflows {
   public static final class Builder {
     private final Map<String, RegisteredOrchestration<?, ?>> orchestrations = new LinkedHashMap<>();
     private final Map<String, RegisteredActivity<?, ?>> activities = new LinkedHashMap<>();
+    private final Map<String, EntityType<?>> entities = new LinkedHashMap<>();
 
     private Builder() {}
 
@@ -75,6 +97,14 @@ public final class Workflows {
       Objects.requireNonNull(implementation, "implementation");
       if (activities.putIfAbsent(ref.name(), new RegisteredActivity<>(ref, implementation)) != null) {
         throw new IllegalArgumentException("An activity named '" + ref.name() + "' is already registered.");
+      }
+      return this;
+    }
+
+    public Builder entity(EntityType<?> type) {
+      Objects.requireNonNull(type, "type");
+      if (entities.putIfAbsent(type.name(), type) != null) {
+        throw new IllegalArgumentException("An entity named '" + type.name() + "' is already registered.");
       }
       return this;
     }

@@ -14,6 +14,9 @@ public final class Samples {
     Workflows.Builder builder = Workflows.builder();
     Hello5.register(builder);
     Sequence.register(builder);
+    Bank.register(builder);
+    WordCount.register(builder);
+    CollisionSearch.register(builder);
     return builder.build();
   }
 

@@ -19,6 +19,7 @@ public record RuntimeSettings(
     int instanceCacheSize,
     int requestLogCapacity,
     int maxConcurrentActivities,
+    int entityMaxBatchSize,
     Duration resendAfter,
     int maxMessagesPerDelivery,
     Duration wakeInterval,
@@ -56,6 +57,7 @@ public record RuntimeSettings(
     requirePositive("netherite.instance-cache-size", instanceCacheSize);
     requirePositive("netherite.request-log-capacity", requestLogCapacity);
     requirePositive("netherite.activities.max-concurrent", maxConcurrentActivities);
+    requirePositive("netherite.entities.max-batch-size", entityMaxBatchSize);
     requirePositive("netherite.delivery.max-messages-per-delivery", maxMessagesPerDelivery);
   }
 
@@ -80,6 +82,7 @@ public record RuntimeSettings(
         c.getInt("instance-cache-size"),
         c.getInt("request-log-capacity"),
         c.getInt("activities.max-concurrent"),
+        c.getInt("entities.max-batch-size"),
         c.getDuration("delivery.resend-after"),
         c.getInt("delivery.max-messages-per-delivery"),
         c.getDuration("delivery.wake-interval"),

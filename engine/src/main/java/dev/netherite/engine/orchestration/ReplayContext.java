@@ -1,6 +1,10 @@
 package dev.netherite.engine.orchestration;
 
 import dev.netherite.dsl.ActivityRef;
+import dev.netherite.dsl.CriticalSection;
+import dev.netherite.dsl.EntityId;
+import dev.netherite.dsl.EntityOp;
+import dev.netherite.dsl.LockRuleViolationException;
 import dev.netherite.dsl.FailureDetails;
 import dev.netherite.dsl.HistoryEvent;
 import dev.netherite.dsl.InstanceId;
@@ -22,6 +26,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -89,6 +94,10 @@ final class ReplayContext implements OrchestrationContext, TaskDriver {
   private final ArrayDeque<HistoryEvent.EventRaised> unconsumedEvents = new ArrayDeque<>();
   private String customStatus;
   private boolean customStatusChanged;
+  /** The open critical section, or null. */
+  private Section section;
+  /** The first broken critical-section rule; kept so that user code that catches it cannot hide it. */
+  private LockRuleViolationException violation;
 
   ReplayContext(
       OrchestrationRun run,
@@ -141,15 +150,15 @@ final class ReplayContext implements OrchestrationContext, TaskDriver {
                     + registeredNames() + "."));
       }
       Object output = invoke(registered, started.input());
-      if (mismatch != null) {
-        return failed(mismatch);
+      if (mismatch != null || violation != null) {
+        return failed(mismatch != null ? mismatch : violation);
       }
       String serialized = converter.serialize(output);
       matchRemainingHistory(true);
       return new StepResult.Completed(serialized);
     } catch (ContinueAsNewSignal c) {
-      if (mismatch != null) {
-        return failed(mismatch);
+      if (mismatch != null || violation != null) {
+        return failed(mismatch != null ? mismatch : violation);
       }
       matchRemainingHistory(true);
       List<HistoryEvent> carried = new ArrayList<>();
@@ -167,7 +176,7 @@ final class ReplayContext implements OrchestrationContext, TaskDriver {
     } catch (OutOfMemoryError e) {
       throw e;
     } catch (Throwable t) {
-      return failed(mismatch != null ? mismatch : t);
+      return failed(mismatch != null ? mismatch : violation != null ? violation : t);
     }
   }
 
@@ -284,6 +293,13 @@ final class ReplayContext implements OrchestrationContext, TaskDriver {
       case HistoryEvent.TimerCreated a -> match(a, false);
       case HistoryEvent.SubOrchestrationCreated a -> match(a, false);
       case HistoryEvent.EventSent a -> match(a, false);
+      case HistoryEvent.EntityCalled a -> match(a, false);
+      case HistoryEvent.EntitySignaled a -> match(a, false);
+      case HistoryEvent.EntityLockRequested a -> match(a, false);
+      case HistoryEvent.EntityUnlockSent a -> match(a, false);
+      case HistoryEvent.EntityCallCompleted c -> complete(c.taskId(), c.result());
+      case HistoryEvent.EntityCallFailed f -> fail(f.taskId(), f.failure());
+      case HistoryEvent.EntityLocksGranted g -> complete(g.taskId(), null);
       case HistoryEvent.TaskCompleted c -> complete(c.taskId(), c.result());
       case HistoryEvent.SubOrchestrationCompleted c -> complete(c.taskId(), c.result());
       case HistoryEvent.TimerFired f -> complete(f.taskId(), null);
@@ -302,7 +318,11 @@ final class ReplayContext implements OrchestrationContext, TaskDriver {
     return e instanceof HistoryEvent.TaskScheduled
         || e instanceof HistoryEvent.TimerCreated
         || e instanceof HistoryEvent.SubOrchestrationCreated
-        || e instanceof HistoryEvent.EventSent;
+        || e instanceof HistoryEvent.EventSent
+        || e instanceof HistoryEvent.EntityCalled
+        || e instanceof HistoryEvent.EntitySignaled
+        || e instanceof HistoryEvent.EntityLockRequested
+        || e instanceof HistoryEvent.EntityUnlockSent;
   }
 
   private void match(HistoryEvent recorded, boolean codeCompleted) {
@@ -339,6 +359,10 @@ final class ReplayContext implements OrchestrationContext, TaskDriver {
       case HistoryEvent.TimerCreated a -> a.taskId();
       case HistoryEvent.SubOrchestrationCreated a -> a.taskId();
       case HistoryEvent.EventSent a -> a.taskId();
+      case HistoryEvent.EntityCalled a -> a.taskId();
+      case HistoryEvent.EntitySignaled a -> a.taskId();
+      case HistoryEvent.EntityLockRequested a -> a.taskId();
+      case HistoryEvent.EntityUnlockSent a -> a.taskId();
       default -> throw new IllegalArgumentException("not an action: " + e);
     };
   }
@@ -352,6 +376,13 @@ final class ReplayContext implements OrchestrationContext, TaskDriver {
           taken instanceof HistoryEvent.SubOrchestrationCreated b && a.orchestrationName().equals(b.orchestrationName());
       case HistoryEvent.EventSent a ->
           taken instanceof HistoryEvent.EventSent b && a.name().equals(b.name()) && a.instanceId().equals(b.instanceId());
+      case HistoryEvent.EntityCalled a ->
+          taken instanceof HistoryEvent.EntityCalled b && a.entityId().equals(b.entityId()) && a.operation().equals(b.operation());
+      case HistoryEvent.EntitySignaled a ->
+          taken instanceof HistoryEvent.EntitySignaled b && a.entityId().equals(b.entityId()) && a.operation().equals(b.operation());
+      case HistoryEvent.EntityLockRequested a ->
+          taken instanceof HistoryEvent.EntityLockRequested b && a.entityIds().equals(b.entityIds());
+      case HistoryEvent.EntityUnlockSent a -> taken instanceof HistoryEvent.EntityUnlockSent;
       default -> false;
     };
   }
@@ -362,6 +393,10 @@ final class ReplayContext implements OrchestrationContext, TaskDriver {
       case HistoryEvent.TimerCreated a -> "created a timer";
       case HistoryEvent.SubOrchestrationCreated a -> "called sub-orchestration '" + a.orchestrationName() + "'";
       case HistoryEvent.EventSent a -> "raised event '" + a.name() + "' on instance '" + a.instanceId() + "'";
+      case HistoryEvent.EntityCalled a -> "called operation '" + a.operation() + "' of entity " + a.entityId();
+      case HistoryEvent.EntitySignaled a -> "signaled operation '" + a.operation() + "' of entity " + a.entityId();
+      case HistoryEvent.EntityLockRequested a -> "locked entities " + a.entityIds();
+      case HistoryEvent.EntityUnlockSent a -> "left a critical section";
       default -> action.toString();
     };
   }
@@ -468,6 +503,12 @@ final class ReplayContext implements OrchestrationContext, TaskDriver {
 
   @Override
   public <I, O> Task<O> callSubOrchestration(OrchestrationRef<I, O> orchestration, I input, InstanceId instanceId) {
+    if (section != null) {
+      throw violation(
+          "no sub-orchestrations in a critical section",
+          "it called sub-orchestration '" + orchestration.name() + "' while holding the locks of " + section.ids
+              + "; call it before or after the section");
+    }
     String serialized = serializeInput(orchestration.name(), orchestration.inputType(), input);
     return schedule(
         new HistoryEvent.SubOrchestrationCreated(nextTaskId++, orchestration.name(), instanceId.value(), serialized),
@@ -530,6 +571,104 @@ final class ReplayContext implements OrchestrationContext, TaskDriver {
     String serialized = converter.serialize(payload);
     unmatched.put(nextTaskId, new HistoryEvent.EventSent(nextTaskId, instance.value(), eventName, serialized));
     nextTaskId++;
+  }
+
+  // ---------------------------------------------------------------- entities and critical sections
+
+  @Override
+  public <I, O> Task<O> callEntity(EntityId entity, EntityOp<I, O> operation, I input) {
+    String id = entity.toString();
+    if (section != null && !section.ids.contains(id)) {
+      throw violation(
+          "call only locked entities",
+          "inside a critical section it may call only the entities it locked, " + section.ids + ", but it called "
+              + id + "; add it to the section's entities");
+    }
+    String serialized = serializeInput(operation.name(), operation.inputType(), input);
+    return schedule(
+        new HistoryEvent.EntityCalled(nextTaskId++, id, operation.name(), serialized),
+        entity + "." + operation.name(),
+        operation.outputType());
+  }
+
+  @Override
+  public <I> void signalEntity(EntityId entity, EntityOp<I, ?> operation, I input) {
+    signal(entity, operation, input, null);
+  }
+
+  @Override
+  public <I> void signalEntity(EntityId entity, EntityOp<I, ?> operation, I input, Duration delay) {
+    if (delay.isNegative()) {
+      throw new IllegalArgumentException("A signal's delay must not be negative; it was " + delay + ".");
+    }
+    signal(entity, operation, input, currentTime.plus(delay));
+  }
+
+  private <I> void signal(EntityId entity, EntityOp<I, ?> operation, I input, Instant fireAt) {
+    String id = entity.toString();
+    if (section != null && section.ids.contains(id)) {
+      throw violation(
+          "no signal to a locked entity",
+          "it signaled " + id + ", which its critical section holds locked; inside the section use callEntity");
+    }
+    String serialized = serializeInput(operation.name(), operation.inputType(), input);
+    unmatched.put(nextTaskId, new HistoryEvent.EntitySignaled(nextTaskId, id, operation.name(), serialized, fireAt));
+    nextTaskId++;
+  }
+
+  @Override
+  public CriticalSection lockEntities(EntityId... entities) {
+    if (entities == null || entities.length == 0) {
+      throw new IllegalArgumentException("lockEntities needs at least one entity.");
+    }
+    List<String> ids = Arrays.stream(entities).map(EntityId::toString).distinct().sorted().toList();
+    if (section != null) {
+      throw violation(
+          "no nested critical section",
+          "it holds the locks of " + section.ids + " and asked for " + ids + "; close the open section first");
+    }
+    int lockTaskId = nextTaskId++;
+    CompletableTask<Void> granted = schedule(new HistoryEvent.EntityLockRequested(lockTaskId, ids), "lock " + ids, Void.class);
+    section = new Section(lockTaskId, ids);
+    Section opened = section;
+    granted.await();
+    return opened;
+  }
+
+  private LockRuleViolationException violation(String rule, String detail) {
+    LockRuleViolationException e = new LockRuleViolationException(
+        "Orchestration '" + orchestrationName + "' (instance " + run.instanceId() + ") broke the critical-section rule '"
+            + rule + "': " + detail + ".");
+    if (violation == null) {
+      violation = e;
+    }
+    return e;
+  }
+
+  /** A critical section as the orchestration holds it. */
+  private final class Section implements CriticalSection {
+    final int lockTaskId;
+    final List<String> ids;
+
+    Section(int lockTaskId, List<String> ids) {
+      this.lockTaskId = lockTaskId;
+      this.ids = ids;
+    }
+
+    @Override
+    public List<EntityId> entities() {
+      return ids.stream().map(EntityId::parse).toList();
+    }
+
+    @Override
+    public void close() {
+      if (section != this) {
+        return;
+      }
+      section = null;
+      unmatched.put(nextTaskId, new HistoryEvent.EntityUnlockSent(nextTaskId, lockTaskId, ids));
+      nextTaskId++;
+    }
   }
 
   @Override

@@ -19,4 +19,6 @@ public sealed interface ClientQuery extends WireSerializable {
       String afterId,
       int limit)
       implements ClientQuery {}
+
+  record ReadEntity(String entityId) implements ClientQuery {}
 }

@@ -57,4 +57,12 @@ public sealed interface ClientRequest extends WireSerializable {
       return instanceId;
     }
   }
+
+  /** A one-way operation for an entity. */
+  record SignalEntity(String entityId, String operation, String input) implements ClientRequest {
+    @Override
+    public String targetId() {
+      return entityId;
+    }
+  }
 }

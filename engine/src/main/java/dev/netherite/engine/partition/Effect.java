@@ -36,6 +36,14 @@ public sealed interface Effect {
   record StartActivity(String instanceId, String executionId, int taskId, String activityName, String input)
       implements Immediate {}
 
+  /**
+   * Run a batch of an entity's operations, in order, starting from {@code state} (null: the entity has none).
+   * {@code entityName} is the entity's type.
+   */
+  record RunEntityBatch(
+      String entityId, String entityName, long batchNumber, String state, List<PartitionMessage.EntityOperationRequested> operations)
+      implements Immediate {}
+
   /** The earliest due timer may have changed: re-arm the host's wake-up. */
   record TimersChanged() implements Immediate {}
 

@@ -40,6 +40,14 @@ public final class InstanceState implements WireSerializable {
   /** Activity calls not yet completed, by task id: activity name and input, to re-dispatch after recovery. */
   LinkedHashMap<Integer, String[]> pendingActivities = new LinkedHashMap<>();
 
+  /**
+   * The critical section of this execution: the task id of its lock request (-1: none), the entities it locks,
+   * and whether all locks are held. A section whose grant has not arrived is released when the grant arrives.
+   */
+  int lockTaskId = -1;
+  List<String> lockEntities = List.of();
+  boolean locksGranted;
+
   InstanceState() {}
 
   public String instanceId() {

@@ -44,6 +44,16 @@ public sealed interface PartitionEvent extends WireSerializable {
       String instanceId, String executionId, int taskId, String result, FailureDetails failure, Instant timestamp)
       implements Internal {}
 
+  /** A batch of an entity's operations ran. */
+  record EntityBatchCompleted(String entityId, long batchNumber, EntityBatchResult result, Instant timestamp)
+      implements Internal {}
+
+  /**
+   * The host's configured limit of operations per entity batch, recorded when it differs from the state's, so
+   * that replay forms the same batches as the original run.
+   */
+  record EntityBatchLimitSet(int limit, Instant timestamp) implements Internal {}
+
   /** Every timer due at or before {@code timestamp} fires. */
   record TimersFired(Instant timestamp) implements Internal {}
 }

@@ -8,6 +8,7 @@ import dev.netherite.engine.WireSerializable;
 import dev.netherite.engine.partition.ClientRequest.Purge;
 import dev.netherite.engine.partition.ClientRequest.RaiseEvent;
 import dev.netherite.engine.partition.ClientRequest.Resume;
+import dev.netherite.engine.partition.ClientRequest.SignalEntity;
 import dev.netherite.engine.partition.ClientRequest.StartOrchestration;
 import dev.netherite.engine.partition.ClientRequest.Suspend;
 import dev.netherite.engine.partition.ClientRequest.Terminate;
@@ -15,15 +16,25 @@ import dev.netherite.engine.partition.ClientResponse.Reason;
 import dev.netherite.engine.partition.PartitionEvent.ActivityCompleted;
 import dev.netherite.engine.partition.PartitionEvent.ClientRequestReceived;
 import dev.netherite.engine.partition.PartitionEvent.DeliveryAcknowledged;
+import dev.netherite.engine.partition.PartitionEvent.EntityBatchCompleted;
+import dev.netherite.engine.partition.PartitionEvent.EntityBatchLimitSet;
 import dev.netherite.engine.partition.PartitionEvent.MessagesReceived;
 import dev.netherite.engine.partition.PartitionEvent.StepCompleted;
 import dev.netherite.engine.partition.PartitionEvent.TimersFired;
+import dev.netherite.engine.partition.PartitionMessage.EntityOperationRequested;
+import dev.netherite.engine.partition.PartitionMessage.EntityResponded;
 import dev.netherite.engine.partition.PartitionMessage.EventDelivered;
 import dev.netherite.engine.partition.PartitionMessage.ExecutionRequested;
+import dev.netherite.engine.partition.PartitionMessage.LockReleased;
+import dev.netherite.engine.partition.PartitionMessage.LockRequested;
+import dev.netherite.engine.partition.PartitionMessage.LocksGranted;
 import dev.netherite.engine.partition.PartitionMessage.SubOrchestrationEnded;
+import dev.netherite.engine.partition.PartitionMessage.ToEntity;
+import dev.netherite.dsl.EntityId;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -38,17 +49,27 @@ import java.util.Map;
  * <p>Invariants: an instance has at most one step in progress; a step consumes every event its instance had
  * waiting when it was dispatched; messages between partitions go through the {@link Outbox} and are applied
  * through the {@link DedupVector}, messages within the partition are applied at once.
+ *
+ * <p>Entities: an entity runs at most one batch of operations at a time; operations run in arrival order; a lock
+ * request is granted only when no operation before it waits; a locked entity serves only its lock owner; every lock
+ * granted is released exactly once, by the section's end, the owner's end, or (when the grant arrives for an owner
+ * that has since ended) on the grant's arrival.
  */
 public final class PartitionState implements WireSerializable {
   private final int partitionId;
   private final int partitionCount;
   private final LinkedHashMap<String, InstanceState> instances = new LinkedHashMap<>();
+  private final LinkedHashMap<String, EntityRecord> entities = new LinkedHashMap<>();
+  /** The most operations one entity batch takes; set by the host through {@link EntityBatchLimitSet}. */
+  private int entityBatchLimit = DEFAULT_ENTITY_BATCH_LIMIT;
   private final Outbox outbox = new Outbox();
   private final DedupVector dedup = new DedupVector();
   private final TimerTable timers = new TimerTable();
   private final RequestLog requests;
   private long executionCounter;
   private transient PartitionPlacement placement;
+
+  public static final int DEFAULT_ENTITY_BATCH_LIMIT = 100;
 
   public PartitionState(int partitionId, int partitionCount, int requestLogCapacity) {
     this.partitionId = partitionId;
@@ -84,6 +105,18 @@ public final class PartitionState implements WireSerializable {
     return instances.size();
   }
 
+  public EntityRecord entity(String entityId) {
+    return entities.get(entityId);
+  }
+
+  public int entityCount() {
+    return entities.size();
+  }
+
+  public int entityBatchLimit() {
+    return entityBatchLimit;
+  }
+
   private PartitionPlacement placement() {
     if (placement == null) {
       placement = new PartitionPlacement(partitionCount);
@@ -101,6 +134,8 @@ public final class PartitionState implements WireSerializable {
       case StepCompleted e -> onStepCompleted(e, effects);
       case ActivityCompleted e -> onActivityCompleted(e, effects);
       case TimersFired e -> onTimersFired(e, effects);
+      case EntityBatchCompleted e -> onEntityBatchCompleted(e, effects);
+      case EntityBatchLimitSet e -> entityBatchLimit = Math.max(1, e.limit());
     }
     return effects;
   }
@@ -117,6 +152,11 @@ public final class PartitionState implements WireSerializable {
       }
       i.pendingActivities.forEach(
           (taskId, call) -> effects.add(new Effect.StartActivity(i.instanceId, i.executionId, taskId, call[0], call[1])));
+    }
+    for (EntityRecord e : entities.values()) {
+      if (!e.batch.isEmpty()) {
+        effects.add(runBatch(e));
+      }
     }
     effects.add(new Effect.TimersChanged());
     for (int destination : outbox.pendingDestinations()) {
@@ -142,6 +182,10 @@ public final class PartitionState implements WireSerializable {
           case Suspend s -> suspend(s, e.timestamp());
           case Resume r -> resume(r, e.timestamp(), effects);
           case Purge p -> purge(p, effects);
+          case SignalEntity s -> {
+            deliver(new EntityOperationRequested(s.entityId(), s.operation(), s.input(), null, null, 0, null), e.timestamp(), effects);
+            yield new ClientResponse.Accepted();
+          }
         };
     requests.record(e.requestId(), response);
     effects.add(new Effect.ReplyToClient(e.requestId(), response));
@@ -319,6 +363,9 @@ public final class PartitionState implements WireSerializable {
       case ExecutionRequested r -> {
         InstanceState existing = instances.get(r.instanceId());
         if (existing != null && !existing.status.isTerminal()) {
+          if (r.parentInstanceId() == null) {
+            return; // started by an entity, which waits for no answer: the running instance stays
+          }
           send(
               new SubOrchestrationEnded(
                   r.parentInstanceId(),
@@ -357,6 +404,18 @@ public final class PartitionState implements WireSerializable {
           maybeDispatch(i, now, effects);
         }
       }
+      case EntityResponded r -> {
+        InstanceState i = instances.get(r.callerInstanceId());
+        if (i != null && i.executionId.equals(r.callerExecutionId()) && !i.status.isTerminal()) {
+          i.inbox.add(
+              r.failure() == null
+                  ? new HistoryEvent.EntityCallCompleted(r.callerTaskId(), r.result())
+                  : new HistoryEvent.EntityCallFailed(r.callerTaskId(), r.failure()));
+          maybeDispatch(i, now, effects);
+        }
+      }
+      case LocksGranted g -> onLocksGranted(g, now, effects);
+      case ToEntity t -> enqueue(t, now, effects);
     }
   }
 
@@ -408,6 +467,28 @@ public final class PartitionState implements WireSerializable {
         case HistoryEvent.SubOrchestrationCreated s ->
             send(new ExecutionRequested(s.instanceId(), s.orchestrationName(), s.input(), i.instanceId, i.executionId, s.taskId()), now, effects);
         case HistoryEvent.EventSent s -> send(new EventDelivered(s.instanceId(), s.name(), s.input()), now, effects);
+        case HistoryEvent.EntityCalled c ->
+            send(
+                new EntityOperationRequested(
+                    c.entityId(), c.operation(), c.input(), i.instanceId, i.executionId, c.taskId(), heldLock(i, c.entityId())),
+                now,
+                effects);
+        case HistoryEvent.EntitySignaled s -> {
+          var signal = new EntityOperationRequested(s.entityId(), s.operation(), s.input(), null, null, 0, null);
+          if (s.fireAt() != null && s.fireAt().isAfter(now)) {
+            timers.addMessage(s.fireAt(), signal);
+            effects.add(new Effect.TimersChanged());
+          } else {
+            send(signal, now, effects);
+          }
+        }
+        case HistoryEvent.EntityLockRequested l -> {
+          i.lockTaskId = l.taskId();
+          i.lockEntities = List.copyOf(l.entityIds());
+          i.locksGranted = false;
+          send(new LockRequested(l.entityIds(), 0, new LockOwner(i.instanceId, i.executionId, l.taskId())), now, effects);
+        }
+        case HistoryEvent.EntityUnlockSent u -> releaseLocks(i, now, effects);
         default -> throw new IllegalStateException("not an action: " + action + " instance=" + i.instanceId);
       }
     }
@@ -436,6 +517,7 @@ public final class PartitionState implements WireSerializable {
     i.inbox.clear();
     i.pendingActivities.clear();
     timers.removeInstance(i.instanceId);
+    releaseLocks(i, now, effects);
     effects.add(new Effect.DiscardExecutor(i.instanceId));
     effects.add(new Effect.InstanceEnded(i.view(false)));
     if (i.parentInstanceId != null) {
@@ -456,6 +538,7 @@ public final class PartitionState implements WireSerializable {
   private void continueAsNew(InstanceState i, StepResult.ContinuedAsNew c, Instant now, List<Effect> effects) {
     List<HistoryEvent> arrivedDuringStep = new ArrayList<>(i.inbox);
     timers.removeInstance(i.instanceId);
+    releaseLocks(i, now, effects);
     i.pendingActivities.clear();
     i.history = new ArrayList<>();
     i.inbox.clear();
@@ -490,6 +573,10 @@ public final class PartitionState implements WireSerializable {
 
   private void onTimersFired(TimersFired e, List<Effect> effects) {
     for (TimerTable.Timer t : timers.removeDue(e.timestamp())) {
+      if (t.message() != null) {
+        send(t.message(), e.timestamp(), effects);
+        continue;
+      }
       InstanceState i = instances.get(t.instanceId());
       if (i == null || !i.executionId.equals(t.executionId()) || i.status.isTerminal()) {
         continue;
@@ -506,6 +593,155 @@ public final class PartitionState implements WireSerializable {
     effects.add(new Effect.TimersChanged());
   }
 
+  // ---------------------------------------------------------------- entities and their locks
+
+  private void enqueue(ToEntity m, Instant now, List<Effect> effects) {
+    EntityRecord e = entities.get(m.entityId());
+    if (e == null) {
+      if (m instanceof LockReleased) {
+        return; // late: the entity was unlocked and has since gone
+      }
+      e = new EntityRecord(m.entityId(), EntityId.parse(m.entityId()).name(), now);
+      entities.put(e.entityId, e);
+    }
+    if (m instanceof LockReleased r && !e.expectsRelease(r.owner())) {
+      return;
+    }
+    e.queue.addLast(m);
+    schedule(e, now, effects);
+  }
+
+  /**
+   * Takes from the entity's queue what can be served now: lock grants and releases at once, operations into one
+   * batch of at most {@link #entityBatchLimit}. A lock change waits until the operations before it have run. Starts
+   * the batch, or removes the entity when nothing is left of it.
+   */
+  private void schedule(EntityRecord e, Instant now, List<Effect> effects) {
+    if (!e.batch.isEmpty()) {
+      return;
+    }
+    List<EntityOperationRequested> batch = new ArrayList<>();
+    boolean lockChanged = true;
+    while (lockChanged && batch.size() < entityBatchLimit) {
+      lockChanged = false;
+      for (Iterator<ToEntity> it = e.queue.iterator(); it.hasNext() && batch.size() < entityBatchLimit; ) {
+        ToEntity m = it.next();
+        if (!e.mayServe(m)) {
+          continue;
+        }
+        if (m instanceof EntityOperationRequested op) {
+          it.remove();
+          batch.add(op);
+          continue;
+        }
+        if (!batch.isEmpty()) {
+          break;
+        }
+        it.remove();
+        switch (m) {
+          case LockRequested l -> grant(e, l, now, effects);
+          case LockReleased r -> {
+            if (r.owner().equals(e.lockedBy)) {
+              e.lockedBy = null;
+            }
+          }
+          case EntityOperationRequested op -> throw new IllegalStateException("unreachable");
+        }
+        e.lastModified = now;
+        lockChanged = true; // what waited behind the old lock state may be served now: look again from the head
+        break;
+      }
+    }
+    if (!batch.isEmpty()) {
+      e.batch = List.copyOf(batch);
+      e.batchNumber++;
+      effects.add(runBatch(e));
+    } else if (e.isIdle()) {
+      entities.remove(e.entityId);
+    }
+  }
+
+  private void grant(EntityRecord e, LockRequested l, Instant now, List<Effect> effects) {
+    e.lockedBy = l.owner();
+    if (l.position() + 1 < l.entityIds().size()) {
+      send(new LockRequested(l.entityIds(), l.position() + 1, l.owner()), now, effects);
+    } else {
+      send(new LocksGranted(l.owner(), l.entityIds()), now, effects);
+    }
+  }
+
+  private static Effect.RunEntityBatch runBatch(EntityRecord e) {
+    return new Effect.RunEntityBatch(e.entityId, e.name, e.batchNumber, e.state, e.batch);
+  }
+
+  private void onEntityBatchCompleted(EntityBatchCompleted ev, List<Effect> effects) {
+    EntityRecord e = entities.get(ev.entityId());
+    if (e == null || e.batch.isEmpty() || e.batchNumber != ev.batchNumber()) {
+      return; // a duplicate result of a batch already applied
+    }
+    EntityBatchResult r = ev.result();
+    if (r.outcomes().size() != e.batch.size()) {
+      throw new IllegalStateException(
+          "entity batch result does not match its batch: entity=" + e.entityId + " batch=" + e.batchNumber
+              + " operations=" + e.batch.size() + " outcomes=" + r.outcomes().size());
+    }
+    Instant now = ev.timestamp();
+    e.state = r.state();
+    e.lastModified = now;
+    for (int k = 0; k < e.batch.size(); k++) {
+      EntityOperationRequested op = e.batch.get(k);
+      if (!op.isSignal()) {
+        EntityBatchResult.Outcome o = r.outcomes().get(k);
+        send(new EntityResponded(op.callerInstanceId(), op.callerExecutionId(), op.callerTaskId(), o.result(), o.failure()), now, effects);
+      }
+    }
+    e.batch = List.of();
+    for (PartitionMessage m : r.messages()) {
+      send(m, now, effects);
+    }
+    schedule(e, now, effects);
+  }
+
+  private void onLocksGranted(LocksGranted g, Instant now, List<Effect> effects) {
+    LockOwner owner = g.owner();
+    InstanceState i = instances.get(owner.instanceId());
+    if (i != null
+        && i.executionId.equals(owner.executionId())
+        && !i.status.isTerminal()
+        && i.lockTaskId == owner.taskId()
+        && !i.locksGranted) {
+      i.locksGranted = true;
+      i.inbox.add(new HistoryEvent.EntityLocksGranted(owner.taskId()));
+      maybeDispatch(i, now, effects);
+      return;
+    }
+    // The section's owner ended (or moved on) while its request travelled: nobody will release these locks but us.
+    for (String entityId : g.entityIds()) {
+      send(new LockReleased(entityId, owner), now, effects);
+    }
+  }
+
+  /** The lock an orchestration holds on the entity, to attach to its calls; null when it holds none. */
+  private static LockOwner heldLock(InstanceState i, String entityId) {
+    return i.locksGranted && i.lockEntities.contains(entityId) ? new LockOwner(i.instanceId, i.executionId, i.lockTaskId) : null;
+  }
+
+  /** Ends the instance's critical section: releases the locks it holds; a grant still travelling is released on arrival. */
+  private void releaseLocks(InstanceState i, Instant now, List<Effect> effects) {
+    if (i.lockTaskId < 0) {
+      return;
+    }
+    if (i.locksGranted) {
+      LockOwner owner = new LockOwner(i.instanceId, i.executionId, i.lockTaskId);
+      for (String entityId : i.lockEntities) {
+        send(new LockReleased(entityId, owner), now, effects);
+      }
+    }
+    i.lockTaskId = -1;
+    i.lockEntities = List.of();
+    i.locksGranted = false;
+  }
+
   // ---------------------------------------------------------------- queries
 
   public ClientResponse query(ClientQuery q) {
@@ -515,6 +751,10 @@ public final class PartitionState implements WireSerializable {
         yield new ClientResponse.Status(i == null ? null : i.view(g.withHistory()));
       }
       case ClientQuery.ListInstances l -> list(l);
+      case ClientQuery.ReadEntity r -> {
+        EntityRecord e = entities.get(r.entityId());
+        yield new ClientResponse.EntityStatus(e == null ? null : e.view());
+      }
     };
   }
 

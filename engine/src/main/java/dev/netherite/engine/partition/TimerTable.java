@@ -10,9 +10,10 @@ import java.util.TreeSet;
 public final class TimerTable implements WireSerializable {
   /**
    * A timer. {@code taskId} is the orchestration's timer task, or {@link #SCHEDULED_START} for a start that was
-   * scheduled for later.
+   * scheduled for later. A delayed message (a signal sent with a delay) has no instance and carries {@code
+   * message}, which is sent when it fires whatever became of its sender.
    */
-  public record Timer(Instant due, long seq, String instanceId, String executionId, int taskId)
+  public record Timer(Instant due, long seq, String instanceId, String executionId, int taskId, PartitionMessage message)
       implements WireSerializable, Comparable<Timer> {
     @Override
     public int compareTo(Timer o) {
@@ -27,7 +28,11 @@ public final class TimerTable implements WireSerializable {
   private long nextSeq;
 
   void add(Instant due, String instanceId, String executionId, int taskId) {
-    timers.add(new Timer(due, ++nextSeq, instanceId, executionId, taskId));
+    timers.add(new Timer(due, ++nextSeq, instanceId, executionId, taskId, null));
+  }
+
+  void addMessage(Instant due, PartitionMessage message) {
+    timers.add(new Timer(due, ++nextSeq, null, null, 0, message));
   }
 
   List<Timer> removeDue(Instant now) {

@@ -14,7 +14,9 @@ import dev.netherite.engine.orchestration.OrchestrationRun;
 import dev.netherite.engine.partition.ClientQuery;
 import dev.netherite.engine.partition.ClientRequest;
 import dev.netherite.engine.partition.ClientResponse;
+import dev.netherite.engine.entity.EntityExecutor;
 import dev.netherite.engine.partition.Effect;
+import dev.netherite.engine.partition.EntityBatchResult;
 import dev.netherite.engine.partition.InstanceView;
 import dev.netherite.engine.partition.Outbox;
 import dev.netherite.engine.partition.PartitionEvent;
@@ -82,6 +84,7 @@ public final class SimulatedPartitions implements AutoCloseable {
   private final List<RunActivity> parkedActivities = new ArrayList<>();
   private final BlockingQueue<StepReport> stepReports = new LinkedBlockingQueue<>();
   private Workflows workflows;
+  private int entityBatchesRun;
   private OrchestrationExecutor executor;
   private Instant now = START_TIME;
 
@@ -503,6 +506,10 @@ public final class SimulatedPartitions implements AutoCloseable {
     return loads;
   }
 
+  public int entityBatchesRun() {
+    return entityBatchesRun;
+  }
+
   public int stepsRun() {
     return stepsRun;
   }
@@ -631,6 +638,7 @@ public final class SimulatedPartitions implements AutoCloseable {
     switch (effect) {
       case Effect.RunStep s -> runStep(h, s);
       case Effect.StartActivity a -> pending.add(new RunActivity(h.id, h.incarnation, a));
+      case Effect.RunEntityBatch b -> pending.add(new RunEntityBatch(h.id, h.incarnation, b));
       case Effect.TimersChanged t -> {} // the clock tick polls the timer table
       case Effect.DiscardExecutor d -> h.cache.discard(d.instanceId());
     }
@@ -729,6 +737,8 @@ public final class SimulatedPartitions implements AutoCloseable {
 
   private record RunActivity(int partition, int incarnation, Effect.StartActivity call) implements LocalWork {}
 
+  private record RunEntityBatch(int partition, int incarnation, Effect.RunEntityBatch batch) implements LocalWork {}
+
   private record Deliver(int from, int to, long firstSeq, List<PartitionMessage> messages) implements Work {}
 
   private record Ack(int from, int to, long upTo) implements Work {}
@@ -809,6 +819,15 @@ public final class SimulatedPartitions implements AutoCloseable {
           failure = FailureDetails.of(e);
         }
         append(h, new PartitionEvent.ActivityCompleted(call.instanceId(), call.executionId(), call.taskId(), result, failure, now));
+      }
+      case RunEntityBatch b -> {
+        Host h = hosts[b.partition()];
+        if (h.incarnation != b.incarnation()) {
+          return;
+        }
+        entityBatchesRun++;
+        EntityBatchResult result = new EntityExecutor(workflows, converter).run(b.batch());
+        append(h, new PartitionEvent.EntityBatchCompleted(b.batch().entityId(), b.batch().batchNumber(), result, now));
       }
       case Deliver d -> onDeliver(hosts[d.to()], d);
       case Ack a -> {

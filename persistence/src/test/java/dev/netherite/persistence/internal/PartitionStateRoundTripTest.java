@@ -1,5 +1,8 @@
 package dev.netherite.persistence.internal;
 
+import static dev.netherite.persistence.internal.WireSamples.ALICE;
+import static dev.netherite.persistence.internal.WireSamples.CAROL;
+import static dev.netherite.persistence.internal.WireSamples.HITS;
 import static dev.netherite.persistence.internal.WireSamples.ORDER;
 import static dev.netherite.persistence.internal.WireSamples.REPORT;
 import static dev.netherite.persistence.internal.WireSamples.T0;
@@ -51,11 +54,19 @@ class PartitionStateRoundTripTest {
     assertEquals(RuntimeStatus.RUNNING, s.instance(ORDER).status());
     assertEquals(RuntimeStatus.PENDING, s.instance(REPORT).status());
     assertEquals(List.of(5), s.outbox().pendingDestinations());
-    assertEquals(2, s.outbox().lastSeq(5));
+    // event (acknowledged), sub-orchestration, call to carol, lock request forwarded to carol by alice
+    assertEquals(4, s.outbox().lastSeq(5));
     assertEquals(1, s.outbox().acknowledged(5));
-    assertEquals(1, s.outbox().unacknowledgedCount());
+    assertEquals(3, s.outbox().unacknowledgedCount());
     assertEquals(Map.of(7, 1L), s.dedup().positions());
-    assertEquals(2, s.timers().size());
+    // the order's timer, the report's scheduled start, the counter's delayed signal
+    assertEquals(3, s.timers().size());
+    assertEquals(2, s.entityCount());
+    assertEquals(ORDER, s.entity(ALICE).lockedBy().instanceId());
+    assertEquals(1, s.entity(ALICE).backlog()); // the client's signal waits for the lock
+    assertEquals(1, s.entity(HITS).backlog()); // its batch runs
+    assertEquals(0, s.entity(CAROL) == null ? 0 : 1); // carol lives on partition 5
+    assertEquals(50, s.entityBatchLimit());
     assertEquals(T0.plus(Duration.ofHours(1)), s.timers().nextDue());
     assertEquals(Set.of(1), s.instance(ORDER).pendingActivities().keySet());
     // req-4, a second start of a running instance, was rejected; its retry is answered from the request log.
@@ -102,7 +113,7 @@ class PartitionStateRoundTripTest {
                     new PartitionMessage.EventDelivered(REPORT, "Go", "1")),
                 T0.plus(Duration.ofDays(1)).plusSeconds(1)),
             // Partition 5 acknowledges everything; a retried request is answered from the log.
-            new PartitionEvent.DeliveryAcknowledged(5, 3, T0.plus(Duration.ofDays(1)).plusSeconds(2)),
+            new PartitionEvent.DeliveryAcknowledged(5, 5, T0.plus(Duration.ofDays(1)).plusSeconds(2)),
             new PartitionEvent.ClientRequestReceived(
                 "req-1",
                 new ClientRequest.StartOrchestration(
@@ -122,6 +133,7 @@ class PartitionStateRoundTripTest {
     // The events did change the state: the outbox drained, the timers fired, the dedup position advanced.
     assertEquals(0, copy.outbox().unacknowledgedCount());
     assertEquals(0, copy.timers().size());
+    assertEquals(2, copy.entity(HITS).backlog()); // the delayed signal arrived behind the running batch
     assertEquals(Map.of(7, 2L), copy.dedup().positions());
     assertEquals(RuntimeStatus.RUNNING, copy.instance(REPORT).status());
     assertEquals(original.instance("invoice-9!3").executionId(), copy.instance("invoice-9!3").executionId());
@@ -147,6 +159,10 @@ class PartitionStateRoundTripTest {
         s.timers().nextDue(),
         s.timers().size(),
         Map.copyOf(s.dedup().positions()),
+        s.entityCount(),
+        s.entityBatchLimit(),
+        s.query(new ClientQuery.ReadEntity(ALICE)),
+        s.query(new ClientQuery.ReadEntity(HITS)),
         inAnyOrder(s.recoveryEffects()));
   }
 

@@ -9,7 +9,11 @@ import dev.netherite.engine.partition.ClientQuery;
 import dev.netherite.engine.partition.ClientRequest;
 import dev.netherite.engine.partition.ClientResponse;
 import dev.netherite.engine.partition.DedupVector;
+import dev.netherite.engine.partition.EntityBatchResult;
+import dev.netherite.engine.partition.EntityRecord;
+import dev.netherite.engine.partition.EntityView;
 import dev.netherite.engine.partition.EventBatch;
+import dev.netherite.engine.partition.LockOwner;
 import dev.netherite.engine.partition.InstanceState;
 import dev.netherite.engine.partition.InstanceView;
 import dev.netherite.engine.partition.Outbox;
@@ -65,13 +69,20 @@ final class WireSamples {
           classNamed("dev.netherite.engine.partition.Outbox$Channel"),
           DedupVector.class,
           TimerTable.class,
-          RequestLog.class);
+          RequestLog.class,
+          EntityRecord.class);
 
   static final Instant T0 = Instant.parse("2025-01-02T03:04:05Z");
   /** The instances of the {@link #partitionState()} sample; both map to partition 3 of 12. */
   static final String ORDER = "order-42!3";
 
   static final String REPORT = "report-7!3";
+  /** Entities of the {@link #partitionState()} sample: alice and the counter on partition 3, carol on 5. */
+  static final String ALICE = "@Account@alice!3";
+
+  static final String CAROL = "@Account@carol!5";
+
+  static final String HITS = "@Counter@hits!3";
 
   /** The sample of each class, by class. */
   static Map<Class<?>, Object> all() {
@@ -184,7 +195,37 @@ final class WireSamples {
     // 170..178: the checkpoint
     add(samples, partitionState());
     add(samples, new Outbox.Entry(2L, new PartitionMessage.EventDelivered("audit!5", "OrderPlaced", "{\"id\":42}")));
-    add(samples, new TimerTable.Timer(T0.plus(Duration.ofHours(1)), 1L, ORDER, "3-1", 2));
+    add(samples, new TimerTable.Timer(T0.plus(Duration.ofHours(1)), 1L, ORDER, "3-1", 2, null));
+    // 199..220: entities
+    LockOwner owner = new LockOwner(ORDER, "3-1", 6);
+    add(samples, new HistoryEvent.EntityCalled(5, ALICE, "add", "25"));
+    add(samples, new HistoryEvent.EntitySignaled(7, ALICE, "add", "-5", T0.plus(Duration.ofHours(2))));
+    add(samples, new HistoryEvent.EntityLockRequested(6, List.of(ALICE, CAROL)));
+    add(samples, new HistoryEvent.EntityUnlockSent(8, 6, List.of(ALICE, CAROL)));
+    add(samples, new HistoryEvent.EntityCallCompleted(5, "125"));
+    add(samples, new HistoryEvent.EntityCallFailed(5, failure()));
+    add(samples, new HistoryEvent.EntityLocksGranted(6));
+    add(samples, new PartitionMessage.EntityOperationRequested(ALICE, "add", "25", ORDER, "3-1", 5, owner));
+    add(samples, new PartitionMessage.LockRequested(List.of(ALICE, CAROL), 1, owner));
+    add(samples, new PartitionMessage.LockReleased(CAROL, owner));
+    add(samples, new PartitionMessage.EntityResponded(ORDER, "3-1", 5, "125", failure()));
+    add(samples, new PartitionMessage.LocksGranted(owner, List.of(ALICE, CAROL)));
+    add(samples, owner);
+    add(
+        samples,
+        new EntityBatchResult(
+            "130",
+            List.of(new EntityBatchResult.Outcome("125", null), new EntityBatchResult.Outcome(null, failure())),
+            List.of(
+                new PartitionMessage.EntityOperationRequested(CAROL, "add", "5", null, null, 0, null),
+                new PartitionMessage.ExecutionRequested("audit-9!1", "Audit", "{}", null, null, 0))));
+    add(samples, new EntityBatchResult.Outcome("125", failure()));
+    add(samples, new EntityView(ALICE, "130", ORDER, 3, T0.plusSeconds(9)));
+    add(samples, new PartitionEvent.EntityBatchCompleted(ALICE, 4L, new EntityBatchResult("130", List.of(), List.of()), T0.plusSeconds(8)));
+    add(samples, new PartitionEvent.EntityBatchLimitSet(250, T0.plusSeconds(9)));
+    add(samples, new ClientRequest.SignalEntity(ALICE, "add", "100"));
+    add(samples, new ClientQuery.ReadEntity(ALICE));
+    add(samples, new ClientResponse.EntityStatus(new EntityView(ALICE, "130", ORDER, 3, T0.plusSeconds(9))));
     return samples;
   }
 
@@ -213,7 +254,10 @@ final class WireSamples {
                     new HistoryEvent.TaskScheduled(1, "Reserve", "{\"sku\":\"A-1\"}"),
                     new HistoryEvent.TimerCreated(2, T0.plus(Duration.ofHours(1))),
                     new HistoryEvent.SubOrchestrationCreated(3, "Ship", "ship-42!5", "{\"to\":\"Lyon\"}"),
-                    new HistoryEvent.EventSent(4, "audit!5", "OrderPlaced", "{\"id\":42}")),
+                    new HistoryEvent.EventSent(4, "audit!5", "OrderPlaced", "{\"id\":42}"),
+                    new HistoryEvent.EntityCalled(5, CAROL, "get", null),
+                    new HistoryEvent.EntityLockRequested(6, List.of(ALICE, CAROL)),
+                    new HistoryEvent.EntitySignaled(7, HITS, "add", "1", T0.plus(Duration.ofHours(2)))),
                 true,
                 "\"reserving\"",
                 null),
@@ -236,6 +280,11 @@ final class WireSamples {
             "req-4",
             new ClientRequest.StartOrchestration(ORDER, "OrderFlow", "{}", null, Set.of()),
             T0.plusSeconds(6)));
+    // alice is locked by ORDER (the grant travels on to carol), so this signal waits in her queue
+    state.apply(new PartitionEvent.ClientRequestReceived("req-signal-1", new ClientRequest.SignalEntity(ALICE, "add", "100"), T0.plusSeconds(7)));
+    // the counter runs a batch
+    state.apply(new PartitionEvent.ClientRequestReceived("req-signal-2", new ClientRequest.SignalEntity(HITS, "add", "1"), T0.plusSeconds(8)));
+    state.apply(new PartitionEvent.EntityBatchLimitSet(50, T0.plusSeconds(9)));
     return state;
   }
 

@@ -2,6 +2,7 @@ package dev.netherite.runtime.internal;
 
 import dev.netherite.dsl.FailureDetails;
 import dev.netherite.engine.orchestration.OrchestrationRun;
+import dev.netherite.engine.partition.EntityBatchResult;
 import dev.netherite.engine.partition.StepResult;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 
@@ -12,6 +13,8 @@ sealed interface LocalSignal extends NoSerializationVerificationNeeded {
 
   record ActivityFinished(String instanceId, String executionId, int taskId, String result, FailureDetails failure)
       implements LocalSignal {}
+
+  record EntityBatchFinished(String entityId, long batchNumber, EntityBatchResult result) implements LocalSignal {}
 
   enum Tick implements LocalSignal {
     TIMER_DUE,

@@ -3,6 +3,7 @@ package dev.netherite.runtime.internal;
 import dev.netherite.dsl.Workflows;
 import dev.netherite.dsl.spi.DataConverter;
 import dev.netherite.engine.PartitionPlacement;
+import dev.netherite.engine.entity.EntityExecutor;
 import dev.netherite.engine.orchestration.OrchestrationExecutor;
 import dev.netherite.persistence.StorageMetrics;
 import dev.netherite.runtime.DeliveryFaults;
@@ -18,6 +19,7 @@ public record NodeServices(
     DataConverter converter,
     OrchestrationExecutor executor,
     ActivityWorkers activities,
+    EntityExecutor entities,
     ClusterSharding sharding,
     PartitionPlacement placement,
     StorageMetrics metrics,
@@ -45,6 +47,7 @@ public record NodeServices(
         converter,
         new OrchestrationExecutor(workflows, converter, Thread.ofVirtual().name("netherite-orchestration-", 0).factory()),
         new ActivityWorkers(workflows, converter, settings.maxConcurrentActivities()),
+        new EntityExecutor(workflows, converter),
         sharding,
         new PartitionPlacement(settings.partitionCount()),
         StorageMetrics.global(),

@@ -123,6 +123,10 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
   private void onRecovered() {
     log.debug("partition {} recovered: {} instances, seqNr {}", partitionId, state.instanceCount(), lastSequenceNr());
     runEffects(state.recoveryEffects(), true);
+    if (state.entityBatchLimit() != node.settings().entityMaxBatchSize()) {
+      append(new PartitionEvent.EntityBatchLimitSet(node.settings().entityMaxBatchSize(), Instant.now()));
+      flush();
+    }
     Duration resend = node.settings().resendAfter();
     timers().startTimerWithFixedDelay("resend", LocalSignal.Tick.RESEND, resend.dividedBy(2));
     Duration idle = node.settings().checkpointAfterIdle();
@@ -172,6 +176,8 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
       case LocalSignal.StepFinished s -> onStepFinished(s);
       case LocalSignal.ActivityFinished a ->
           append(new PartitionEvent.ActivityCompleted(a.instanceId(), a.executionId(), a.taskId(), a.result(), a.failure(), Instant.now()));
+      case LocalSignal.EntityBatchFinished b ->
+          append(new PartitionEvent.EntityBatchCompleted(b.entityId(), b.batchNumber(), b.result(), Instant.now()));
       case LocalSignal.Tick t -> onTick(t);
       default -> unhandled(message);
     }
@@ -403,6 +409,10 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
           outcome -> self.tell(
               new LocalSignal.ActivityFinished(a.instanceId(), a.executionId(), a.taskId(), outcome.result(), outcome.failure()),
               ActorRef.noSender()));
+      case Effect.RunEntityBatch b -> Thread.ofVirtual().name("netherite-entity-" + partitionId).start(() -> {
+        var result = node.entities().run(b);
+        self.tell(new LocalSignal.EntityBatchFinished(b.entityId(), b.batchNumber(), result), ActorRef.noSender());
+      });
       case Effect.TimersChanged t -> armTimer();
       case Effect.DiscardExecutor d -> cache.discard(d.instanceId());
     }

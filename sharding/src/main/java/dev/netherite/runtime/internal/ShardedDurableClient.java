@@ -3,6 +3,10 @@ package dev.netherite.runtime.internal;
 import dev.netherite.dsl.DurableClient;
 import dev.netherite.dsl.DurableTimeoutException;
 import dev.netherite.dsl.InstanceAlreadyExistsException;
+import dev.netherite.dsl.EntityId;
+import dev.netherite.dsl.EntityOp;
+import dev.netherite.dsl.EntityState;
+import dev.netherite.dsl.EntityType;
 import dev.netherite.dsl.InstanceId;
 import dev.netherite.dsl.InstanceNotFoundException;
 import dev.netherite.dsl.InstancePage;
@@ -15,6 +19,7 @@ import dev.netherite.dsl.spi.DataConversionException;
 import dev.netherite.engine.partition.ClientQuery;
 import dev.netherite.engine.partition.ClientRequest;
 import dev.netherite.engine.partition.ClientResponse;
+import dev.netherite.engine.partition.EntityView;
 import dev.netherite.engine.partition.InstanceView;
 import java.time.Duration;
 import java.time.Instant;
@@ -145,6 +150,39 @@ public final class ShardedDurableClient implements DurableClient {
     ClientResponse response = request(new ClientRequest.Purge(instanceId.value()));
     expectSuccess(response);
     return ((ClientResponse.Purged) response).deleted();
+  }
+
+  @Override
+  public <I> void signalEntity(EntityId entity, EntityOp<I, ?> operation, I input) {
+    EntityType<?> type = node.workflows().requireEntity(entity.name());
+    EntityOp<?, ?> registered = type.requireOperation(operation.name()).ref();
+    Class<?> inputType = registered.inputType();
+    if (input != null && !inputType.isInstance(input)) {
+      throw new IllegalArgumentException(
+          "Operation '" + operation.name() + "' of entity '" + entity.name() + "' takes input of type "
+              + inputType.getName() + ", but was given " + input.getClass().getName() + " ("
+              + abbreviate(String.valueOf(input)) + ").");
+    }
+    String serialized;
+    try {
+      serialized = node.converter().serialize(input);
+    } catch (DataConversionException e) {
+      throw new IllegalArgumentException(
+          "The input of operation '" + operation.name() + "' of entity " + entity + " cannot be serialized: "
+              + e.getMessage(), e);
+    }
+    expectSuccess(request(new ClientRequest.SignalEntity(entity.toString(), operation.name(), serialized)));
+  }
+
+  @Override
+  public <S> EntityState<S> readEntity(EntityId entity, Class<S> stateType) {
+    ClientResponse response = query(node.placement().partitionOf(entity.toString()), new ClientQuery.ReadEntity(entity.toString()));
+    EntityView view = ((ClientResponse.EntityStatus) response).view();
+    if (view == null) {
+      return new EntityState<>(entity, false, null, null, 0);
+    }
+    S state = view.state() == null ? null : node.converter().deserialize(view.state(), stateType);
+    return new EntityState<>(entity, view.state() != null, state, view.lockedBy(), view.backlog());
   }
 
   /** Pages walk the partitions in order; the token is {@code partition:lastId}. */

@@ -1,0 +1,250 @@
+package dev.netherite.engine.simulation;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.netherite.dsl.CriticalSection;
+import dev.netherite.dsl.EntityId;
+import dev.netherite.dsl.EntityOp;
+import dev.netherite.dsl.EntityType;
+import dev.netherite.dsl.OrchestrationRef;
+import dev.netherite.dsl.RuntimeStatus;
+import dev.netherite.dsl.Task;
+import dev.netherite.dsl.Workflows;
+import dev.netherite.engine.PartitionPlacement;
+import dev.netherite.engine.partition.ClientQuery;
+import dev.netherite.engine.partition.ClientRequest;
+import dev.netherite.engine.partition.ClientResponse;
+import dev.netherite.engine.partition.EntityRecord;
+import dev.netherite.engine.partition.InstanceView;
+import dev.netherite.engine.partition.PartitionState;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+import java.util.stream.LongStream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Seeded simulation of entities and critical sections: transfers between accounts on 4 partitions, each locking
+ * its two accounts, with conflicting pairs, clients depositing by signal, and lock holders terminated while they
+ * hold (or still wait for) their locks, under partition crashes and lossy, duplicating delivery. Money must be
+ * conserved, each transfer applied once, every lock released and every queue drained. Rerun one seed with
+ * {@code -Dnetherite.sim.seed=<seed>}.
+ */
+class EntitySimulationTest {
+  private static final int PARTITIONS = 4;
+  private static final int ACCOUNTS = 8;
+  private static final int TRANSFERS = 40;
+  private static final int HOLDERS = 4;
+  private static final int DEPOSITS = 12;
+  private static final int INITIAL = 100;
+  private static final long MAX_ACTIONS = 600_000;
+
+  private static final EntityOp<Integer, Void> ADD = EntityOp.of("add", Integer.class, Void.class);
+  private static final EntityOp<Void, Integer> GET = EntityOp.of("get", Void.class, Integer.class);
+  private static final EntityType<Integer> ACCOUNT =
+      EntityType.define("Account", Integer.class, () -> 0)
+          .operation(ADD, (ctx, amount) -> {
+            ctx.setState(ctx.state() + amount);
+            return null;
+          })
+          .operation(GET, (ctx, none) -> ctx.state());
+
+  @SuppressWarnings("rawtypes")
+  private static final OrchestrationRef<List, Boolean> TRANSFER = OrchestrationRef.of("Transfer", List.class, Boolean.class);
+
+  @SuppressWarnings("rawtypes")
+  private static final OrchestrationRef<List, Boolean> HOLDER = OrchestrationRef.of("Holder", List.class, Boolean.class);
+
+  private static final PartitionPlacement PLACEMENT = new PartitionPlacement(PARTITIONS);
+
+  static Workflows app() {
+    return Workflows.builder()
+        .entity(ACCOUNT)
+        .orchestration(TRANSFER, (ctx, t) -> {
+          EntityId from = ACCOUNT.id((String) t.get(0));
+          EntityId to = ACCOUNT.id((String) t.get(1));
+          int amount = (Integer) t.get(2);
+          try (CriticalSection section = ctx.lockEntities(from, to)) {
+            if (ctx.callEntity(from, GET).await() < amount) {
+              return false;
+            }
+            Task.allOf(ctx.callEntity(from, ADD, -amount), ctx.callEntity(to, ADD, amount)).await();
+            return true;
+          }
+        })
+        .orchestration(HOLDER, (ctx, accounts) -> {
+          // Takes the locks and waits for an event nobody sends: only its termination frees the accounts.
+          try (CriticalSection section = ctx.lockEntities(ACCOUNT.id((String) accounts.get(0)), ACCOUNT.id((String) accounts.get(1)))) {
+            return ctx.waitForEvent("never", Boolean.class).await();
+          }
+        })
+        .build();
+  }
+
+  static String account(int k) {
+    return "a" + k + "!" + (k % PARTITIONS);
+  }
+
+  static LongStream seeds() {
+    return PartitionSimulationTest.seeds();
+  }
+
+  private record Transfer(String id, String from, String to, int amount) {}
+
+  @ParameterizedTest(name = "seed {0}")
+  @MethodSource("seeds")
+  void transfersConserveMoneyAndLocksAreAlwaysReleased(long seed) {
+    try (SimulatedPartitions sim = new SimulatedPartitions(PARTITIONS, app(), seed)) {
+      try {
+        simulate(sim, seed);
+      } catch (AssertionError | RuntimeException e) {
+        throw new AssertionError(
+            "simulation failed with seed " + seed + " (rerun: -Dnetherite.sim.seed=" + seed + "): " + e.getMessage()
+                + "\n" + sim.summary(),
+            e);
+      }
+    }
+  }
+
+  private void simulate(SimulatedPartitions sim, long seed) {
+    Random random = new Random(seed * 13 + 5);
+    // Initial balances go in while the network is reliable, so that the test knows what was deposited.
+    for (int k = 0; k < ACCOUNTS; k++) {
+      sim.submit(new ClientRequest.SignalEntity(ACCOUNT.id(account(k)).toString(), ADD.name(), sim.converter().serialize(INITIAL)));
+    }
+    sim.settle(100_000);
+    sim.faults(0.1, 0.1).cacheCapacity(6).maxMessagesPerDelivery(3);
+
+    List<Transfer> transfers = new ArrayList<>();
+    for (int k = 0; k < TRANSFERS; k++) {
+      int a = random.nextInt(ACCOUNTS);
+      int b = (a + 1 + random.nextInt(ACCOUNTS - 1)) % ACCOUNTS;
+      if (k % 5 == 0) {
+        a = 0; // a hot pair, so that transfers conflict
+        b = 1 + k % 2;
+      }
+      Transfer t = new Transfer("t" + k + "!" + (k % PARTITIONS), account(a), account(b), 1 + random.nextInt(60));
+      transfers.add(t);
+      sim.start(t.id(), TRANSFER.name(), List.of(t.from(), t.to(), t.amount()));
+    }
+    List<String> holders = new ArrayList<>();
+    Map<String, String> holderStarts = new TreeMap<>();
+    for (int k = 0; k < HOLDERS; k++) {
+      String id = "h" + k + "!" + ((k + 1) % PARTITIONS);
+      holders.add(id);
+      holderStarts.put(id, sim.start(id, HOLDER.name(), List.of(account(2 * k), account(2 * k + 1))));
+    }
+    Map<String, String> terminations = new TreeMap<>();
+    List<String> deposits = new ArrayList<>();
+    Runnable client = () -> {
+      if (deposits.size() < DEPOSITS && random.nextDouble() < 0.01) {
+        deposits.add(sim.submit(new ClientRequest.SignalEntity(
+            ACCOUNT.id(account(random.nextInt(ACCOUNTS))).toString(), ADD.name(), sim.converter().serialize(10))));
+      }
+      if (random.nextDouble() < 0.004) {
+        String holder = holders.get(random.nextInt(HOLDERS));
+        if (sim.response(holderStarts.get(holder)) == null) {
+          return; // not started yet as far as the client knows
+        }
+        terminations.computeIfAbsent(holder, h -> sim.submit(new ClientRequest.Terminate(h, "free the accounts")));
+      }
+    };
+    long actions = 0;
+    while (!(transfers.stream().allMatch(t -> sim.endedCount().containsKey(t.id())) && deposits.size() == DEPOSITS
+        && holders.stream().allMatch(h -> sim.endedCount().containsKey(h)))) {
+      if (++actions > MAX_ACTIONS) {
+        throw new AssertionError("transfers did not all end within " + MAX_ACTIONS + " actions");
+      }
+      client.run();
+      if (random.nextDouble() < 0.01) {
+        sim.crash(random.nextInt(PARTITIONS));
+      }
+      if (random.nextDouble() < 0.2) {
+        sim.advanceClock(Duration.ofMillis(random.nextInt(20)));
+      }
+      if (!sim.runOnce()) {
+        Instant next = sim.nextDeadline();
+        sim.advanceClock(next != null && next.isAfter(sim.now()) ? Duration.between(sim.now(), next) : Duration.ofMillis(10));
+      }
+    }
+    sim.faults(0, 0);
+    sim.settle(300_000);
+    assertTrue(sim.quiescent(), "not quiescent after settling");
+
+    // Each transfer ended once, as its own outcome says; the balances are what the applied transfers make them.
+    Map<String, Integer> expected = new TreeMap<>();
+    for (int k = 0; k < ACCOUNTS; k++) {
+      expected.put(account(k), INITIAL);
+    }
+    for (String d : deposits) {
+      assertEquals(new ClientResponse.Accepted(), sim.response(d), "deposit " + d);
+    }
+    int applied = 0;
+    for (Transfer t : transfers) {
+      InstanceView v = sim.status(t.id());
+      assertEquals(RuntimeStatus.COMPLETED, v.status(), t.id() + ": " + v);
+      assertEquals(1, sim.endedCount().get(t.id()), t.id() + " ended more than once");
+      if (sim.converter().deserialize(v.output(), Boolean.class)) {
+        applied++;
+        expected.merge(t.from(), -t.amount(), Integer::sum);
+        expected.merge(t.to(), t.amount(), Integer::sum);
+      }
+    }
+    int total = 0;
+    Map<String, Integer> actual = new TreeMap<>();
+    for (int k = 0; k < ACCOUNTS; k++) {
+      String entity = ACCOUNT.id(account(k)).toString();
+      PartitionState p = sim.state(PLACEMENT.partitionOf(entity));
+      EntityRecord e = p.entity(entity);
+      assertNotNull(e, entity);
+      assertNull(e.lockedBy(), entity + " still locked");
+      assertEquals(0, e.backlog(), entity + " has work left");
+      int balance = sim.converter().deserialize(e.state(), Integer.class);
+      assertTrue(balance >= 0, entity + " overdrawn: " + balance);
+      actual.put(account(k), balance);
+      total += balance;
+    }
+    // Deposits of 10 land on random accounts: each account may exceed what the transfers make it by a multiple of 10.
+    int depositedDuringRun = 10 * deposits.size();
+    assertEquals(ACCOUNTS * INITIAL + depositedDuringRun, total, "money is conserved");
+    int drift = 0;
+    for (String acct : expected.keySet()) {
+      drift += actual.get(acct) - expected.get(acct);
+      assertTrue(actual.get(acct) - expected.get(acct) >= 0 && (actual.get(acct) - expected.get(acct)) % 10 == 0,
+          acct + ": balance " + actual.get(acct) + " is not what the applied transfers make it (" + expected.get(acct) + ") plus deposits");
+    }
+    assertEquals(depositedDuringRun, drift);
+
+    for (String h : holders) {
+      InstanceView v = sim.status(h);
+      assertEquals(RuntimeStatus.TERMINATED, v.status(), h + " can only end by termination");
+      assertTrue(terminations.containsKey(h));
+    }
+
+    // Recovery is replay: entities rebuilt from each durable log equal the live ones.
+    for (int p = 0; p < PARTITIONS; p++) {
+      PartitionState rebuilt = sim.rebuild(p, sim.durableLog(p));
+      for (int k = 0; k < ACCOUNTS; k++) {
+        String entity = ACCOUNT.id(account(k)).toString();
+        if (PLACEMENT.partitionOf(entity) == p) {
+          assertEquals(
+              sim.state(p).query(new ClientQuery.ReadEntity(entity)), rebuilt.query(new ClientQuery.ReadEntity(entity)), entity);
+        }
+      }
+    }
+    assertTrue(sim.crashes() > 0 && sim.dropped() > 0, "the seed caused no faults: " + sim.summary());
+    System.out.printf(
+        "seed %d (entities): %d transfers (%d applied), %d holders terminated, %d deposits, %d actions, %d entity batches,"
+            + " %d crashes, %d dropped, %d duplicated%n",
+        seed, TRANSFERS, applied, HOLDERS, deposits.size(), sim.actions(), sim.entityBatchesRun(), sim.crashes(),
+        sim.dropped(), sim.duplicated());
+  }
+}

@@ -1,0 +1,70 @@
+package dev.netherite.samples;
+
+import dev.netherite.dsl.CriticalSection;
+import dev.netherite.dsl.DurableClient;
+import dev.netherite.dsl.EntityId;
+import dev.netherite.dsl.EntityOp;
+import dev.netherite.dsl.EntityType;
+import dev.netherite.dsl.OrchestrationContext;
+import dev.netherite.dsl.OrchestrationRef;
+import dev.netherite.dsl.Task;
+import dev.netherite.dsl.Workflows;
+
+/**
+ * Bank: {@code Account} entities holding a balance, and a transfer orchestration that locks both accounts, reads the
+ * source balance, and moves the amount only if the balance covers it. Critical sections make the read and the two
+ * updates one atomic step as far as other transfers can tell, so money is conserved whatever runs concurrently.
+ */
+public final class Bank {
+  public static final EntityOp<Integer, Void> ADD = EntityOp.of("add", Integer.class, Void.class);
+  public static final EntityOp<Void, Integer> GET = EntityOp.of("get", Void.class, Integer.class);
+
+  public static final EntityType<Integer> ACCOUNT =
+      EntityType.define("Account", Integer.class, () -> 0)
+          .operation(ADD, (ctx, amount) -> {
+            ctx.setState(ctx.state() + amount);
+            return null;
+          })
+          .operation(GET, (ctx, none) -> ctx.state());
+
+  /** Move {@code amount} from account {@code from} to account {@code to} (account keys). */
+  public record Transfer(String from, String to, int amount) {}
+
+  public static final OrchestrationRef<Transfer, Boolean> TRANSFER = OrchestrationRef.of("Transfer", Transfer.class, Boolean.class);
+
+  private Bank() {}
+
+  static Boolean transfer(OrchestrationContext ctx, Transfer t) {
+    if (t.amount() <= 0) {
+      throw new IllegalArgumentException("A transfer moves a positive amount; it was " + t.amount() + ".");
+    }
+    EntityId from = ACCOUNT.id(t.from());
+    EntityId to = ACCOUNT.id(t.to());
+    try (CriticalSection section = ctx.lockEntities(from, to)) {
+      if (ctx.callEntity(from, GET).await() < t.amount()) {
+        return false;
+      }
+      Task.allOf(ctx.callEntity(from, ADD, -t.amount()), ctx.callEntity(to, ADD, t.amount())).await();
+      return true;
+    }
+  }
+
+  /**
+   * The key of account {@code k} of {@code partitions}: the {@code !n} suffix spreads accounts over all partitions,
+   * so that a transfer between accounts {@code k} and {@code k + 1} always spans two partitions.
+   */
+  public static String accountKey(int k, int partitions) {
+    return "acct-" + k + "!" + (k % partitions);
+  }
+
+  /** Opens {@code count} accounts with {@code balance} each, by signal; returns once the signals are durable. */
+  public static void openAccounts(DurableClient client, int count, int partitions, int balance) {
+    for (int k = 0; k < count; k++) {
+      client.signalEntity(ACCOUNT.id(accountKey(k, partitions)), ADD, balance);
+    }
+  }
+
+  public static Workflows.Builder register(Workflows.Builder builder) {
+    return builder.entity(ACCOUNT).orchestration(TRANSFER, Bank::transfer);
+  }
+}
