@@ -44,7 +44,7 @@ public final class TimerTable implements WireSerializable {
   }
 
   void removeInstance(String instanceId) {
-    timers.removeIf(t -> t.instanceId().equals(instanceId));
+    timers.removeIf(t -> instanceId.equals(t.instanceId()));
   }
 
   /** The earliest due time, or null. */

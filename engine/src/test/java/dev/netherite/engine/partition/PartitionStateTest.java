@@ -591,4 +591,87 @@ class PartitionStateTest {
             state.query(new ClientQuery.ListInstances(Set.of(RuntimeStatus.RUNNING), null, null, null, null, 10));
     assertEquals(List.of("b!0", "c!0"), running.instances().stream().map(InstanceView::instanceId).toList());
   }
+
+  // ---------------------------------------------------------------- entities
+
+  private static final String E1 = "@Acct@x!0";
+  private static final String E2 = "@Acct@y!0";
+
+  private static PartitionMessage.EntityOperationRequested signal(String entity, String op) {
+    return new PartitionMessage.EntityOperationRequested(entity, op, null, null, null, 0, null);
+  }
+
+  private static Effect.RunEntityBatch batch(List<Effect> effects) {
+    List<Effect.RunEntityBatch> batches = only(effects, Effect.RunEntityBatch.class);
+    assertEquals(1, batches.size(), "one entity batch expected in " + effects);
+    return batches.get(0);
+  }
+
+  private List<Effect> batchDone(Effect.RunEntityBatch b, String state) {
+    List<EntityBatchResult.Outcome> outcomes = new ArrayList<>();
+    b.operations().forEach(op -> outcomes.add(new EntityBatchResult.Outcome("i1;", null)));
+    return apply(new PartitionEvent.EntityBatchCompleted(b.entityId(), b.batchNumber(), new EntityBatchResult(state, outcomes, List.of()), T0));
+  }
+
+  @Test
+  void queuedOperationsRunInArrivalOrderInBatchesOfAtMostTheLimit() {
+    apply(new PartitionEvent.EntityBatchLimitSet(3, T0));
+    Effect.RunEntityBatch first = batch(request("s0", new ClientRequest.SignalEntity(E1, "op0", null)));
+    assertEquals(1, first.operations().size());
+    for (int k = 1; k <= 5; k++) {
+      assertTrue(only(request("s" + k, new ClientRequest.SignalEntity(E1, "op" + k, null)), Effect.RunEntityBatch.class).isEmpty(),
+          "one batch at a time");
+    }
+    Effect.RunEntityBatch second = batch(batchDone(first, "s1:a"));
+    assertEquals(List.of("op1", "op2", "op3"), second.operations().stream().map(o -> o.operation()).toList());
+    assertEquals("s1:a", second.state(), "the next batch starts from the state the last one wrote");
+    Effect.RunEntityBatch third = batch(batchDone(second, "s1:b"));
+    assertEquals(List.of("op4", "op5"), third.operations().stream().map(o -> o.operation()).toList());
+    assertTrue(only(batchDone(third, null), Effect.RunEntityBatch.class).isEmpty());
+    assertNull(state.entity(E1), "no state, no lock, nothing queued: the entity is gone");
+  }
+
+  @Test
+  void aLockedEntityServesOnlyItsOwnerAndReleasesOnTheOwnersEnd() {
+    Effect.RunStep holder = step(request("h", startOf("h!0")));
+    List<Effect> locking = complete(holder, waiting(new HistoryEvent.EntityLockRequested(0, List.of(E1, E2))));
+    // Both entities are here: the chain grants E1, then E2, then answers the owner, all in one event.
+    assertEquals("h!0", state.entity(E1).lockedBy().instanceId());
+    assertEquals("h!0", state.entity(E2).lockedBy().instanceId());
+    Effect.RunStep granted = step(locking);
+    assertInstanceOf(HistoryEvent.EntityLocksGranted.class, granted.newEvents().get(0));
+
+    // Someone else's signal waits; the owner's call runs.
+    assertTrue(only(request("other", new ClientRequest.SignalEntity(E1, "other", null)), Effect.RunEntityBatch.class).isEmpty());
+    Effect.RunEntityBatch ownerBatch = batch(complete(granted, waiting(new HistoryEvent.EntityCalled(1, E1, "get", null))));
+    assertEquals("h!0", ownerBatch.operations().get(0).callerInstanceId());
+    assertEquals(1, state.entity(E1).backlog() - 1, "the other signal still waits behind the running batch");
+    batchDone(ownerBatch, "i5;");
+
+    // The owner is terminated: its locks are released and the waiting signal runs.
+    List<Effect> terminated = request("t", new ClientRequest.Terminate("h!0", "stop"));
+    Effect.RunEntityBatch freed = batch(terminated);
+    assertEquals("other", freed.operations().get(0).operation());
+    assertNull(state.entity(E1).lockedBy());
+    assertNull(state.entity(E2), "E2 had no state and nothing queued");
+  }
+
+  @Test
+  void aGrantArrivingForAnEndedOwnerIsReleasedAtOnce() {
+    LockOwner gone = new LockOwner("gone!0", "0-1", 3);
+    apply(messages(1, 1, new PartitionMessage.LockRequested(List.of(E1), 0, gone)));
+    assertNull(state.entity(E1), "granted, then released on the grant's arrival, and removed");
+  }
+
+  @Test
+  void aDelayedSignalWaitsInTheTimerTableAndSurvivesItsSendersEnd() {
+    Effect.RunStep s = step(request("d", startOf("d!0")));
+    complete(s, new StepResult(
+        List.of(new HistoryEvent.EntitySignaled(0, E1, "later", null, T0.plusSeconds(60))),
+        false, null, new StepResult.Completed(null)));
+    assertEquals(1, state.timers().size(), "the signal waits; the instance's end leaves it");
+    assertNull(state.entity(E1));
+    Effect.RunEntityBatch b = batch(apply(new TimersFired(T0.plusSeconds(60))));
+    assertEquals("later", b.operations().get(0).operation());
+  }
 }
