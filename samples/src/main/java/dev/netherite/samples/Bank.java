@@ -34,6 +34,7 @@ public final class Bank {
 
   private Bank() {}
 
+  @SuppressWarnings("try") // the section is used for its scope: closing it releases the locks
   static Boolean transfer(OrchestrationContext ctx, Transfer t) {
     if (t.amount() <= 0) {
       throw new IllegalArgumentException("A transfer moves a positive amount; it was " + t.amount() + ".");
