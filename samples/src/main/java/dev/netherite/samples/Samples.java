@@ -17,6 +17,7 @@ public final class Samples {
     Bank.register(builder);
     WordCount.register(builder);
     CollisionSearch.register(builder);
+    Counter.register(builder);
     return builder.build();
   }
 
