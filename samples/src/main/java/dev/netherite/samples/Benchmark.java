@@ -409,12 +409,14 @@ public final class Benchmark {
     }
   }
 
+  /** The value of the last occurrence of {@code name}, so that a later option overrides bin/benchmark's defaults. */
   private static String option(String[] args, String name, String fallback) {
+    String value = fallback;
     for (int i = 0; i < args.length - 1; i++) {
       if (args[i].equals(name)) {
-        return args[i + 1];
+        value = args[i + 1];
       }
     }
-    return fallback;
+    return value;
   }
 }
