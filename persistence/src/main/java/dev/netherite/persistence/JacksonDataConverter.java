@@ -3,6 +3,8 @@ package dev.netherite.persistence;
 import com.fasterxml.jackson.annotation.JsonAutoDetect;
 import com.fasterxml.jackson.annotation.PropertyAccessor;
 import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.util.JsonRecyclerPools;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -54,7 +56,10 @@ public final class JacksonDataConverter implements DataConverter {
 
   /** A new mapper with the settings described on this class. */
   public static JsonMapper defaultMapper() {
-    return JsonMapper.builder()
+    // Activities and orchestrations run on virtual threads, one per call: Jackson's default thread-local buffer
+    // pool would never reuse a buffer there, and allocating fresh ones was a fifth of the engine's CPU (profiled).
+    JsonFactory factory = JsonFactory.builder().recyclerPool(JsonRecyclerPools.newConcurrentDequePool()).build();
+    return JsonMapper.builder(factory)
         .addModule(new JavaTimeModule())
         .addModule(new Jdk8Module())
         .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)

@@ -15,6 +15,7 @@ public final class StorageMetrics {
   private final LongAdder journalBytes = new LongAdder();
   private final LongAdder snapshotsWritten = new LongAdder();
   private final LongAdder snapshotBytes = new LongAdder();
+  private final LongAdder journalWriteNanos = new LongAdder();
 
   /** A point-in-time copy of the counters. */
   public record Snapshot(long journalWrites, long eventsWritten, long journalBytes, long snapshotsWritten, long snapshotBytes) {
@@ -37,6 +38,16 @@ public final class StorageMetrics {
   public void recordJournalWrite(int events) {
     journalWrites.increment();
     eventsWritten.add(events);
+  }
+
+  /** Time from handing a batch to the journal to its write being acknowledged. */
+  public void recordJournalWriteLatency(long nanos) {
+    journalWriteNanos.add(nanos);
+  }
+
+  /** Total time of all acknowledged journal writes, in nanoseconds (divide by the writes for a mean). */
+  public long journalWriteNanos() {
+    return journalWriteNanos.sum();
   }
 
   public void recordJournalBytes(int bytes) {

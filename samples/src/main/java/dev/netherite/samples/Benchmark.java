@@ -1,218 +1,422 @@
 package dev.netherite.samples;
 
+import com.sun.management.OperatingSystemMXBean;
 import dev.netherite.dsl.DurableClient;
-import dev.netherite.dsl.InstanceId;
-import dev.netherite.dsl.InstanceStatus;
 import dev.netherite.persistence.EmbeddedCassandra;
 import dev.netherite.persistence.StorageMetrics;
 import dev.netherite.runtime.DurableRuntime;
 import java.io.IOException;
-import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryMXBean;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The benchmark: client-observed latency and throughput of the samples, with storage traffic per orchestration.
+ * The benchmark: client-observed latency and throughput of the sample workloads in each persistence mode, with
+ * storage traffic, CPU and heap per measurement.
  *
  * <pre>
- * Benchmark [--contact-point host:port] [--commitlog-sync periodic|group|batch] [--runs N] [--burst N]
- *           [--out benchmark-results/results.jsonl]
+ * Benchmark [--all] [--commitlog-sync periodic,batch] [--modes local,persist-first]
+ *           [--workloads hello5,sequence-10,sequence-1000] [--runs 500] [--warmup N] [--burst 1000]
+ *           [--clients 32] [--duration 10] [--out benchmark-results/results.jsonl]
+ *           [--plot benchmark-results/latency.html] [--label TEXT] [--set key=value ...]
+ *           [--contact-point host:port | --cassandra-port 39042 --storage-port 39043 --data-dir DIR]
  * </pre>
  *
- * Without a contact point it launches an embedded Cassandra with the given commitlog_sync (default periodic). Each
- * measurement prints one {@code RESULT ...} line and appends one JSON line to the results file.
+ * Without a contact point it launches an embedded Cassandra for each commitlog_sync in turn (fresh data directory).
+ * Each measurement prints one {@code RESULT ...} line on stdout and appends one JSON line to the results file;
+ * progress goes to stderr; at the end a summary table and an HTML page with the latency distributions.
  */
 public final class Benchmark {
-  private final DurableClient client;
-  private final String mode;
-  private final String commitlogSync;
-  private final Path out;
+  private static final Duration RUN_TIMEOUT = Duration.ofMinutes(5);
 
-  private Benchmark(DurableClient client, String mode, String commitlogSync, Path out) {
-    this.client = client;
-    this.mode = mode;
-    this.commitlogSync = commitlogSync;
-    this.out = out;
+  private final Options options;
+  private final BenchmarkReport report;
+  private final OperatingSystemMXBean os = (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+  private final MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
+  private long cassandraPid = -1;
+
+  private Benchmark(Options options) {
+    this.options = options;
+    this.report = new BenchmarkReport(options.out, options.plot);
+  }
+
+  record Options(
+      List<String> syncs,
+      List<String> modes,
+      List<String> workloads,
+      int runs,
+      int warmup,
+      int burst,
+      int clients,
+      int durationSeconds,
+      Path out,
+      Path plot,
+      String label,
+      Map<String, Object> overrides,
+      String contactPoint,
+      int cassandraPort,
+      int storagePort,
+      Path dataDir) {
+
+    static Options parse(String[] args) {
+      boolean all = Arrays.asList(args).contains("--all");
+      int runs = Integer.parseInt(option(args, "--runs", "500"));
+      Map<String, Object> overrides = new HashMap<>();
+      for (int i = 0; i < args.length - 1; i++) {
+        if (args[i].equals("--set")) {
+          String[] kv = args[i + 1].split("=", 2);
+          overrides.put(kv[0], kv[1]);
+        }
+      }
+      return new Options(
+          List.of(option(args, "--commitlog-sync", all ? "periodic,batch" : "periodic").split(",")),
+          List.of(option(args, "--modes", "local,persist-first").split(",")),
+          List.of(option(args, "--workloads", String.join(",", BenchmarkWorkload.DEFAULT_WORKLOADS)).split(",")),
+          runs,
+          Integer.parseInt(option(args, "--warmup", Integer.toString(Math.max(50, runs / 5)))),
+          Integer.parseInt(option(args, "--burst", "1000")),
+          Integer.parseInt(option(args, "--clients", "32")),
+          Integer.parseInt(option(args, "--duration", "10")),
+          Path.of(option(args, "--out", "benchmark-results/results.jsonl")),
+          Path.of(option(args, "--plot", "benchmark-results/latency.html")),
+          option(args, "--label", ""),
+          overrides,
+          option(args, "--contact-point", null),
+          Integer.parseInt(option(args, "--cassandra-port", "39042")),
+          Integer.parseInt(option(args, "--storage-port", "39043")),
+          Path.of(option(args, "--data-dir", "target/benchmark-cassandra")));
+    }
   }
 
   public static void main(String[] args) throws Exception {
-    String contactPoint = option(args, "--contact-point", null);
-    String sync = option(args, "--commitlog-sync", "periodic");
-    int runs = Integer.parseInt(option(args, "--runs", "300"));
-    int burst = Integer.parseInt(option(args, "--burst", "1000"));
-    Path out = Path.of(option(args, "--out", "benchmark-results/results.jsonl"));
-    Files.createDirectories(out.toAbsolutePath().getParent());
-    EmbeddedCassandra cassandra = null;
-    if (contactPoint == null) {
-      System.out.println("Starting an embedded Cassandra with commitlog_sync=" + sync + "...");
-      cassandra = EmbeddedCassandra.builder()
-          .dataDirectory(Path.of("target", "benchmark-cassandra"))
-          .commitlogSync(EmbeddedCassandra.CommitlogSync.parse(sync))
-          .clean(true)
-          .build()
-          .start();
-      contactPoint = cassandra.contactPoint();
-    }
+    Options options = Options.parse(args);
+    List<BenchmarkWorkload> workloads = options.workloads.stream().map(BenchmarkWorkload::named).toList();
+    Benchmark bench = new Benchmark(options);
     try {
-      for (String mode : List.of("local", "persist-first")) {
-        String hub = "bench-" + mode.replace("-", "") + "-" + Instant.now().getEpochSecond();
-        try (DurableRuntime runtime = DurableRuntime.start(
-            Samples.app(), Samples.singleNode(contactPoint, hub, Map.of("netherite.persistence-mode", mode)))) {
-          Benchmark bench = new Benchmark(runtime.client(), mode, sync, out);
-          bench.sequentialHello5(mode.equals("local") ? runs : Math.max(50, runs / 4));
-          if (mode.equals("local")) {
-            bench.sequencePerStep(10, 30);
-            bench.sequencePerStep(1000, 3);
+      for (String sync : options.syncs) {
+        EmbeddedCassandra cassandra = null;
+        String contactPoint = options.contactPoint;
+        if (contactPoint == null) {
+          progressLine("Starting an embedded Cassandra on 127.0.0.1:" + options.cassandraPort + " with commitlog_sync=" + sync
+              + " (data in " + options.dataDir + ")...");
+          cassandra = EmbeddedCassandra.builder()
+              .dataDirectory(options.dataDir)
+              .cqlPort(options.cassandraPort)
+              .storagePort(options.storagePort)
+              .commitlogSync(EmbeddedCassandra.CommitlogSync.parse(sync))
+              .clean(true)
+              .build()
+              .start();
+          contactPoint = cassandra.contactPoint();
+          bench.cassandraPid = cassandra.pid();
+        }
+        try {
+          for (String mode : options.modes) {
+            bench.runMode(contactPoint, sync, mode, workloads);
           }
-          bench.hello5Burst(mode.equals("local") ? burst : Math.max(100, burst / 4));
+        } finally {
+          if (cassandra != null) {
+            progressLine("Stopping Cassandra...");
+            cassandra.stop();
+          }
         }
       }
     } finally {
-      if (cassandra != null) {
-        cassandra.stop();
+      bench.report.printSummary();
+      bench.report.writePlot();
+    }
+    System.exit(0);
+  }
+
+  private void runMode(String contactPoint, String sync, String mode, List<BenchmarkWorkload> workloads) throws Exception {
+    String hub = "bench-" + mode.replace("-", "") + "-" + Instant.now().getEpochSecond();
+    Map<String, Object> overrides = new HashMap<>(options.overrides);
+    overrides.put("netherite.persistence-mode", mode);
+    overrides.put("pekko.loglevel", "WARNING");
+    try (DurableRuntime runtime = DurableRuntime.start(
+        Samples.app(), Samples.singleNode(contactPoint, hub, overrides))) {
+      DurableClient client = runtime.client();
+      for (BenchmarkWorkload w : workloads) {
+        w.prepare(client);
+        if (w.measures().contains(BenchmarkWorkload.Measure.SEQUENTIAL)) {
+          sequential(client, w, sync, mode);
+        }
+        if (w.measures().contains(BenchmarkWorkload.Measure.BURST) && options.burst > 0) {
+          burst(client, w, sync, mode);
+        }
+        if (w.measures().contains(BenchmarkWorkload.Measure.CLOSED_LOOP) && options.clients > 0) {
+          closedLoop(client, w, sync, mode);
+        }
       }
     }
   }
 
-  private void sequentialHello5(int runs) {
-    int warmup = Math.max(20, runs / 10);
-    progress("hello5 sequential, " + mode + ": " + warmup + " warm-up runs, " + runs + " measured");
+  // ---------------------------------------------------------------- measurements
+
+  private void sequential(DurableClient client, BenchmarkWorkload w, String sync, String mode) {
+    int runs = w.sequentialRuns(options.runs);
+    int warmup = Math.max(1, w.sequentialRuns(options.warmup));
+    progressLine(String.format("%s %s, %s: %d warm-up runs, then %d measured one at a time", sync, mode, w.name(), warmup, runs));
+    Progress warm = new Progress("warm-up", warmup);
     for (int i = 0; i < warmup; i++) {
-      runHello5();
+      w.runOnce(client, RUN_TIMEOUT);
+      warm.step(1);
     }
-    StorageMetrics.Snapshot before = StorageMetrics.global().snapshot();
+    warm.done();
+    Window window = begin();
     double[] latencies = new double[runs];
-    boolean correct = true;
-    long started = System.nanoTime();
+    Boolean correct = null;
+    int failures = 0;
+    Progress bar = new Progress("measured", runs);
     for (int i = 0; i < runs; i++) {
       long t0 = System.nanoTime();
-      correct &= runHello5();
+      try {
+        correct = and(correct, w.runOnce(client, RUN_TIMEOUT));
+      } catch (RuntimeException e) {
+        failures++;
+        correct = false;
+      }
       latencies[i] = (System.nanoTime() - t0) / 1e6;
-      bar(i + 1, runs);
+      bar.step(1);
     }
-    double seconds = (System.nanoTime() - started) / 1e9;
-    StorageMetrics.Snapshot used = StorageMetrics.global().snapshot().minus(before);
-    result("hello5-sequential", latencies, runs / seconds, used, runs, correct, "");
+    bar.done();
+    finish(window, w, "sequential", sync, mode, latencies, failures, and(correct, w.verify(client)));
   }
 
-  private boolean runHello5() {
-    InstanceId id = client.start(Hello5.HELLO5, null);
-    InstanceStatus done = client.waitForCompletion(id, Duration.ofSeconds(60));
-    return Hello5.EXPECTED.equals(done.output(List.class));
-  }
-
-  private void sequencePerStep(int length, int runs) {
-    progress("sequence-" + length + ", " + mode + ": 2 warm-up runs, " + runs + " measured");
-    for (int i = 0; i < 2; i++) {
-      runSequence(length);
-    }
-    StorageMetrics.Snapshot before = StorageMetrics.global().snapshot();
-    double[] perStep = new double[runs];
-    boolean correct = true;
-    for (int i = 0; i < runs; i++) {
-      long t0 = System.nanoTime();
-      correct &= runSequence(length);
-      perStep[i] = (System.nanoTime() - t0) / 1e6 / length;
-      bar(i + 1, runs);
-    }
-    StorageMetrics.Snapshot used = StorageMetrics.global().snapshot().minus(before);
-    result("sequence-" + length, perStep, Double.NaN, used, runs, correct, " per_step=true");
-  }
-
-  private boolean runSequence(int length) {
-    InstanceId id = client.start(Sequence.SEQUENCE, length);
-    InstanceStatus done = client.waitForCompletion(id, Duration.ofMinutes(5));
-    Sequence.Token token = done.output(Sequence.Token.class);
-    return token != null && token.step() == length && token.checksum() == Sequence.expectedChecksum(length);
-  }
-
-  private void hello5Burst(int count) throws InterruptedException, ExecutionException {
-    progress("hello5 burst, " + mode + ": " + count + " started at once");
-    StorageMetrics.Snapshot before = StorageMetrics.global().snapshot();
-    long t0 = System.nanoTime();
+  private void burst(DurableClient client, BenchmarkWorkload w, String sync, String mode) throws Exception {
+    int count = options.burst;
+    progressLine(String.format("%s %s, %s: %d started at once", sync, mode, w.name(), count));
+    Window window;
     double[] latencies = new double[count];
-    boolean correct = true;
-    try (var threads = Executors.newVirtualThreadPerTaskExecutor()) {
-      List<Future<Double>> done = new ArrayList<>();
+    Boolean correct = null;
+    int failures = 0;
+    Progress bar = new Progress("completed", count);
+    CountDownLatch go = new CountDownLatch(1);
+    try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
+      List<Future<Object[]>> done = new ArrayList<>(count);
       for (int i = 0; i < count; i++) {
         done.add(threads.submit(() -> {
+          go.await();
           long s = System.nanoTime();
-          boolean right = runHello5();
-          return right ? (System.nanoTime() - s) / 1e6 : -1.0;
+          Boolean right = w.runOnce(client, RUN_TIMEOUT);
+          bar.step(1);
+          return new Object[] {(System.nanoTime() - s) / 1e6, right};
         }));
       }
-      for (int i = 0; i < count; i++) {
-        latencies[i] = done.get(i).get();
-        correct &= latencies[i] >= 0;
-        bar(i + 1, count);
+      window = begin(); // threads are created; the clock starts when they are released
+      go.countDown();
+      int ok = 0;
+      for (Future<Object[]> f : done) {
+        try {
+          Object[] r = f.get();
+          latencies[ok++] = (Double) r[0];
+          correct = and(correct, (Boolean) r[1]);
+        } catch (java.util.concurrent.ExecutionException e) {
+          failures++;
+          correct = false;
+        }
+      }
+      latencies = Arrays.copyOf(latencies, ok);
+    }
+    bar.done();
+    finish(window, w, "burst-" + count, sync, mode, latencies, failures, and(correct, w.verify(client)));
+  }
+
+  private void closedLoop(DurableClient client, BenchmarkWorkload w, String sync, String mode) throws Exception {
+    int clients = options.clients;
+    int seconds = options.durationSeconds;
+    progressLine(String.format("%s %s, %s: %d closed-loop clients for 1 s warm-up + %d s", sync, mode, w.name(), clients, seconds));
+    AtomicBoolean measuring = new AtomicBoolean(false);
+    AtomicBoolean stop = new AtomicBoolean(false);
+    ConcurrentLinkedQueue<Double> latencies = new ConcurrentLinkedQueue<>();
+    AtomicInteger failures = new AtomicInteger();
+    AtomicInteger wrong = new AtomicInteger();
+    AtomicInteger right = new AtomicInteger();
+    Window window;
+    long measuredNanos;
+    try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
+      for (int c = 0; c < clients; c++) {
+        threads.submit(() -> {
+          while (!stop.get()) {
+            long s = System.nanoTime();
+            boolean counted = measuring.get();
+            try {
+              Boolean ok = w.runOnce(client, RUN_TIMEOUT);
+              if (counted && measuring.get()) {
+                latencies.add((System.nanoTime() - s) / 1e6);
+                if (ok != null) {
+                  (ok ? right : wrong).incrementAndGet();
+                }
+              }
+            } catch (RuntimeException e) {
+              failures.incrementAndGet();
+            }
+          }
+          return null;
+        });
+      }
+      Thread.sleep(1000);
+      window = begin();
+      measuring.set(true);
+      Progress bar = new Progress("seconds", seconds);
+      long t0 = System.nanoTime();
+      for (int s = 0; s < seconds; s++) {
+        Thread.sleep(1000);
+        bar.step(1);
+      }
+      measuring.set(false);
+      measuredNanos = System.nanoTime() - t0;
+      bar.done();
+      stop.set(true);
+    }
+    double[] values = latencies.stream().mapToDouble(Double::doubleValue).toArray();
+    Boolean correct = right.get() + wrong.get() == 0 ? null : wrong.get() == 0 && failures.get() == 0;
+    finish(window, w, "closed-" + clients, sync, mode, values, failures.get(), and(correct, w.verify(client)), measuredNanos / 1e9);
+  }
+
+  private static Boolean and(Boolean a, Boolean b) {
+    return a == null ? b : b == null ? a : Boolean.valueOf(a && b);
+  }
+
+  // ---------------------------------------------------------------- resources used during a measurement
+
+  private final class Window {
+    final StorageMetrics.Snapshot storage = StorageMetrics.global().snapshot();
+    final long writeNanos = StorageMetrics.global().journalWriteNanos();
+    final long cpuNanos = os.getProcessCpuTime();
+    final double cassandraCpu = cassandraCpuSeconds();
+    final long started = System.nanoTime();
+    final AtomicLong heapPeak = new AtomicLong();
+    final Thread sampler = Thread.ofPlatform().daemon().name("benchmark-heap-sampler").start(() -> {
+      while (!Thread.currentThread().isInterrupted()) {
+        heapPeak.accumulateAndGet(memory.getHeapMemoryUsage().getUsed(), Math::max);
+        try {
+          Thread.sleep(20);
+        } catch (InterruptedException e) {
+          return;
+        }
+      }
+    });
+  }
+
+  private Window begin() {
+    System.gc();
+    return new Window();
+  }
+
+  private void finish(Window window, BenchmarkWorkload w, String measure, String sync, String mode, double[] latencies, int failures, Boolean correct) {
+    finish(window, w, measure, sync, mode, latencies, failures, correct, (System.nanoTime() - window.started) / 1e9);
+  }
+
+  private void finish(
+      Window window, BenchmarkWorkload w, String measure, String sync, String mode, double[] latencies, int failures,
+      Boolean correct, double seconds) {
+    window.sampler.interrupt();
+    StorageMetrics.Snapshot used = StorageMetrics.global().snapshot().minus(window.storage);
+    long writeNanos = StorageMetrics.global().journalWriteNanos() - window.writeNanos;
+    report.add(new BenchmarkReport.Result(
+        w.name(), measure, mode, sync, w.steps(), latencies, failures, seconds,
+        used.journalWrites(), used.eventsWritten(), used.journalBytes(), used.snapshotsWritten(),
+        used.journalWrites() == 0 ? 0 : writeNanos / 1e6 / used.journalWrites(),
+        (os.getProcessCpuTime() - window.cpuNanos) / 1e9,
+        cassandraCpuSeconds() - window.cassandraCpu,
+        window.heapPeak.get() / 1048576.0,
+        correct,
+        options.label,
+        loadAverage()));
+  }
+
+  /** User + system CPU of the embedded Cassandra, from /proc (Linux); 0 when unknown. */
+  private double cassandraCpuSeconds() {
+    if (cassandraPid <= 0) {
+      return 0;
+    }
+    try {
+      String stat = Files.readString(Path.of("/proc", Long.toString(cassandraPid), "stat"));
+      String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+      return (Long.parseLong(f[11]) + Long.parseLong(f[12])) / 100.0; // utime, stime in clock ticks (USER_HZ = 100)
+    } catch (IOException | RuntimeException e) {
+      return 0;
+    }
+  }
+
+  private static String loadAverage() {
+    try {
+      String[] f = Files.readString(Path.of("/proc/loadavg")).split(" ");
+      return f[0] + " " + f[1] + " " + f[2];
+    } catch (IOException | RuntimeException e) {
+      return "";
+    }
+  }
+
+  // ---------------------------------------------------------------- progress (stderr, so stdout stays parseable)
+
+  private static void progressLine(String what) {
+    System.err.println("== " + what);
+  }
+
+  private static final class Progress {
+    private final String what;
+    private final int total;
+    private final AtomicInteger done = new AtomicInteger();
+    private final long started = System.nanoTime();
+    private volatile long lastDrawn;
+
+    Progress(String what, int total) {
+      this.what = what;
+      this.total = Math.max(1, total);
+    }
+
+    void step(int n) {
+      int now = done.addAndGet(n);
+      long t = System.nanoTime();
+      if (now >= total || t - lastDrawn > 100_000_000L) {
+        lastDrawn = t;
+        draw(now);
       }
     }
-    double seconds = (System.nanoTime() - t0) / 1e9;
-    StorageMetrics.Snapshot used = StorageMetrics.global().snapshot().minus(before);
-    result("hello5-burst", latencies, count / seconds, used, count, correct, " burst=" + count);
-  }
 
-  private void result(String workload, double[] values, double throughput, StorageMetrics.Snapshot used, int orchestrations, boolean correct, String extra) {
-    double[] sorted = values.clone();
-    Arrays.sort(sorted);
-    String line = String.format(Locale.ROOT,
-        "RESULT workload=%s mode=%s commitlog_sync=%s p50_ms=%.3f p95_ms=%.3f p99_ms=%.3f throughput_per_s=%.1f journal_writes_per_orch=%.3f bytes_per_orch=%.0f correct=%s events_per_write=%.1f%s",
-        workload, mode, commitlogSync, pct(sorted, 50), pct(sorted, 95), pct(sorted, 99), throughput,
-        (double) used.journalWrites() / orchestrations, (double) used.journalBytes() / orchestrations, correct,
-        used.journalWrites() == 0 ? 0.0 : (double) used.eventsWritten() / used.journalWrites(), extra);
-    System.out.println();
-    System.out.println(line);
-    String json = String.format(Locale.ROOT,
-        "{\"time\":\"%s\",\"workload\":\"%s\",\"mode\":\"%s\",\"commitlog_sync\":\"%s\",\"runs\":%d,\"p50_ms\":%.3f,\"p95_ms\":%.3f,\"p99_ms\":%.3f,\"throughput_per_s\":%.1f,\"journal_writes\":%d,\"events\":%d,\"bytes\":%d,\"snapshots\":%d,\"correct\":%s,\"cpus\":%d}%n",
-        Instant.now(), workload, mode, commitlogSync, values.length, pct(sorted, 50), pct(sorted, 95), pct(sorted, 99),
-        throughput, used.journalWrites(), used.eventsWritten(), used.journalBytes(), used.snapshotsWritten(), correct,
-        Runtime.getRuntime().availableProcessors());
-    try {
-      Files.writeString(out, json, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
-
-  private static double pct(double[] sorted, int p) {
-    if (sorted.length == 0) {
-      return Double.NaN;
-    }
-    int index = (int) Math.ceil(p / 100.0 * sorted.length) - 1;
-    return sorted[Math.max(0, Math.min(sorted.length - 1, index))];
-  }
-
-  private static void progress(String what) {
-    System.out.println();
-    System.out.println("== " + what);
-  }
-
-  private static void bar(int done, int total) {
-    if (done == total || done % Math.max(1, total / 40) == 0) {
+    synchronized void draw(int now) {
       int width = 40;
-      int filled = (int) ((long) done * width / total);
-      System.out.print("\r[" + "#".repeat(filled) + " ".repeat(width - filled) + "] " + done + "/" + total);
-      System.out.flush();
+      int filled = (int) Math.min(width, (long) now * width / total);
+      double elapsed = (System.nanoTime() - started) / 1e9;
+      double eta = now == 0 ? 0 : elapsed * (total - now) / now;
+      System.err.print(String.format(Locale.ROOT, "\r  %-9s [%s%s] %d/%d  %.1f s, ~%.0f s left   ",
+          what, "#".repeat(filled), " ".repeat(width - filled), now, total, elapsed, Math.max(0, eta)));
+      System.err.flush();
+    }
+
+    void done() {
+      draw(done.get());
+      System.err.println();
     }
   }
 
+  /** The value of the last occurrence of {@code name}, so that a later option overrides bin/benchmark's defaults. */
   private static String option(String[] args, String name, String fallback) {
+    String value = fallback;
     for (int i = 0; i < args.length - 1; i++) {
       if (args[i].equals(name)) {
-        return args[i + 1];
+        value = args[i + 1];
       }
     }
-    return fallback;
+    return value;
   }
 }

@@ -25,7 +25,8 @@ public record RuntimeSettings(
     Duration wakeInterval,
     Duration clientAttemptTimeout,
     Duration clientRequestTimeout,
-    Duration startupTimeout) {
+    Duration startupTimeout,
+    Duration commitLogMaxLinger) {
 
   /** When an event's effects may run; see {@code netherite.persistence-mode}. */
   public enum PersistenceMode {
@@ -88,6 +89,7 @@ public record RuntimeSettings(
         c.getDuration("delivery.wake-interval"),
         c.getDuration("client.attempt-timeout"),
         c.getDuration("client.request-timeout"),
-        c.getDuration("startup-timeout"));
+        c.getDuration("startup-timeout"),
+        c.getDuration("commit-log.max-linger"));
   }
 }

@@ -19,6 +19,8 @@ sealed interface LocalSignal extends NoSerializationVerificationNeeded {
   enum Tick implements LocalSignal {
     TIMER_DUE,
     RESEND,
-    CHECKPOINT_IF_IDLE
+    CHECKPOINT_IF_IDLE,
+    /** The commit linger ran out: write what is buffered. */
+    COMMIT_DUE
   }
 }

@@ -69,6 +69,8 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
   private boolean snapshotInFlight;
   private boolean backpressured;
   private Instant lastActivity = Instant.now();
+  private final CommitLinger linger;
+  private long writeStartedNanos;
 
   // Host-side state, not durable: who waits for what, and what was sent.
   private final Map<String, org.apache.pekko.actor.typed.ActorRef<ClientResponse>> replyTo = new HashMap<>();
@@ -89,6 +91,9 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
     this.pipelined = node.settings().persistenceMode() == PersistenceMode.LOCAL;
     this.state = newState();
     this.cache = new InstanceCache(node.settings().instanceCacheSize());
+    this.linger = new CommitLinger(
+        pipelined ? node.settings().commitLogMaxLinger() : Duration.ZERO,
+        () -> self.tell(LocalSignal.Tick.COMMIT_DUE, ActorRef.noSender()));
   }
 
   private PartitionState newState() {
@@ -174,10 +179,14 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
       }
       case PartitionCommand.Wake w -> {}
       case LocalSignal.StepFinished s -> onStepFinished(s);
-      case LocalSignal.ActivityFinished a ->
-          append(new PartitionEvent.ActivityCompleted(a.instanceId(), a.executionId(), a.taskId(), a.result(), a.failure(), Instant.now()));
-      case LocalSignal.EntityBatchFinished b ->
-          append(new PartitionEvent.EntityBatchCompleted(b.entityId(), b.batchNumber(), b.result(), Instant.now()));
+      case LocalSignal.ActivityFinished a -> {
+        linger.workReported();
+        append(new PartitionEvent.ActivityCompleted(a.instanceId(), a.executionId(), a.taskId(), a.result(), a.failure(), Instant.now()));
+      }
+      case LocalSignal.EntityBatchFinished b -> {
+        linger.workReported();
+        append(new PartitionEvent.EntityBatchCompleted(b.entityId(), b.batchNumber(), b.result(), Instant.now()));
+      }
       case LocalSignal.Tick t -> onTick(t);
       default -> unhandled(message);
     }
@@ -219,6 +228,7 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
   private void onStepFinished(LocalSignal.StepFinished s) {
     OrchestrationRun run = s.run();
     run.markIdle();
+    linger.workReported();
     if (s.result().outcome() != null && cache.get(run.instanceId()) == run) {
       cache.discard(run.instanceId());
     }
@@ -238,6 +248,7 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
         }
       }
       case RESEND -> resendUnacknowledged();
+      case COMMIT_DUE -> linger.timerFired();
       case CHECKPOINT_IF_IDLE -> {
         if (eventsSinceCheckpoint > 0
             && Duration.between(lastActivity, Instant.now()).compareTo(node.settings().checkpointAfterIdle()) >= 0) {
@@ -274,6 +285,10 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
   private List<Runnable> inFlightCallbacks = new ArrayList<>();
 
   private void flush() {
+    linger.observe(buffer.isEmpty());
+    if (!writeInFlight && !snapshotInFlight && !checkpointing && !backpressured && !buffer.isEmpty() && linger.holdBack()) {
+      return;
+    }
     if (writeInFlight || buffer.isEmpty() || snapshotInFlight) {
       updateBackpressure();
       return;
@@ -293,12 +308,15 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
     inFlightEvents = events.size();
     inFlightCallbacks = callbacks;
     node.metrics().recordJournalWrite(events.size());
+    linger.written();
+    writeStartedNanos = System.nanoTime();
     persistAsync(new EventBatch(events), this::onBatchDurable);
     updateBackpressure();
   }
 
   private void onBatchDurable(EventBatch batch) {
     writeInFlight = false;
+    node.metrics().recordJournalWriteLatency(System.nanoTime() - writeStartedNanos);
     eventsSinceCheckpoint += batch.events().size();
     inFlightEvents = 0;
     List<Runnable> callbacks = inFlightCallbacks;
@@ -403,16 +421,25 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
 
   private void runImmediate(Effect.Immediate effect) {
     switch (effect) {
-      case Effect.RunStep s -> runStep(s);
-      case Effect.StartActivity a -> node.activities().submit(
-          new ActivityWorkers.Call(a.instanceId(), a.taskId(), a.activityName(), a.input()),
-          outcome -> self.tell(
-              new LocalSignal.ActivityFinished(a.instanceId(), a.executionId(), a.taskId(), outcome.result(), outcome.failure()),
-              ActorRef.noSender()));
-      case Effect.RunEntityBatch b -> Thread.ofVirtual().name("netherite-entity-" + partitionId).start(() -> {
-        var result = node.entities().run(b);
-        self.tell(new LocalSignal.EntityBatchFinished(b.entityId(), b.batchNumber(), result), ActorRef.noSender());
-      });
+      case Effect.RunStep s -> {
+        linger.workStarted();
+        runStep(s);
+      }
+      case Effect.StartActivity a -> {
+        linger.workStarted();
+        node.activities().submit(
+            new ActivityWorkers.Call(a.instanceId(), a.taskId(), a.activityName(), a.input()),
+            outcome -> self.tell(
+                new LocalSignal.ActivityFinished(a.instanceId(), a.executionId(), a.taskId(), outcome.result(), outcome.failure()),
+                ActorRef.noSender()));
+      }
+      case Effect.RunEntityBatch b -> {
+        linger.workStarted();
+        Thread.ofVirtual().name("netherite-entity-" + partitionId).start(() -> {
+          var result = node.entities().run(b);
+          self.tell(new LocalSignal.EntityBatchFinished(b.entityId(), b.batchNumber(), result), ActorRef.noSender());
+        });
+      }
       case Effect.TimersChanged t -> armTimer();
       case Effect.DiscardExecutor d -> cache.discard(d.instanceId());
     }
