@@ -14,6 +14,7 @@ public final class Samples {
     Workflows.Builder builder = Workflows.builder();
     Hello5.register(builder);
     Sequence.register(builder);
+    Greetings.register(builder);
     return builder.build();
   }
 

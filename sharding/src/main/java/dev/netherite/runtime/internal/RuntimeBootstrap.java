@@ -1,5 +1,6 @@
 package dev.netherite.runtime.internal;
 
+import com.typesafe.config.Config;
 import dev.netherite.dsl.DurableClient;
 import dev.netherite.dsl.Workflows;
 import dev.netherite.dsl.spi.DataConverter;
@@ -10,6 +11,7 @@ import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.cluster.sharding.ShardCoordinator;
 import org.apache.pekko.cluster.sharding.typed.ShardingMessageExtractor;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
@@ -34,14 +36,37 @@ public final class RuntimeBootstrap {
     ClusterSharding sharding = ClusterSharding.get(system);
     NodeServices node = NodeServices.create(settings, workflows, converter, sharding, faults);
     int partitions = settings.partitionCount();
+    Config placement = system.settings().config().getConfig("netherite.placement");
     sharding.init(
         Entity.of(NodeServices.PARTITION, ctx -> PartitionEntity.create(Integer.parseInt(ctx.getEntityId()), node))
-            .withMessageExtractor(new OneShardPerPartition(partitions)));
+            .withMessageExtractor(new OneShardPerPartition(partitions))
+            .withAllocationStrategy(evenSpread(placement))
+            // A partition that moves (rebalance, graceful leave) takes a final checkpoint before it stops.
+            .withStopMessage(PartitionCommand.HandOff.INSTANCE));
 
     // Partitions host timers and pending work, so every node keeps all of them started wherever sharding puts them.
     Duration wake = settings.wakeInterval();
     system.scheduler().scheduleWithFixedDelay(Duration.ZERO, wake, () -> wakeAll(node), system.executionContext());
     return node;
+  }
+
+  /**
+   * Pekko's least-shard allocation strategy (the algorithm enabled by a positive absolute limit): a new partition
+   * goes to the node with fewest, and each rebalance round moves partitions from the fullest to the emptiest nodes
+   * until the counts differ by at most one, so a joining node takes its share and a leaving node's partitions spread.
+   */
+  private static ShardCoordinator.ShardAllocationStrategy evenSpread(Config placement) {
+    int absolute = placement.getInt("rebalance-absolute-limit");
+    double relative = placement.getDouble("rebalance-relative-limit");
+    if (absolute < 1) {
+      throw new IllegalArgumentException(
+          "netherite.placement.rebalance-absolute-limit is " + absolute + "; it must be at least 1.");
+    }
+    if (!(relative > 0 && relative <= 1)) {
+      throw new IllegalArgumentException(
+          "netherite.placement.rebalance-relative-limit is " + relative + "; it must be above 0 and at most 1.");
+    }
+    return ShardCoordinator.ShardAllocationStrategy$.MODULE$.leastShardAllocationStrategy(absolute, relative);
   }
 
   public static DurableClient client(NodeServices node) {
