@@ -119,15 +119,18 @@ final class NodeProcess {
     return await(from, answerRegex, timeout);
   }
 
+  // Signals go through the ProcessHandle: Process.destroy() would also close the pipes, losing what the node
+  // writes while it shuts down (and making its writes fail).
+
   /** kill -9: no shutdown hook, no hand-over. */
   void kill() {
-    process.destroyForcibly();
+    process.toHandle().destroyForcibly();
     waitForExit(Duration.ofSeconds(30));
   }
 
   /** SIGTERM: the node's coordinated shutdown hands its partitions over and leaves the cluster. */
   void terminate() {
-    process.destroy();
+    process.toHandle().destroy();
   }
 
   boolean waitForExit(Duration timeout) {

@@ -1,7 +1,9 @@
 package dev.netherite.samples.cluster;
 
 import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigParseOptions;
 import dev.netherite.dsl.DurableClient;
 import dev.netherite.dsl.InstanceId;
 import dev.netherite.runtime.DurableRuntime;
@@ -71,7 +73,7 @@ public final class NodeMain {
     Config config;
     try {
       config = config(args);
-    } catch (IllegalArgumentException e) {
+    } catch (IllegalArgumentException | ConfigException e) {
       System.err.println("NodeMain: " + e.getMessage());
       System.err.println(USAGE);
       System.exit(2);
@@ -120,7 +122,8 @@ public final class NodeMain {
         default -> throw new IllegalArgumentException("Unknown option " + flag + ".");
       }
     }
-    Config base = file.withFallback(ConfigFactory.parseResources("netherite/conf/cluster-node.conf"));
+    Config base = file.withFallback(ConfigFactory.parseResources(
+        "netherite/conf/cluster-node.conf", ConfigParseOptions.defaults().setAllowMissing(false)));
     String systemName = ConfigFactory.systemProperties().withFallback(flagsConfig(flags)).withFallback(base)
         .withFallback(ConfigFactory.load()).getString("netherite.actor-system-name");
     if (!seeds.isEmpty()) {

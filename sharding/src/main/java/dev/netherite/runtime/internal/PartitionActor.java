@@ -72,6 +72,8 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
   private boolean backpressured;
   private boolean handingOff;
   private Instant lastActivity = Instant.now();
+  private final long createdNanos = System.nanoTime();
+  private long recoveredFromSnapshot;
 
   // Host-side state, not durable: who waits for what, and what was sent.
   private final Map<String, org.apache.pekko.actor.typed.ActorRef<ClientResponse>> replyTo = new HashMap<>();
@@ -117,6 +119,7 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
                     + partitionId + "/" + node.settings().partitionCount());
           }
           state = recovered;
+          recoveredFromSnapshot = offer.metadata().sequenceNr();
         })
         .match(EventBatch.class, batch -> {
           batch.events().forEach(state::apply); // replay: effects never run
@@ -127,7 +130,11 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
   }
 
   private void onRecovered() {
-    log.debug("partition {} recovered: {} instances, seqNr {}", partitionId, state.instanceCount(), lastSequenceNr());
+    if (log.isInfoEnabled()) {
+      log.info(String.format("partition %d recovered in %d ms: %d instances, checkpoint at seqNr %d + %d events replayed",
+          partitionId, (System.nanoTime() - createdNanos) / 1_000_000, state.instanceCount(), recoveredFromSnapshot,
+          eventsSinceCheckpoint));
+    }
     runEffects(state.recoveryEffects(), true);
     Duration resend = node.settings().resendAfter();
     timers().startTimerWithFixedDelay("resend", LocalSignal.Tick.RESEND, resend.dividedBy(2));
