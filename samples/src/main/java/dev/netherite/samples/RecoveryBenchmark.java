@@ -47,8 +47,7 @@ public final class RecoveryBenchmark {
     String hub = "recovery-" + System.currentTimeMillis();
     Map<String, Object> noCheckpointBySize = Map.of(
         "netherite.checkpoint.after-events", 100_000_000,
-        "netherite.checkpoint.after-idle", "1h",
-        "pekko.loglevel", "WARNING");
+        "netherite.checkpoint.after-idle", "1h");
 
     DurableRuntime first = DurableRuntime.start(Samples.app(), Samples.singleNode(cassandra, hub, noCheckpointBySize));
     long t = System.nanoTime();
@@ -61,8 +60,7 @@ public final class RecoveryBenchmark {
     Map<String, Object> abrupt = Map.of(
         "netherite.checkpoint.after-events", 100_000_000,
         "netherite.checkpoint.after-idle", "1h",
-        "pekko.coordinated-shutdown.run-by-actor-system-terminate", "off",
-        "pekko.loglevel", "WARNING");
+        "pekko.coordinated-shutdown.run-by-actor-system-terminate", "off");
     t = System.nanoTime();
     DurableRuntime second = DurableRuntime.start(Samples.app(), Samples.singleNode(cassandra, hub, abrupt));
     long started = System.nanoTime();

@@ -7,7 +7,11 @@ import dev.netherite.dsl.spi.DataConverter;
 import dev.netherite.runtime.DeliveryFaults;
 import dev.netherite.runtime.RuntimeSettings;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.Cancellable;
+import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.cluster.MemberStatus;
@@ -46,7 +50,14 @@ public final class RuntimeBootstrap {
 
     // Partitions host timers and pending work, so every node keeps all of them started wherever sharding puts them.
     Duration wake = settings.wakeInterval();
-    system.scheduler().scheduleWithFixedDelay(Duration.ZERO, wake, () -> wakeAll(node), system.executionContext());
+    Cancellable waking =
+        system.scheduler().scheduleWithFixedDelay(Duration.ZERO, wake, () -> wakeAll(node), system.executionContext());
+    // A node that shuts down stops waking partitions first: a wake-up for a partition being handed off would wait in
+    // the shard region's buffer and hold up its shutdown until the hand-off timeout.
+    CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(), "netherite-stop-waking", () -> {
+      waking.cancel();
+      return CompletableFuture.completedFuture(Done.getInstance());
+    });
     return node;
   }
 
