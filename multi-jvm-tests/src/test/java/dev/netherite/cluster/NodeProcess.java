@@ -94,7 +94,8 @@ final class NodeProcess {
           }
         }
         long left = deadline - System.nanoTime();
-        if (left <= 0) {
+        boolean outputEnded = !process.isAlive() && !reader.isAlive();
+        if (left <= 0 || outputEnded) {
           throw new AssertionError(name + ": no line matching /" + regex + "/ within " + timeout + "; see " + log
               + (process.isAlive() ? "" : " (the node has exited with " + process.exitValue() + ")"));
         }

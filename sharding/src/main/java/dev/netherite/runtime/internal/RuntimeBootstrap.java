@@ -34,17 +34,18 @@ public final class RuntimeBootstrap {
       throw new IllegalStateException(
           "The runtime needs a Pekko cluster: set pekko.actor.provider = cluster (it is '" + provider + "').");
     }
+    // Checked before joining, so that a bad setting fails at once with a message naming it.
+    ShardCoordinator.ShardAllocationStrategy placement = evenSpread(system.settings().config().getConfig("netherite.placement"));
     joinSelfIfNoSeeds(system, settings.startupTimeout());
     checkPartitionCount(system, settings);
 
     ClusterSharding sharding = ClusterSharding.get(system);
     NodeServices node = NodeServices.create(settings, workflows, converter, sharding, faults);
     int partitions = settings.partitionCount();
-    Config placement = system.settings().config().getConfig("netherite.placement");
     sharding.init(
         Entity.of(NodeServices.PARTITION, ctx -> PartitionEntity.create(Integer.parseInt(ctx.getEntityId()), node))
             .withMessageExtractor(new OneShardPerPartition(partitions))
-            .withAllocationStrategy(evenSpread(placement))
+            .withAllocationStrategy(placement)
             // A partition that moves (rebalance, graceful leave) takes a final checkpoint before it stops.
             .withStopMessage(PartitionCommand.HandOff.INSTANCE));
 
