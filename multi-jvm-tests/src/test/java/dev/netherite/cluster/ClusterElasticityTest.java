@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -106,15 +107,24 @@ class ClusterElasticityTest {
       load(driver, "hello5", "k", 300, 25);
       load(driver, "greetings", "k", 50, 4);
       driver.await("LOAD PROGRESS k workload=hello5 started=90\\b", LOAD);
+      List<NodeProcess> survivors = List.of(nodes.get(0), nodes.get(1));
+      Map<NodeProcess, Integer> beforeKill = TestCluster.marks(survivors);
       long killed = System.nanoTime();
       victim.kill();
       Matcher serving = driver.ask("await-serving " + join(lost) + " 150", "SERVING ALL ms=(\\d+)", Duration.ofSeconds(200));
       System.out.printf("MEASURE kill: partitions %s of the killed node serve again on the survivors %d ms after kill -9 (probe answered %d ms after it was sent)%n",
           lost, (System.nanoTime() - killed) / 1_000_000, Long.parseLong(serving.group(1)));
 
-      List<NodeProcess> survivors = List.of(nodes.get(0), nodes.get(1));
       Map<NodeProcess, Set<Integer>> placement = awaitEvenSpread(survivors, SPREAD);
       placement.values().forEach(p -> assertEquals(6, p.size(), describe(placement)));
+      // The lost partitions came back with the instances they held, from their checkpoint and log.
+      Map<Integer, TestCluster.Recovery> recovered = TestCluster.recoveriesSince(beforeKill);
+      for (int p : lost) {
+        TestCluster.Recovery r = recovered.get(p);
+        assertTrue(r != null && r.instances() > 0, "partition " + p + " recovered on a survivor with its instances: " + r);
+        System.out.printf("MEASURE kill: partition %d recovered on %s in %d ms: %d instances, checkpoint seqNr %d + %d events%n",
+            p, r.node().name, r.millis(), r.instances(), r.checkpointSeqNr(), r.replayed());
+      }
 
       awaitLoadDone(driver, "hello5", "k", LOAD);
       awaitLoadDone(driver, "greetings", "k", LOAD);
@@ -137,6 +147,8 @@ class ClusterElasticityTest {
       load(driver, "hello5", "l", 300, 25);
       load(driver, "greetings", "l", 50, 4);
       driver.await("LOAD PROGRESS l workload=hello5 started=90\\b", LOAD);
+      List<NodeProcess> remaining = List.of(nodes.get(0), nodes.get(1));
+      Map<NodeProcess, Integer> beforeLeave = TestCluster.marks(remaining);
       long asked = System.nanoTime();
       leaving.terminate(); // SIGTERM: coordinated shutdown
       assertTrue(leaving.waitForExit(Duration.ofSeconds(90)), "the leaving node did not exit within 90 s");
@@ -144,15 +156,21 @@ class ClusterElasticityTest {
           handed, (System.nanoTime() - asked) / 1_000_000);
       leaving.await("NODE LEAVING", Duration.ZERO);
       Set<Integer> checkpointed = leaving.lines().stream()
-          .map(l -> java.util.regex.Pattern.compile("partition (\\d+) handed over").matcher(l))
+          .map(l -> Pattern.compile("partition (\\d+) handed over").matcher(l))
           .filter(Matcher::find)
           .map(m -> Integer.parseInt(m.group(1)))
           .collect(Collectors.toCollection(TreeSet::new));
       assertTrue(checkpointed.containsAll(handed), "handed over " + checkpointed + ", hosted " + handed);
 
-      List<NodeProcess> remaining = List.of(nodes.get(0), nodes.get(1));
       Map<NodeProcess, Set<Integer>> placement = awaitEvenSpread(remaining, SPREAD);
       placement.values().forEach(p -> assertEquals(6, p.size(), describe(placement)));
+      // Each handed-over partition started on its new node from the final checkpoint, with nothing to replay.
+      Map<Integer, TestCluster.Recovery> recovered = TestCluster.recoveriesSince(beforeLeave);
+      for (int p : handed) {
+        TestCluster.Recovery r = recovered.get(p);
+        assertTrue(r != null && r.instances() > 0 && r.replayed() == 0,
+            "partition " + p + " recovered from its final checkpoint alone: " + r);
+      }
 
       awaitLoadDone(driver, "hello5", "l", LOAD);
       awaitLoadDone(driver, "greetings", "l", LOAD);

@@ -147,6 +147,11 @@ final class NodeProcess {
     }
   }
 
+  @Override
+  public String toString() {
+    return name;
+  }
+
   /** Ends the process whatever its state: for cleanup on every exit path. */
   void destroy() {
     if (process.isAlive()) {

@@ -15,6 +15,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Matcher;
@@ -213,6 +214,34 @@ final class TestCluster implements AutoCloseable {
       List<String> problems = node.lines().stream().skip(from).filter(l -> l.startsWith("VERIFY PROBLEM " + run)).toList();
       throw new AssertionError(m.group() + "\n" + String.join("\n", problems));
     }
+  }
+
+  /** A partition's recovery as it logs it: {@code partition P recovered in T ms: I instances, checkpoint at seqNr S + E events replayed}. */
+  record Recovery(NodeProcess node, int partition, long millis, int instances, long checkpointSeqNr, long replayed) {}
+
+  private static final Pattern RECOVERED = Pattern.compile(
+      "partition (\\d+) recovered in (\\d+) ms: (\\d+) instances, checkpoint at seqNr (\\d+) \\+ (\\d+) events replayed");
+
+  /** The first recovery of each partition logged by {@code nodes} after their marks ({@link NodeProcess#mark()}). */
+  static Map<Integer, Recovery> recoveriesSince(Map<NodeProcess, Integer> marks) {
+    Map<Integer, Recovery> first = new TreeMap<>();
+    marks.forEach((node, mark) -> {
+      for (String line : node.lines().subList(mark, node.lines().size())) {
+        Matcher m = RECOVERED.matcher(line);
+        if (m.find()) {
+          Recovery r = new Recovery(node, Integer.parseInt(m.group(1)), Long.parseLong(m.group(2)),
+              Integer.parseInt(m.group(3)), Long.parseLong(m.group(4)), Long.parseLong(m.group(5)));
+          first.putIfAbsent(r.partition(), r);
+        }
+      }
+    });
+    return first;
+  }
+
+  static Map<NodeProcess, Integer> marks(List<NodeProcess> nodes) {
+    Map<NodeProcess, Integer> marks = new LinkedHashMap<>();
+    nodes.forEach(n -> marks.put(n, n.mark()));
+    return marks;
   }
 
   /** Fails if any node logged an ERROR (or a console command failed) that is not expected. */

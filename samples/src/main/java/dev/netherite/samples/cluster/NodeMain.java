@@ -15,6 +15,7 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -26,6 +27,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.StreamSupport;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.cluster.MemberStatus;
@@ -195,7 +197,7 @@ public final class NodeMain {
   private void command(String[] w) {
     switch (w[0]) {
       case "members" -> {
-        long up = java.util.stream.StreamSupport.stream(Cluster.get(runtime.system()).state().getMembers().spliterator(), false)
+        long up = StreamSupport.stream(Cluster.get(runtime.system()).state().getMembers().spliterator(), false)
             .filter(m -> m.status() == MemberStatus.up()).count();
         say("MEMBERS up=" + up);
       }
@@ -219,7 +221,7 @@ public final class NodeMain {
       }
       case "await-serving" -> {
         List<Integer> partitions = w[1].equals("-") ? List.of()
-            : java.util.Arrays.stream(w[1].split(",")).map(Integer::valueOf).toList();
+            : Arrays.stream(w[1].split(",")).map(Integer::valueOf).toList();
         Duration timeout = Duration.ofSeconds(Long.parseLong(w[2]));
         work.submit(() -> awaitServing(partitions, timeout));
       }
