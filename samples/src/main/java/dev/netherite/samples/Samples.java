@@ -18,6 +18,7 @@ public final class Samples {
     WordCount.register(builder);
     CollisionSearch.register(builder);
     Counter.register(builder);
+    Greetings.register(builder);
     return builder.build();
   }
 

@@ -8,11 +8,19 @@ import dev.netherite.dsl.spi.DataConverter;
 import dev.netherite.persistence.JacksonDataConverter;
 import dev.netherite.runtime.internal.NodeServices;
 import dev.netherite.runtime.internal.RuntimeBootstrap;
+import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
+import java.util.SortedSet;
+import java.util.TreeSet;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.sharding.ShardRegion;
+import org.apache.pekko.cluster.sharding.typed.GetShardRegionState;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 
 /**
  * The engine on one node: its partitions (as Cluster Sharding entities), its activity workers and a client.
@@ -101,6 +109,24 @@ public final class DurableRuntime implements AutoCloseable {
   /** The client; usable from any thread. */
   public DurableClient client() {
     return client;
+  }
+
+  /**
+   * The partitions this node hosts now (started by Cluster Sharding here), for operators and tests; partitions move
+   * when nodes join or leave.
+   */
+  public CompletionStage<SortedSet<Integer>> localPartitions(Duration timeout) {
+    CompletionStage<ShardRegion.CurrentShardRegionState> state =
+        AskPattern.ask(
+            ClusterSharding.get(system).shardState(),
+            replyTo -> new GetShardRegionState(NodeServices.PARTITION, replyTo),
+            timeout,
+            system.scheduler());
+    return state.thenApply(s -> {
+      SortedSet<Integer> partitions = new TreeSet<>();
+      s.getShards().forEach(shard -> partitions.add(Integer.parseInt(shard.shardId())));
+      return partitions;
+    });
   }
 
   public RuntimeSettings settings() {

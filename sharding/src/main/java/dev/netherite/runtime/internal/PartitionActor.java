@@ -47,7 +47,9 @@ import org.apache.pekko.persistence.SnapshotSelectionCriteria;
  *
  * <p>Lifecycle: recovering (snapshot + replay, no effects) → running → checkpointing (new input is stashed until
  * nothing is in flight, the state is saved as a snapshot, then input resumes) → running. A write failure stops the
- * actor; the parent entity starts it again, which recovers the durable prefix.
+ * actor; the parent entity starts it again, which recovers the durable prefix. A hand-off (the partition moves to
+ * another node) is a final checkpoint after which the actor stops instead of resuming; stashed input is dropped and
+ * its senders retry at the new host.
  */
 final class PartitionActor extends AbstractPersistentActorWithTimers {
   private final LoggingAdapter log = Logging.getLogger(getContext().getSystem(), this);
@@ -68,9 +70,12 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
   private boolean checkpointing;
   private boolean snapshotInFlight;
   private boolean backpressured;
+  private boolean handingOff;
   private Instant lastActivity = Instant.now();
   private final CommitLinger linger;
   private long writeStartedNanos;
+  private final long createdNanos = System.nanoTime();
+  private long recoveredFromSnapshot;
 
   // Host-side state, not durable: who waits for what, and what was sent.
   private final Map<String, org.apache.pekko.actor.typed.ActorRef<ClientResponse>> replyTo = new HashMap<>();
@@ -119,14 +124,22 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
                     + partitionId + "/" + node.settings().partitionCount());
           }
           state = recovered;
+          recoveredFromSnapshot = offer.metadata().sequenceNr();
         })
-        .match(EventBatch.class, batch -> batch.events().forEach(state::apply)) // replay: effects never run
+        .match(EventBatch.class, batch -> {
+          batch.events().forEach(state::apply); // replay: effects never run
+          eventsSinceCheckpoint += batch.events().size(); // the log suffix counts towards the next checkpoint
+        })
         .match(RecoveryCompleted.class, done -> onRecovered())
         .build();
   }
 
   private void onRecovered() {
-    log.debug("partition {} recovered: {} instances, seqNr {}", partitionId, state.instanceCount(), lastSequenceNr());
+    if (log.isInfoEnabled()) {
+      log.info(String.format("partition %d recovered in %d ms: %d instances, checkpoint at seqNr %d + %d events replayed",
+          partitionId, (System.nanoTime() - createdNanos) / 1_000_000, state.instanceCount(), recoveredFromSnapshot,
+          eventsSinceCheckpoint));
+    }
     runEffects(state.recoveryEffects(), true);
     if (state.entityBatchLimit() != node.settings().entityMaxBatchSize()) {
       append(new PartitionEvent.EntityBatchLimitSet(node.settings().entityMaxBatchSize(), Instant.now()));
@@ -157,6 +170,10 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
   }
 
   private void onInput(Object message) {
+    if (message == PartitionCommand.HandOff.INSTANCE) {
+      handOff();
+      return;
+    }
     if (checkpointing || (backpressured && isExternal(message))) {
       stash();
       return;
@@ -398,8 +415,27 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
   private void endCheckpoint() {
     snapshotInFlight = false;
     checkpointing = false;
+    if (handingOff) {
+      log.info("partition {} handed over after a final checkpoint at seqNr {}", partitionId, lastSequenceNr());
+      getContext().stop(getSelf());
+      return;
+    }
     unstashAll();
     flush();
+  }
+
+  /**
+   * The partition moves to another node: checkpoint everything applied (buffered events are written first), then
+   * stop. A failed final checkpoint still stops: the journal has every durable event, the new host replays them.
+   */
+  private void handOff() {
+    handingOff = true;
+    if (eventsSinceCheckpoint == 0 && buffer.isEmpty() && !writeInFlight && !snapshotInFlight) {
+      log.info("partition {} handed over; its last checkpoint is current (seqNr {})", partitionId, lastSequenceNr());
+      getContext().stop(getSelf());
+    } else {
+      beginCheckpoint();
+    }
   }
 
   // ---------------------------------------------------------------- effects

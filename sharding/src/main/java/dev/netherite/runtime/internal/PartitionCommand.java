@@ -6,6 +6,7 @@ import dev.netherite.engine.partition.ClientRequest;
 import dev.netherite.engine.partition.ClientResponse;
 import dev.netherite.engine.partition.PartitionMessage;
 import java.util.List;
+import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
 
 /** INTERNAL API: what a partition, as a sharded entity, accepts from clients and other partitions. */
@@ -36,6 +37,15 @@ public sealed interface PartitionCommand extends WireSerializable {
 
   /** Sent by a partition entity to itself to start its commit-log actor again after a failure. */
   enum RestartLog implements PartitionCommand {
+    INSTANCE
+  }
+
+  /**
+   * Cluster Sharding's stop message for a partition that moves to another node (rebalance, graceful leave): take a
+   * final checkpoint, then stop. Sharding sends it to the local entity only, so it never crosses the wire and has no
+   * registration id; a {@link WireSerializable} nonetheless, because it is a {@code PartitionCommand}.
+   */
+  enum HandOff implements PartitionCommand, NoSerializationVerificationNeeded {
     INSTANCE
   }
 }

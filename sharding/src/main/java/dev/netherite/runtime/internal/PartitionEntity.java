@@ -15,6 +15,10 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
  * {@code EntityRef} API for senders and hosts the classic {@link PartitionActor} as its child, which pipelining
  * needs. When the child stops (a failed write, a failed recovery) the entity starts it again after a back-off;
  * what arrives meanwhile is dropped, and senders retry.
+ *
+ * <p>When sharding moves the partition to another node it sends {@link PartitionCommand.HandOff}: the child takes a
+ * final checkpoint and stops, and then the entity stops too, so the new host recovers from that checkpoint instead of
+ * replaying the log. Phases: running → (child stopped) down → running; running → handing off → stopped.
  */
 public final class PartitionEntity {
   private static final Duration MIN_BACKOFF = Duration.ofMillis(200);
@@ -40,6 +44,10 @@ public final class PartitionEntity {
       org.apache.pekko.actor.ActorRef child,
       Duration backoff) {
     return Behaviors.receive(PartitionCommand.class)
+        .onMessageEquals(PartitionCommand.HandOff.INSTANCE, () -> {
+          child.tell(PartitionCommand.HandOff.INSTANCE, org.apache.pekko.actor.ActorRef.noSender());
+          return handingOff();
+        })
         .onMessage(PartitionCommand.class, m -> m != PartitionCommand.RestartLog.INSTANCE, m -> {
           child.tell(m, org.apache.pekko.actor.ActorRef.noSender());
           return Behaviors.same();
@@ -59,11 +67,20 @@ public final class PartitionEntity {
       NodeServices node,
       Duration backoff) {
     return Behaviors.receive(PartitionCommand.class)
+        .onMessageEquals(PartitionCommand.HandOff.INSTANCE, Behaviors::stopped)
         .onMessageEquals(PartitionCommand.RestartLog.INSTANCE, () -> {
           Duration next = backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
           return running(ctx, timers, partitionId, node, spawn(ctx, partitionId, node), next);
         })
         .onMessage(PartitionCommand.class, m -> Behaviors.same())
+        .build();
+  }
+
+  /** Waits for the child's final checkpoint; what arrives meanwhile is dropped (senders retry at the new host). */
+  private static Behavior<PartitionCommand> handingOff() {
+    return Behaviors.receive(PartitionCommand.class)
+        .onMessage(PartitionCommand.class, m -> Behaviors.same())
+        .onSignal(Terminated.class, t -> Behaviors.stopped())
         .build();
   }
 }

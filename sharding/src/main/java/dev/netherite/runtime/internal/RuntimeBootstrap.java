@@ -1,15 +1,21 @@
 package dev.netherite.runtime.internal;
 
+import com.typesafe.config.Config;
 import dev.netherite.dsl.DurableClient;
 import dev.netherite.dsl.Workflows;
 import dev.netherite.dsl.spi.DataConverter;
 import dev.netherite.runtime.DeliveryFaults;
 import dev.netherite.runtime.RuntimeSettings;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.Cancellable;
+import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.cluster.sharding.ShardCoordinator;
 import org.apache.pekko.cluster.sharding.typed.ShardingMessageExtractor;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
@@ -28,6 +34,8 @@ public final class RuntimeBootstrap {
       throw new IllegalStateException(
           "The runtime needs a Pekko cluster: set pekko.actor.provider = cluster (it is '" + provider + "').");
     }
+    // Checked before joining, so that a bad setting fails at once with a message naming it.
+    ShardCoordinator.ShardAllocationStrategy placement = evenSpread(system.settings().config().getConfig("netherite.placement"));
     joinSelfIfNoSeeds(system, settings.startupTimeout());
     checkPartitionCount(system, settings);
 
@@ -36,12 +44,41 @@ public final class RuntimeBootstrap {
     int partitions = settings.partitionCount();
     sharding.init(
         Entity.of(NodeServices.PARTITION, ctx -> PartitionEntity.create(Integer.parseInt(ctx.getEntityId()), node))
-            .withMessageExtractor(new OneShardPerPartition(partitions)));
+            .withMessageExtractor(new OneShardPerPartition(partitions))
+            .withAllocationStrategy(placement)
+            // A partition that moves (rebalance, graceful leave) takes a final checkpoint before it stops.
+            .withStopMessage(PartitionCommand.HandOff.INSTANCE));
 
     // Partitions host timers and pending work, so every node keeps all of them started wherever sharding puts them.
     Duration wake = settings.wakeInterval();
-    system.scheduler().scheduleWithFixedDelay(Duration.ZERO, wake, () -> wakeAll(node), system.executionContext());
+    Cancellable waking =
+        system.scheduler().scheduleWithFixedDelay(Duration.ZERO, wake, () -> wakeAll(node), system.executionContext());
+    // A node that shuts down stops waking partitions first: a wake-up for a partition being handed off would wait in
+    // the shard region's buffer and hold up its shutdown until the hand-off timeout.
+    CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(), "netherite-stop-waking", () -> {
+      waking.cancel();
+      return CompletableFuture.completedFuture(Done.getInstance());
+    });
     return node;
+  }
+
+  /**
+   * Pekko's least-shard allocation strategy (the algorithm enabled by a positive absolute limit): a new partition
+   * goes to the node with fewest, and each rebalance round moves partitions from the fullest to the emptiest nodes
+   * until the counts differ by at most one, so a joining node takes its share and a leaving node's partitions spread.
+   */
+  private static ShardCoordinator.ShardAllocationStrategy evenSpread(Config placement) {
+    int absolute = placement.getInt("rebalance-absolute-limit");
+    double relative = placement.getDouble("rebalance-relative-limit");
+    if (absolute < 1) {
+      throw new IllegalArgumentException(
+          "netherite.placement.rebalance-absolute-limit is " + absolute + "; it must be at least 1.");
+    }
+    if (!(relative > 0 && relative <= 1)) {
+      throw new IllegalArgumentException(
+          "netherite.placement.rebalance-relative-limit is " + relative + "; it must be above 0 and at most 1.");
+    }
+    return ShardCoordinator.ShardAllocationStrategy$.MODULE$.leastShardAllocationStrategy(absolute, relative);
   }
 
   public static DurableClient client(NodeServices node) {
