@@ -23,7 +23,8 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * Process-per-node tests: node JVMs ({@code NodeMain}) forked on 127.0.0.1 against the shared test Cassandra, each
- * test on a task hub of its own, with 12 partitions. The load is Hello5 (five activities in sequence) and Greetings
+ * test on a task hub of its own, with 12 partitions. The load is Hello5 (five activities in sequence), Bank (in the
+ * kill test: transfers locking two of 24 accounts, money conserved) and Greetings
  * (three Hello5 sub-orchestrations each, on other partitions); {@code verify} checks from another node than the one
  * that started the load that every instance completed with the right output and that its history shows every
  * activity and sub-orchestration scheduled once and completed once, and that no extra instance exists. Every test
@@ -106,6 +107,7 @@ class ClusterElasticityTest {
 
       load(driver, "hello5", "k", 300, 25);
       load(driver, "greetings", "k", 50, 4);
+      load(driver, "bank", "k", 200, 15);
       driver.await("LOAD PROGRESS k workload=hello5 started=90\\b", LOAD);
       List<NodeProcess> survivors = List.of(nodes.get(0), nodes.get(1));
       Map<NodeProcess, Integer> beforeKill = TestCluster.marks(survivors);
@@ -128,8 +130,10 @@ class ClusterElasticityTest {
 
       awaitLoadDone(driver, "hello5", "k", LOAD);
       awaitLoadDone(driver, "greetings", "k", LOAD);
+      awaitLoadDone(driver, "bank", "k", LOAD);
       verify(nodes.get(1), "hello5", "k", 300, VERIFY);
       verify(nodes.get(1), "greetings", "k", 50, VERIFY);
+      verify(nodes.get(1), "bank", "k", 200, VERIFY);
       cluster.assertNoUnexpectedErrors();
     }
   }

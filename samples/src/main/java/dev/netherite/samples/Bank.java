@@ -32,6 +32,12 @@ public final class Bank {
 
   public static final OrchestrationRef<Transfer, Boolean> TRANSFER = OrchestrationRef.of("Transfer", Transfer.class, Boolean.class);
 
+  /** Put {@code amount} into the account with key {@code account}. */
+  public record Deposit(String account, int amount) {}
+
+  /** A deposit as an orchestration: started with a fixed instance id, it takes effect once however often started. */
+  public static final OrchestrationRef<Deposit, Integer> DEPOSIT = OrchestrationRef.of("Deposit", Deposit.class, Integer.class);
+
   private Bank() {}
 
   @SuppressWarnings("try") // the section is used for its scope: closing it releases the locks
@@ -66,6 +72,12 @@ public final class Bank {
   }
 
   public static Workflows.Builder register(Workflows.Builder builder) {
-    return builder.entity(ACCOUNT).orchestration(TRANSFER, Bank::transfer);
+    return builder
+        .entity(ACCOUNT)
+        .orchestration(TRANSFER, Bank::transfer)
+        .orchestration(DEPOSIT, (ctx, d) -> {
+          ctx.callEntity(ACCOUNT.id(d.account()), ADD, d.amount()).await();
+          return d.amount();
+        });
   }
 }

@@ -9,8 +9,8 @@ import java.util.List;
 /**
  * A load that a node's console starts and checks ({@code load} and {@code verify} in {@link NodeMain}). A run is
  * {@code count} units named by a run id; every unit's instance ids derive from the run id and the unit's index, so
- * starting a unit twice (a retry) starts nothing new. To add a workload (e.g. Bank, with "money is conserved" as its
- * run check), implement this and list it in {@link #named(String)}.
+ * starting a unit twice (a retry) starts nothing new. To add a workload, implement this and list it in
+ * {@link #named(String)}.
  */
 public interface Workload {
 
@@ -33,8 +33,9 @@ public interface Workload {
     return switch (name) {
       case "hello5" -> new Hello5Workload();
       case "greetings" -> new GreetingsWorkload();
+      case "bank" -> new BankWorkload();
       default -> throw new IllegalArgumentException(
-          "No workload named '" + name + "'; the workloads are: hello5, greetings.");
+          "No workload named '" + name + "'; the workloads are: hello5, greetings, bank.");
     };
   }
 
