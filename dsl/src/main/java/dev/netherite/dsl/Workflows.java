@@ -68,9 +68,14 @@ public final class Workflows {
     if (found == null) {
       throw new IllegalArgumentException(
           "No entity named '" + name + "' is registered; registered entities are: "
-              + (entities.isEmpty() ? "(none)" : String.join(", ", entities.keySet().stream().sorted().toList())) + ".");
+              + entityNames() + ".");
     }
     return found;
+  }
+
+  /** The names of the registered entity types, for error messages; "(none)" when there are none. */
+  public String entityNames() {
+    return entities.isEmpty() ? "(none)" : String.join(", ", entities.keySet().stream().sorted().toList());
   }
 
   /** The names of the registered activities, for error messages. */

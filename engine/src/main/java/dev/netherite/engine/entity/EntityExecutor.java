@@ -58,12 +58,10 @@ public final class EntityExecutor {
   }
 
   private FailureDetails unregistered(String entityName) {
-    try {
-      workflows.requireEntity(entityName);
-      throw new IllegalStateException("unreachable");
-    } catch (IllegalArgumentException e) {
-      return FailureDetails.of(IllegalStateException.class.getName(), e.getMessage().replace("is registered", "is registered on this node"));
-    }
+    return FailureDetails.of(
+        IllegalStateException.class.getName(),
+        "No entity named '" + entityName + "' is registered on this node; registered entities are: "
+            + workflows.entityNames() + ".");
   }
 
   private static EntityBatchResult allFailed(Effect.RunEntityBatch batch, FailureDetails failure) {
