@@ -33,15 +33,16 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <pre>
  * Benchmark [--all] [--commitlog-sync periodic,batch] [--modes local,persist-first]
- *           [--workloads hello5,sequence-10,sequence-1000] [--runs 500] [--warmup N] [--burst 1000]
- *           [--clients 32] [--duration 10] [--out benchmark-results/results.jsonl]
+ *           [--workloads hello5,sequence-10,sequence-1000] [--runs 500] [--warmup N] [--warmup-seconds 5] [--burst 1000]
+ *           [--clients 32] [--duration 10] [--repeat 1] [--out benchmark-results/results.jsonl]
  *           [--plot benchmark-results/latency.html] [--label TEXT] [--set key=value ...]
  *           [--contact-point host:port | --cassandra-port 39042 --storage-port 39043 --data-dir DIR]
  * </pre>
  *
  * Without a contact point it launches an embedded Cassandra for each commitlog_sync in turn (fresh data directory).
  * Each measurement prints one {@code RESULT ...} line on stdout and appends one JSON line to the results file;
- * progress goes to stderr; at the end a summary table and an HTML page with the latency distributions.
+ * progress goes to stderr; at the end a summary table and an HTML page with the latency distributions. With
+ * {@code --repeat N} the whole set runs N times and the summary adds the median of each figure over the rounds.
  */
 public final class Benchmark {
   private static final Duration RUN_TIMEOUT = Duration.ofMinutes(5);
@@ -63,9 +64,11 @@ public final class Benchmark {
       List<String> workloads,
       int runs,
       int warmup,
+      int warmupSeconds,
       int burst,
       int clients,
       int durationSeconds,
+      int repeat,
       Path out,
       Path plot,
       String label,
@@ -91,9 +94,11 @@ public final class Benchmark {
           List.of(option(args, "--workloads", String.join(",", BenchmarkWorkload.DEFAULT_WORKLOADS)).split(",")),
           runs,
           Integer.parseInt(option(args, "--warmup", Integer.toString(Math.max(50, runs / 5)))),
+          Integer.parseInt(option(args, "--warmup-seconds", "5")),
           Integer.parseInt(option(args, "--burst", "1000")),
           Integer.parseInt(option(args, "--clients", "32")),
           Integer.parseInt(option(args, "--duration", "10")),
+          Integer.parseInt(option(args, "--repeat", "1")),
           Path.of(option(args, "--out", "benchmark-results/results.jsonl")),
           Path.of(option(args, "--plot", "benchmark-results/latency.html")),
           option(args, "--label", ""),
@@ -110,6 +115,10 @@ public final class Benchmark {
     List<BenchmarkWorkload> workloads = options.workloads.stream().map(BenchmarkWorkload::named).toList();
     Benchmark bench = new Benchmark(options);
     try {
+      for (int round = 1; round <= options.repeat; round++) {
+      if (options.repeat > 1) {
+        progressLine("Round " + round + " of " + options.repeat);
+      }
       for (String sync : options.syncs) {
         EmbeddedCassandra cassandra = null;
         String contactPoint = options.contactPoint;
@@ -138,8 +147,10 @@ public final class Benchmark {
           }
         }
       }
+      }
     } finally {
       bench.report.printSummary();
+      bench.report.printMedians();
       bench.report.writePlot();
     }
     System.exit(0);
@@ -173,11 +184,14 @@ public final class Benchmark {
   private void sequential(DurableClient client, BenchmarkWorkload w, String sync, String mode) {
     int runs = w.sequentialRuns(options.runs);
     int warmup = Math.max(1, w.sequentialRuns(options.warmup));
-    progressLine(String.format("%s %s, %s: %d warm-up runs, then %d measured one at a time", sync, mode, w.name(), warmup, runs));
+    progressLine(String.format("%s %s, %s: at least %d warm-up runs and %d s, then %d measured one at a time",
+        sync, mode, w.name(), warmup, options.warmupSeconds, runs));
+    // Enough warm-up for the JIT: a count alone left Hello5, measured first in a fresh JVM, half compiled.
     Progress warm = new Progress("warm-up", warmup);
-    for (int i = 0; i < warmup; i++) {
+    long warmUntil = System.nanoTime() + options.warmupSeconds * 1_000_000_000L;
+    for (int i = 0; i < warmup || System.nanoTime() < warmUntil; i++) {
       w.runOnce(client, RUN_TIMEOUT);
-      warm.step(1);
+      warm.step(i < warmup ? 1 : 0);
     }
     warm.done();
     Window window = begin();
