@@ -33,7 +33,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <pre>
  * Benchmark [--all] [--commitlog-sync periodic,batch] [--modes local,persist-first]
- *           [--workloads hello5,sequence-10,sequence-1000] [--runs 500] [--warmup N] [--warmup-seconds 5] [--burst 1000]
+ *           [--workloads hello5,sequence-10,sequence-1000] [--runs 500] [--warmup N] [--warmup-seconds 5]
+ *           [--jvm-warmup-seconds 20] [--burst 1000]
  *           [--clients 32] [--duration 10] [--repeat 1] [--out benchmark-results/results.jsonl]
  *           [--plot benchmark-results/latency.html] [--label TEXT] [--set key=value ...]
  *           [--contact-point host:port | --cassandra-port 39042 --storage-port 39043 --data-dir DIR]
@@ -52,6 +53,7 @@ public final class Benchmark {
   private final OperatingSystemMXBean os = (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
   private final MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
   private long cassandraPid = -1;
+  private boolean jvmWarm;
 
   private Benchmark(Options options) {
     this.options = options;
@@ -65,6 +67,7 @@ public final class Benchmark {
       int runs,
       int warmup,
       int warmupSeconds,
+      int jvmWarmupSeconds,
       int burst,
       int clients,
       int durationSeconds,
@@ -95,6 +98,7 @@ public final class Benchmark {
           runs,
           Integer.parseInt(option(args, "--warmup", Integer.toString(Math.max(50, runs / 5)))),
           Integer.parseInt(option(args, "--warmup-seconds", "5")),
+          Integer.parseInt(option(args, "--jvm-warmup-seconds", "20")),
           Integer.parseInt(option(args, "--burst", "1000")),
           Integer.parseInt(option(args, "--clients", "32")),
           Integer.parseInt(option(args, "--duration", "10")),
@@ -164,8 +168,12 @@ public final class Benchmark {
     try (DurableRuntime runtime = DurableRuntime.start(
         Samples.app(), Samples.singleNode(contactPoint, hub, overrides))) {
       DurableClient client = runtime.client();
+      workloads.forEach(w -> w.prepare(client));
+      if (!jvmWarm) {
+        warmUpJvm(client, workloads, sync, mode);
+        jvmWarm = true;
+      }
       for (BenchmarkWorkload w : workloads) {
-        w.prepare(client);
         if (w.measures().contains(BenchmarkWorkload.Measure.SEQUENTIAL)) {
           sequential(client, w, sync, mode);
         }
@@ -303,6 +311,42 @@ public final class Benchmark {
     double[] values = latencies.stream().mapToDouble(Double::doubleValue).toArray();
     Boolean correct = right.get() + wrong.get() == 0 ? null : wrong.get() == 0 && failures.get() == 0;
     finish(window, w, "closed-" + clients, sync, mode, values, failures.get(), and(correct, w.verify(client)), measuredNanos / 1e9);
+  }
+
+  /**
+   * Once per JVM, before the first measurement: every workload from 8 concurrent clients for a while, unmeasured.
+   * Without it the first measurement of a fresh JVM (local Hello5, sequential) came out 4-5x slower than the same
+   * measurement later in the same JVM, whatever its own warm-up runs: the JIT had not compiled the engine's paths.
+   */
+  private void warmUpJvm(DurableClient client, List<BenchmarkWorkload> workloads, String sync, String mode) throws InterruptedException {
+    int seconds = options.jvmWarmupSeconds;
+    if (seconds <= 0) {
+      return;
+    }
+    progressLine(String.format("%s %s: warming up the JVM for %d s (8 clients, every workload, not measured)", sync, mode, seconds));
+    AtomicBoolean stop = new AtomicBoolean(false);
+    Progress bar = new Progress("JVM warm", seconds);
+    try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
+      for (int c = 0; c < 8; c++) {
+        int first = c;
+        threads.submit(() -> {
+          for (int i = first; !stop.get(); i++) {
+            try {
+              workloads.get(i % workloads.size()).runOnce(client, RUN_TIMEOUT);
+            } catch (RuntimeException e) {
+              // warm-up only: a failure shows in the measurements
+            }
+          }
+          return null;
+        });
+      }
+      for (int s = 0; s < seconds; s++) {
+        Thread.sleep(1000);
+        bar.step(1);
+      }
+      stop.set(true);
+    }
+    bar.done();
   }
 
   private static Boolean and(Boolean a, Boolean b) {
