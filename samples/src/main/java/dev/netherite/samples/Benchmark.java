@@ -33,15 +33,17 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <pre>
  * Benchmark [--all] [--commitlog-sync periodic,batch] [--modes local,persist-first]
- *           [--workloads hello5,sequence-10,sequence-1000] [--runs 500] [--warmup N] [--burst 1000]
- *           [--clients 32] [--duration 10] [--out benchmark-results/results.jsonl]
+ *           [--workloads hello5,sequence-10,sequence-1000] [--runs 500] [--warmup N] [--warmup-seconds 5]
+ *           [--jvm-warmup-seconds 20] [--burst 1000]
+ *           [--clients 32] [--duration 10] [--repeat 1] [--out benchmark-results/results.jsonl]
  *           [--plot benchmark-results/latency.html] [--label TEXT] [--set key=value ...]
  *           [--contact-point host:port | --cassandra-port 39042 --storage-port 39043 --data-dir DIR]
  * </pre>
  *
  * Without a contact point it launches an embedded Cassandra for each commitlog_sync in turn (fresh data directory).
  * Each measurement prints one {@code RESULT ...} line on stdout and appends one JSON line to the results file;
- * progress goes to stderr; at the end a summary table and an HTML page with the latency distributions.
+ * progress goes to stderr; at the end a summary table and an HTML page with the latency distributions. With
+ * {@code --repeat N} the whole set runs N times and the summary adds the median of each figure over the rounds.
  */
 public final class Benchmark {
   private static final Duration RUN_TIMEOUT = Duration.ofMinutes(5);
@@ -51,6 +53,7 @@ public final class Benchmark {
   private final OperatingSystemMXBean os = (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
   private final MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
   private long cassandraPid = -1;
+  private boolean jvmWarm;
 
   private Benchmark(Options options) {
     this.options = options;
@@ -63,9 +66,12 @@ public final class Benchmark {
       List<String> workloads,
       int runs,
       int warmup,
+      int warmupSeconds,
+      int jvmWarmupSeconds,
       int burst,
       int clients,
       int durationSeconds,
+      int repeat,
       Path out,
       Path plot,
       String label,
@@ -91,9 +97,12 @@ public final class Benchmark {
           List.of(option(args, "--workloads", String.join(",", BenchmarkWorkload.DEFAULT_WORKLOADS)).split(",")),
           runs,
           Integer.parseInt(option(args, "--warmup", Integer.toString(Math.max(50, runs / 5)))),
+          Integer.parseInt(option(args, "--warmup-seconds", "5")),
+          Integer.parseInt(option(args, "--jvm-warmup-seconds", "20")),
           Integer.parseInt(option(args, "--burst", "1000")),
           Integer.parseInt(option(args, "--clients", "32")),
           Integer.parseInt(option(args, "--duration", "10")),
+          Integer.parseInt(option(args, "--repeat", "1")),
           Path.of(option(args, "--out", "benchmark-results/results.jsonl")),
           Path.of(option(args, "--plot", "benchmark-results/latency.html")),
           option(args, "--label", ""),
@@ -110,6 +119,10 @@ public final class Benchmark {
     List<BenchmarkWorkload> workloads = options.workloads.stream().map(BenchmarkWorkload::named).toList();
     Benchmark bench = new Benchmark(options);
     try {
+      for (int round = 1; round <= options.repeat; round++) {
+      if (options.repeat > 1) {
+        progressLine("Round " + round + " of " + options.repeat);
+      }
       for (String sync : options.syncs) {
         EmbeddedCassandra cassandra = null;
         String contactPoint = options.contactPoint;
@@ -138,8 +151,10 @@ public final class Benchmark {
           }
         }
       }
+      }
     } finally {
       bench.report.printSummary();
+      bench.report.printMedians();
       bench.report.writePlot();
     }
     System.exit(0);
@@ -153,8 +168,12 @@ public final class Benchmark {
     try (DurableRuntime runtime = DurableRuntime.start(
         Samples.app(), Samples.singleNode(contactPoint, hub, overrides))) {
       DurableClient client = runtime.client();
+      workloads.forEach(w -> w.prepare(client));
+      if (!jvmWarm) {
+        warmUpJvm(client, workloads, sync, mode);
+        jvmWarm = true;
+      }
       for (BenchmarkWorkload w : workloads) {
-        w.prepare(client);
         if (w.measures().contains(BenchmarkWorkload.Measure.SEQUENTIAL)) {
           sequential(client, w, sync, mode);
         }
@@ -173,11 +192,14 @@ public final class Benchmark {
   private void sequential(DurableClient client, BenchmarkWorkload w, String sync, String mode) {
     int runs = w.sequentialRuns(options.runs);
     int warmup = Math.max(1, w.sequentialRuns(options.warmup));
-    progressLine(String.format("%s %s, %s: %d warm-up runs, then %d measured one at a time", sync, mode, w.name(), warmup, runs));
+    progressLine(String.format("%s %s, %s: at least %d warm-up runs and %d s, then %d measured one at a time",
+        sync, mode, w.name(), warmup, options.warmupSeconds, runs));
+    // Enough warm-up for the JIT: a count alone left Hello5, measured first in a fresh JVM, half compiled.
     Progress warm = new Progress("warm-up", warmup);
-    for (int i = 0; i < warmup; i++) {
+    long warmUntil = System.nanoTime() + options.warmupSeconds * 1_000_000_000L;
+    for (int i = 0; i < warmup || System.nanoTime() < warmUntil; i++) {
       w.runOnce(client, RUN_TIMEOUT);
-      warm.step(1);
+      warm.step(i < warmup ? 1 : 0);
     }
     warm.done();
     Window window = begin();
@@ -289,6 +311,42 @@ public final class Benchmark {
     double[] values = latencies.stream().mapToDouble(Double::doubleValue).toArray();
     Boolean correct = right.get() + wrong.get() == 0 ? null : wrong.get() == 0 && failures.get() == 0;
     finish(window, w, "closed-" + clients, sync, mode, values, failures.get(), and(correct, w.verify(client)), measuredNanos / 1e9);
+  }
+
+  /**
+   * Once per JVM, before the first measurement: every workload from 8 concurrent clients for a while, unmeasured.
+   * Without it the first measurement of a fresh JVM (local Hello5, sequential) came out 4-5x slower than the same
+   * measurement later in the same JVM, whatever its own warm-up runs: the JIT had not compiled the engine's paths.
+   */
+  private void warmUpJvm(DurableClient client, List<BenchmarkWorkload> workloads, String sync, String mode) throws InterruptedException {
+    int seconds = options.jvmWarmupSeconds;
+    if (seconds <= 0) {
+      return;
+    }
+    progressLine(String.format("%s %s: warming up the JVM for %d s (8 clients, every workload, not measured)", sync, mode, seconds));
+    AtomicBoolean stop = new AtomicBoolean(false);
+    Progress bar = new Progress("JVM warm", seconds);
+    try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
+      for (int c = 0; c < 8; c++) {
+        int first = c;
+        threads.submit(() -> {
+          for (int i = first; !stop.get(); i++) {
+            try {
+              workloads.get(i % workloads.size()).runOnce(client, RUN_TIMEOUT);
+            } catch (RuntimeException e) {
+              // warm-up only: a failure shows in the measurements
+            }
+          }
+          return null;
+        });
+      }
+      for (int s = 0; s < seconds; s++) {
+        Thread.sleep(1000);
+        bar.step(1);
+      }
+      stop.set(true);
+    }
+    bar.done();
   }
 
   private static Boolean and(Boolean a, Boolean b) {

@@ -131,6 +131,37 @@ final class BenchmarkReport {
     }
   }
 
+  /** With several rounds of the same measurements: the median of each figure over the rounds. */
+  void printMedians() {
+    Map<String, List<Result>> groups = new LinkedHashMap<>();
+    for (Result r : results) {
+      groups.computeIfAbsent(r.commitlogSync() + " " + r.mode() + " " + r.workloadLabel(), k -> new ArrayList<>()).add(r);
+    }
+    if (groups.values().stream().allMatch(g -> g.size() < 2)) {
+      return;
+    }
+    String header = String.format(Locale.ROOT, "%-8s %-13s %-26s %6s %8s %8s %8s %9s %8s %7s %7s",
+        "sync", "mode", "workload:measure", "rounds", "p50 ms", "p95 ms", "p99 ms", "step p50", "orch/s", "wr/orch", "B/orch");
+    System.out.println();
+    System.out.println("Medians over the rounds:");
+    System.out.println(header);
+    System.out.println("-".repeat(header.length()));
+    for (List<Result> g : groups.values()) {
+      Result first = g.get(0);
+      System.out.println(String.format(Locale.ROOT, "%-8s %-13s %-26s %6d %8.2f %8.2f %8.2f %9.3f %8.1f %7.2f %7.0f",
+          first.commitlogSync(), first.mode(), first.workloadLabel(), g.size(),
+          median(g, r -> r.pct(50)), median(g, r -> r.pct(95)), median(g, r -> r.pct(99)),
+          median(g, r -> r.pct(50) / r.steps()), median(g, Result::throughput),
+          median(g, r -> r.perOrch(r.journalWrites())), median(g, r -> r.perOrch(r.bytes()))));
+    }
+  }
+
+  private static double median(List<Result> group, java.util.function.ToDoubleFunction<Result> figure) {
+    double[] values = group.stream().mapToDouble(figure).sorted().toArray();
+    int n = values.length;
+    return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+  }
+
   /** A self-contained HTML page: per workload and measurement, the latency CDF of every mode and durability. */
   void writePlot() {
     Map<String, List<Result>> panels = new LinkedHashMap<>();

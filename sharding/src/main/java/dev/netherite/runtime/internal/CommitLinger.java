@@ -1,8 +1,9 @@
 package dev.netherite.runtime.internal;
 
 import java.time.Duration;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -20,17 +21,23 @@ import java.util.concurrent.TimeUnit;
  */
 final class CommitLinger {
   // One precise timer thread for the node: Pekko's scheduler ticks every 10 ms, too coarse for a 1-3 ms linger.
-  private static final ScheduledExecutorService TIMER = Executors.newSingleThreadScheduledExecutor(r -> {
-    Thread t = new Thread(r, "netherite-commit-linger");
-    t.setDaemon(true);
-    return t;
-  });
+  private static final ScheduledExecutorService TIMER = newTimer();
 
   private final long maxLingerNanos;
   private final Runnable wake;
   private int runningWork;
   private long unwrittenSince = -1;
-  private boolean timerArmed;
+  private ScheduledFuture<?> timer;
+
+  private static ScheduledExecutorService newTimer() {
+    ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, r -> {
+      Thread t = new Thread(r, "netherite-commit-linger");
+      t.setDaemon(true);
+      return t;
+    });
+    timer.setRemoveOnCancelPolicy(true);
+    return timer;
+  }
 
   /** {@code wake} is called from the timer thread; it must only send the host a message. */
   CommitLinger(Duration maxLinger, Runnable wake) {
@@ -66,20 +73,23 @@ final class CommitLinger {
     if (left <= 0) {
       return false;
     }
-    if (!timerArmed) {
-      timerArmed = true;
-      TIMER.schedule(wake, left, TimeUnit.NANOSECONDS);
+    if (timer == null) {
+      timer = TIMER.schedule(wake, left, TimeUnit.NANOSECONDS);
     }
     return true;
   }
 
   /** Call when the wake-up armed by {@link #holdBack} arrives. */
   void timerFired() {
-    timerArmed = false;
+    timer = null;
   }
 
-  /** Call when a write is issued. */
+  /** Call when a write is issued: a wake-up still pending is not needed any more (it would only cost a hop). */
   void written() {
     unwrittenSince = -1;
+    if (timer != null) {
+      timer.cancel(false);
+      timer = null;
+    }
   }
 }
