@@ -20,8 +20,6 @@ import dev.netherite.engine.partition.ClientResponse;
 import dev.netherite.engine.partition.EntityRecord;
 import dev.netherite.engine.partition.InstanceView;
 import dev.netherite.engine.partition.PartitionState;
-import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -45,7 +43,6 @@ class EntitySimulationTest {
   private static final int HOLDERS = 4;
   private static final int DEPOSITS = 12;
   private static final int INITIAL = 100;
-  private static final long MAX_ACTIONS = 600_000;
 
   private static final EntityOp<Integer, Void> ADD = EntityOp.of("add", Integer.class, Void.class);
   private static final EntityOp<Void, Integer> GET = EntityOp.of("get", Void.class, Integer.class);
@@ -157,24 +154,12 @@ class EntitySimulationTest {
         terminations.computeIfAbsent(holder, h -> sim.submit(new ClientRequest.Terminate(h, "free the accounts")));
       }
     };
-    long actions = 0;
-    while (!(transfers.stream().allMatch(t -> sim.endedCount().containsKey(t.id())) && deposits.size() == DEPOSITS
-        && holders.stream().allMatch(h -> sim.endedCount().containsKey(h)))) {
-      if (++actions > MAX_ACTIONS) {
-        throw new AssertionError("transfers did not all end within " + MAX_ACTIONS + " actions");
-      }
-      client.run();
-      if (random.nextDouble() < 0.01) {
-        sim.crash(random.nextInt(PARTITIONS));
-      }
-      if (random.nextDouble() < 0.2) {
-        sim.advanceClock(Duration.ofMillis(random.nextInt(20)));
-      }
-      if (!sim.runOnce()) {
-        Instant next = sim.nextDeadline();
-        sim.advanceClock(next != null && next.isAfter(sim.now()) ? Duration.between(sim.now(), next) : Duration.ofMillis(10));
-      }
-    }
+    PartitionSimulationTest.chaos(
+        sim,
+        random,
+        () -> transfers.stream().allMatch(t -> sim.endedCount().containsKey(t.id())) && deposits.size() == DEPOSITS
+            && holders.stream().allMatch(h -> sim.endedCount().containsKey(h)),
+        client);
     sim.faults(0, 0);
     sim.settle(300_000);
     assertTrue(sim.quiescent(), "not quiescent after settling");

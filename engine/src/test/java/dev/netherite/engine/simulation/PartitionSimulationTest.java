@@ -244,7 +244,7 @@ class PartitionSimulationTest {
    * Runs pending work in random order, crashing partitions and moving the clock at random, until {@code done}.
    * {@code client} runs before each action, to send client requests.
    */
-  private static void chaos(SimulatedPartitions sim, Random random, BooleanSupplier done, Runnable client) {
+  static void chaos(SimulatedPartitions sim, Random random, BooleanSupplier done, Runnable client) {
     for (long iteration = 0; !done.getAsBoolean(); iteration++) {
       if (sim.actions() > MAX_ACTIONS || iteration > 10 * MAX_ACTIONS) {
         throw new AssertionError("not every orchestration ended within " + MAX_ACTIONS + " actions");
