@@ -1,6 +1,7 @@
 package dev.netherite.engine.partition;
 
 import dev.netherite.engine.WireSerializable;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -16,6 +17,19 @@ public final class DedupVector implements WireSerializable {
 
   public long lastApplied(int origin) {
     return lastApplied.getOrDefault(origin, 0L);
+  }
+
+  /**
+   * The part of a delivery from {@code origin} numbered from {@code firstSeq} that may be applied now: the suffix
+   * that starts at the next expected number, or an empty list when the delivery holds only duplicates or starts
+   * after a gap. Hosts use it to keep duplicates out of the log; {@code MessagesReceived} checks again.
+   */
+  public List<PartitionMessage> applicable(int origin, long firstSeq, List<PartitionMessage> messages) {
+    long next = lastApplied(origin) + 1;
+    if (firstSeq > next || firstSeq + messages.size() <= next) {
+      return List.of();
+    }
+    return messages.subList((int) (next - firstSeq), messages.size());
   }
 
   void advance(int origin, long seq) {

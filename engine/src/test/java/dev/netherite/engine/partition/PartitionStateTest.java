@@ -674,4 +674,14 @@ class PartitionStateTest {
     Effect.RunEntityBatch b = batch(apply(new TimersFired(T0.plusSeconds(60))));
     assertEquals("later", b.operations().get(0).operation());
   }
+
+  @Test
+  void aDeliveryIsCutToWhatMayBeAppliedNext() {
+    apply(messages(1, 1, event("a!0", "e1"), event("a!0", "e2")));
+    List<PartitionMessage> three = List.of(event("a!0", "e1"), event("a!0", "e2"), event("a!0", "e3"));
+    assertEquals(List.of(three.get(2)), state.dedup().applicable(1, 1, three), "the applied prefix is cut off");
+    assertEquals(List.of(), state.dedup().applicable(1, 1, three.subList(0, 2)), "only duplicates");
+    assertEquals(List.of(), state.dedup().applicable(1, 4, three), "after a gap");
+    assertEquals(three, state.dedup().applicable(2, 1, three), "another origin starts at 1");
+  }
 }

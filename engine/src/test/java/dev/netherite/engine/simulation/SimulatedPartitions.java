@@ -1,9 +1,7 @@
 package dev.netherite.engine.simulation;
 
-import dev.netherite.dsl.ActivityContext;
 import dev.netherite.dsl.FailureDetails;
 import dev.netherite.dsl.HistoryEvent;
-import dev.netherite.dsl.InstanceId;
 import dev.netherite.dsl.RuntimeStatus;
 import dev.netherite.dsl.Workflows;
 import dev.netherite.dsl.spi.DataConverter;
@@ -14,6 +12,7 @@ import dev.netherite.engine.orchestration.OrchestrationRun;
 import dev.netherite.engine.partition.ClientQuery;
 import dev.netherite.engine.partition.ClientRequest;
 import dev.netherite.engine.partition.ClientResponse;
+import dev.netherite.engine.activity.ActivityExecutor;
 import dev.netherite.engine.entity.EntityExecutor;
 import dev.netherite.engine.partition.Effect;
 import dev.netherite.engine.partition.EntityBatchResult;
@@ -810,15 +809,11 @@ public final class SimulatedPartitions implements AutoCloseable {
           return;
         }
         Effect.StartActivity call = a.call();
-        String result = null;
-        FailureDetails failure = null;
         activityRuns.merge(call.activityName(), 1, Integer::sum);
-        try {
-          result = invokeActivity(call);
-        } catch (Exception e) {
-          failure = FailureDetails.of(e);
-        }
-        append(h, new PartitionEvent.ActivityCompleted(call.instanceId(), call.executionId(), call.taskId(), result, failure, now));
+        ActivityExecutor.Outcome outcome =
+            new ActivityExecutor(workflows, converter).run(call.instanceId(), call.taskId(), call.activityName(), call.input());
+        append(h, new PartitionEvent.ActivityCompleted(
+            call.instanceId(), call.executionId(), call.taskId(), outcome.result(), outcome.failure(), now));
       }
       case RunEntityBatch b -> {
         Host h = hosts[b.partition()];
@@ -859,46 +854,12 @@ public final class SimulatedPartitions implements AutoCloseable {
       append(h, new PartitionEvent.MessagesReceived(d.from(), d.firstSeq(), d.messages(), now));
       return;
     }
-    long next = h.state.dedup().lastApplied(d.from()) + 1;
-    long first = d.firstSeq();
-    List<PartitionMessage> messages = d.messages();
-    if (first < next) {
-      int skip = (int) Math.min(messages.size(), next - first);
-      messages = messages.subList(skip, messages.size());
-      first += skip;
-    }
-    if (messages.isEmpty() || first != next) {
-      long applied = next - 1;
+    List<PartitionMessage> messages = h.state.dedup().applicable(d.from(), d.firstSeq(), d.messages());
+    long applied = h.state.dedup().lastApplied(d.from());
+    if (messages.isEmpty()) {
       whenDurable(h, () -> send(new Ack(h.id, d.from(), applied)));
       return;
     }
-    append(h, new PartitionEvent.MessagesReceived(d.from(), first, messages, now));
-  }
-
-  @SuppressWarnings({"unchecked", "rawtypes"})
-  private String invokeActivity(Effect.StartActivity call) throws Exception {
-    Workflows.RegisteredActivity registered =
-        workflows.activity(call.activityName())
-            .orElseThrow(() -> new IllegalArgumentException("no activity named '" + call.activityName() + "'"));
-    Object input = converter.deserialize(call.input(), registered.ref().inputType());
-    ActivityContext context =
-        new ActivityContext() {
-          @Override
-          public InstanceId instanceId() {
-            return InstanceId.of(call.instanceId());
-          }
-
-          @Override
-          public String activityName() {
-            return call.activityName();
-          }
-
-          @Override
-          public int taskId() {
-            return call.taskId();
-          }
-        };
-    Object output = registered.implementation().run(context, input);
-    return converter.serialize(output);
+    append(h, new PartitionEvent.MessagesReceived(d.from(), applied + 1, messages, now));
   }
 }

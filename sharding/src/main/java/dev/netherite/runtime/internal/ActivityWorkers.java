@@ -1,10 +1,8 @@
 package dev.netherite.runtime.internal;
 
-import dev.netherite.dsl.ActivityContext;
-import dev.netherite.dsl.FailureDetails;
-import dev.netherite.dsl.InstanceId;
 import dev.netherite.dsl.Workflows;
 import dev.netherite.dsl.spi.DataConverter;
+import dev.netherite.engine.activity.ActivityExecutor;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadFactory;
 import java.util.function.Consumer;
@@ -18,20 +16,16 @@ import java.util.function.Consumer;
 final class ActivityWorkers {
   record Call(String instanceId, int taskId, String activityName, String input) {}
 
-  record Outcome(String result, FailureDetails failure) {}
-
-  private final Workflows workflows;
-  private final DataConverter converter;
+  private final ActivityExecutor executor;
   private final Semaphore permits;
   private final ThreadFactory threads = Thread.ofVirtual().name("netherite-activity-", 0).factory();
 
   ActivityWorkers(Workflows workflows, DataConverter converter, int maxConcurrent) {
-    this.workflows = workflows;
-    this.converter = converter;
+    this.executor = new ActivityExecutor(workflows, converter);
     this.permits = new Semaphore(maxConcurrent);
   }
 
-  void submit(Call call, Consumer<Outcome> done) {
+  void submit(Call call, Consumer<ActivityExecutor.Outcome> done) {
     threads.newThread(() -> {
       try {
         permits.acquire();
@@ -39,54 +33,10 @@ final class ActivityWorkers {
         return; // node shutting down: the partition re-dispatches the call after recovery
       }
       try {
-        done.accept(run(call));
+        done.accept(executor.run(call.instanceId(), call.taskId(), call.activityName(), call.input()));
       } finally {
         permits.release();
       }
     }).start();
-  }
-
-  private Outcome run(Call call) {
-    Workflows.RegisteredActivity<?, ?> registered = workflows.activity(call.activityName()).orElse(null);
-    if (registered == null) {
-      return new Outcome(
-          null,
-          FailureDetails.of(
-              IllegalStateException.class.getName(),
-              "No activity named '" + call.activityName() + "' is registered on this node; registered names are: "
-                  + workflows.activityNames() + "."));
-    }
-    try {
-      return new Outcome(converter.serialize(invoke(registered, call)), null);
-    } catch (Exception | LinkageError | AssertionError | StackOverflowError e) {
-      return new Outcome(null, FailureDetails.of(e));
-    }
-  }
-
-  private static <I, O> O invokeTyped(
-      Workflows.RegisteredActivity<I, O> registered, ActivityContext context, Object input) throws Exception {
-    return registered.implementation().run(context, registered.ref().inputType().cast(input));
-  }
-
-  private Object invoke(Workflows.RegisteredActivity<?, ?> registered, Call call) throws Exception {
-    Object input = converter.deserialize(call.input(), registered.ref().inputType());
-    ActivityContext context =
-        new ActivityContext() {
-          @Override
-          public InstanceId instanceId() {
-            return InstanceId.of(call.instanceId());
-          }
-
-          @Override
-          public String activityName() {
-            return call.activityName();
-          }
-
-          @Override
-          public int taskId() {
-            return call.taskId();
-          }
-        };
-    return invokeTyped(registered, context, input);
   }
 }

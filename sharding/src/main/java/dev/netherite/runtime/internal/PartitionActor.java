@@ -226,20 +226,13 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
 
   private void onDeliver(PartitionCommand.Deliver d) {
     // Drop what was applied already, so duplicates cost no journal space; the state machine checks again.
-    long next = state.dedup().lastApplied(d.origin()) + 1;
-    long first = d.firstSeq();
-    List<PartitionMessage> messages = d.messages();
-    if (first < next) {
-      int skip = (int) Math.min(messages.size(), next - first);
-      messages = messages.subList(skip, messages.size());
-      first += skip;
-    }
-    if (messages.isEmpty() || first != next) {
-      long applied = next - 1;
+    List<PartitionMessage> messages = state.dedup().applicable(d.origin(), d.firstSeq(), d.messages());
+    long applied = state.dedup().lastApplied(d.origin());
+    if (messages.isEmpty()) {
       whenDurable(() -> sendAck(d.origin(), applied)); // a duplicate or a gap: tell the sender where we are
       return;
     }
-    append(new PartitionEvent.MessagesReceived(d.origin(), first, messages, Instant.now()));
+    append(new PartitionEvent.MessagesReceived(d.origin(), applied + 1, messages, Instant.now()));
   }
 
   private void onStepFinished(LocalSignal.StepFinished s) {
