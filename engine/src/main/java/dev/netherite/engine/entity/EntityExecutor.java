@@ -9,6 +9,7 @@ import dev.netherite.dsl.InstanceId;
 import dev.netherite.dsl.OrchestrationRef;
 import dev.netherite.dsl.Workflows;
 import dev.netherite.dsl.spi.DataConverter;
+import dev.netherite.engine.TypedInputs;
 import dev.netherite.engine.partition.Effect;
 import dev.netherite.engine.partition.EntityBatchResult;
 import dev.netherite.engine.partition.PartitionMessage;
@@ -201,11 +202,7 @@ public final class EntityExecutor {
     }
 
     private String serializeInput(String name, Class<?> type, Object input) {
-      if (input != null && !type.isInstance(input)) {
-        throw new IllegalArgumentException(
-            "'" + name + "' takes input of type " + type.getSimpleName() + ", but was given " + input.getClass().getSimpleName() + ".");
-      }
-      return converter.serialize(input);
+      return TypedInputs.serialize(converter, name, type, input);
     }
   }
 }

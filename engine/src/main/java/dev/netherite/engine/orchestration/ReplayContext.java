@@ -19,6 +19,7 @@ import dev.netherite.dsl.TaskTimeoutException;
 import dev.netherite.dsl.Workflows;
 import dev.netherite.dsl.spi.CompletableTask;
 import dev.netherite.dsl.spi.DataConverter;
+import dev.netherite.engine.TypedInputs;
 import dev.netherite.dsl.spi.TaskDriver;
 import dev.netherite.engine.partition.StepResult;
 import java.nio.charset.StandardCharsets;
@@ -688,11 +689,6 @@ final class ReplayContext implements OrchestrationContext, TaskDriver {
   }
 
   private String serializeInput(String name, Class<?> type, Object input) {
-    if (input != null && !type.isInstance(input)) {
-      throw new IllegalArgumentException(
-          "'" + name + "' takes input of type " + type.getSimpleName() + ", but was given "
-              + input.getClass().getSimpleName() + ".");
-    }
-    return converter.serialize(input);
+    return TypedInputs.serialize(converter, name, type, input);
   }
 }

@@ -638,14 +638,10 @@ public final class PartitionState implements WireSerializable {
           break;
         }
         it.remove();
-        switch (m) {
-          case LockRequested l -> grant(e, l, now, effects);
-          case LockReleased r -> {
-            if (r.owner().equals(e.lockedBy)) {
-              e.lockedBy = null;
-            }
-          }
-          case EntityOperationRequested op -> throw new IllegalStateException("unreachable");
+        if (m instanceof LockRequested l) {
+          grant(e, l, now, effects);
+        } else if (m instanceof LockReleased r && r.owner().equals(e.lockedBy)) {
+          e.lockedBy = null;
         }
         e.lastModified = now;
         lockChanged = true; // what waited behind the old lock state may be served now: look again from the head

@@ -99,16 +99,7 @@ class EntitySimulationTest {
   @ParameterizedTest(name = "seed {0}")
   @MethodSource("seeds")
   void transfersConserveMoneyAndLocksAreAlwaysReleased(long seed) {
-    try (SimulatedPartitions sim = new SimulatedPartitions(PARTITIONS, app(), seed)) {
-      try {
-        simulate(sim, seed);
-      } catch (AssertionError | RuntimeException e) {
-        throw new AssertionError(
-            "simulation failed with seed " + seed + " (rerun: -Dnetherite.sim.seed=" + seed + "): " + e.getMessage()
-                + "\n" + sim.summary(),
-            e);
-      }
-    }
+    PartitionSimulationTest.withSeed(seed, app(), sim -> simulate(sim, seed));
   }
 
   private void simulate(SimulatedPartitions sim, long seed) {

@@ -139,17 +139,18 @@ class PartitionSimulationTest {
   @ParameterizedTest(name = "seed {0}")
   @MethodSource("seeds")
   void everyOrchestrationCompletesExactlyOnceDespiteCrashesAndLossyDelivery(long seed) {
-    withSeed(seed, sim -> simulate(sim, seed));
+    withSeed(seed, app(), sim -> simulate(sim, seed));
   }
 
   @ParameterizedTest(name = "seed {0}")
   @MethodSource("seeds")
   void clientEventsSuspensionsAndTerminationsTakeEffectExactlyOnce(long seed) {
-    withSeed(seed, sim -> simulateClients(sim, seed));
+    withSeed(seed, app(), sim -> simulateClients(sim, seed));
   }
 
-  private static void withSeed(long seed, java.util.function.Consumer<SimulatedPartitions> body) {
-    try (SimulatedPartitions sim = new SimulatedPartitions(PARTITIONS, app(), seed)) {
+  /** Runs {@code body} on a fresh simulation of {@code app}; a failure names the seed and how to rerun it. */
+  static void withSeed(long seed, Workflows app, java.util.function.Consumer<SimulatedPartitions> body) {
+    try (SimulatedPartitions sim = new SimulatedPartitions(PARTITIONS, app, seed)) {
       try {
         body.accept(sim);
       } catch (AssertionError | RuntimeException e) {

@@ -63,22 +63,7 @@ public final class ShardedDurableClient implements DurableClient {
   @Override
   public InstanceId start(String orchestrationName, Object input, StartOptions options) {
     Workflows.RegisteredOrchestration<?, ?> registered = node.workflows().requireOrchestration(orchestrationName);
-    Class<?> type = registered.ref().inputType();
-    if (input != null && !type.isInstance(input)) {
-      throw new IllegalArgumentException(
-          "Orchestration '" + orchestrationName + "' takes input of type " + type.getName() + ", but was given "
-              + input.getClass().getName() + " (" + abbreviate(String.valueOf(input)) + ").");
-    }
-    if (input == null && type.isPrimitive()) {
-      throw new IllegalArgumentException("Orchestration '" + orchestrationName + "' needs an input; it was given null.");
-    }
-    String serialized;
-    try {
-      serialized = node.converter().serialize(input);
-    } catch (DataConversionException e) {
-      throw new IllegalArgumentException(
-          "The input of orchestration '" + orchestrationName + "' cannot be serialized: " + e.getMessage(), e);
-    }
+    String serialized = serializeInput("orchestration '" + orchestrationName + "'", registered.ref().inputType(), input);
     InstanceId id = options.instanceId() != null ? options.instanceId() : InstanceId.random();
     ClientResponse response =
         request(new ClientRequest.StartOrchestration(id.value(), orchestrationName, serialized, options.scheduledStart(), options.refuseIfExistsWith()));
@@ -156,21 +141,8 @@ public final class ShardedDurableClient implements DurableClient {
   public <I> void signalEntity(EntityId entity, EntityOp<I, ?> operation, I input) {
     EntityType<?> type = node.workflows().requireEntity(entity.name());
     EntityOp<?, ?> registered = type.requireOperation(operation.name()).ref();
-    Class<?> inputType = registered.inputType();
-    if (input != null && !inputType.isInstance(input)) {
-      throw new IllegalArgumentException(
-          "Operation '" + operation.name() + "' of entity '" + entity.name() + "' takes input of type "
-              + inputType.getName() + ", but was given " + input.getClass().getName() + " ("
-              + abbreviate(String.valueOf(input)) + ").");
-    }
-    String serialized;
-    try {
-      serialized = node.converter().serialize(input);
-    } catch (DataConversionException e) {
-      throw new IllegalArgumentException(
-          "The input of operation '" + operation.name() + "' of entity " + entity + " cannot be serialized: "
-              + e.getMessage(), e);
-    }
+    String serialized =
+        serializeInput("operation '" + operation.name() + "' of entity '" + entity.name() + "'", registered.inputType(), input);
     expectSuccess(request(new ClientRequest.SignalEntity(entity.toString(), operation.name(), serialized)));
   }
 
@@ -282,6 +254,27 @@ public final class ShardedDurableClient implements DurableClient {
         v.failure(),
         v.history(),
         node.converter());
+  }
+
+  /** Checks {@code input} against the callee's input type and serializes it; {@code callee} names it in errors. */
+  private String serializeInput(String callee, Class<?> type, Object input) {
+    if (input != null && !type.isInstance(input)) {
+      throw new IllegalArgumentException(
+          capitalized(callee) + " takes input of type " + type.getName() + ", but was given " + input.getClass().getName() + " ("
+              + abbreviate(String.valueOf(input)) + ").");
+    }
+    if (input == null && type.isPrimitive()) {
+      throw new IllegalArgumentException(capitalized(callee) + " needs an input; it was given null.");
+    }
+    try {
+      return node.converter().serialize(input);
+    } catch (DataConversionException e) {
+      throw new IllegalArgumentException("The input of " + callee + " cannot be serialized: " + e.getMessage(), e);
+    }
+  }
+
+  private static String capitalized(String s) {
+    return Character.toUpperCase(s.charAt(0)) + s.substring(1);
   }
 
   private static String abbreviate(String s) {
