@@ -4,11 +4,18 @@ import dev.netherite.dsl.CriticalSection;
 import dev.netherite.dsl.DurableClient;
 import dev.netherite.dsl.EntityId;
 import dev.netherite.dsl.EntityOp;
+import dev.netherite.dsl.EntityState;
 import dev.netherite.dsl.EntityType;
 import dev.netherite.dsl.OrchestrationContext;
 import dev.netherite.dsl.OrchestrationRef;
 import dev.netherite.dsl.Task;
 import dev.netherite.dsl.Workflows;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Bank: {@code Account} entities holding a balance, and a transfer orchestration that locks both accounts, reads the
@@ -39,6 +46,51 @@ public final class Bank {
   public static final OrchestrationRef<Deposit, Integer> DEPOSIT = OrchestrationRef.of("Deposit", Deposit.class, Integer.class);
 
   private Bank() {}
+
+  /**
+   * What the accounts must hold: the deposits, plus and minus every transfer that reported success. Thread-safe, so
+   * that concurrent clients can record outcomes. {@link #check} compares it with the accounts.
+   */
+  public static final class Ledger {
+    private final Map<String, AtomicLong> expected = new ConcurrentHashMap<>();
+    private final AtomicLong deposited = new AtomicLong();
+
+    public void deposited(String account, int amount) {
+      expected.computeIfAbsent(account, k -> new AtomicLong()).addAndGet(amount);
+      deposited.addAndGet(amount);
+    }
+
+    /** Records a transfer that reported success. */
+    public void applied(Transfer t) {
+      expected.computeIfAbsent(t.from(), k -> new AtomicLong()).addAndGet(-t.amount());
+      expected.computeIfAbsent(t.to(), k -> new AtomicLong()).addAndGet(t.amount());
+    }
+
+    /**
+     * What is wrong with the accounts (empty when nothing is): money not conserved, and, when {@code exact} (every
+     * transfer's outcome was recorded and none is still running), an account that holds other than the ledger says,
+     * or one still locked or with work queued.
+     */
+    public List<String> check(DurableClient client, boolean exact) {
+      List<String> problems = new ArrayList<>();
+      long total = 0;
+      for (Map.Entry<String, AtomicLong> e : new TreeMap<>(expected).entrySet()) {
+        EntityState<Integer> account = client.readEntity(ACCOUNT, e.getKey());
+        long balance = account.state() == null ? 0 : account.state();
+        total += balance;
+        if (exact && balance != e.getValue().get()) {
+          problems.add("account " + e.getKey() + " holds " + balance + "; the successful transfers make it " + e.getValue().get());
+        }
+        if (exact && (account.lockedBy() != null || account.backlog() != 0)) {
+          problems.add("account " + e.getKey() + " is locked by " + account.lockedBy() + " with " + account.backlog() + " queued");
+        }
+      }
+      if (total != deposited.get()) {
+        problems.add("money is not conserved: the accounts hold " + total + ", " + deposited.get() + " was deposited");
+      }
+      return problems;
+    }
+  }
 
   @SuppressWarnings("try") // the section is used for its scope: closing it releases the locks
   static Boolean transfer(OrchestrationContext ctx, Transfer t) {

@@ -1,7 +1,6 @@
 package dev.netherite.samples.cluster;
 
 import dev.netherite.dsl.DurableClient;
-import dev.netherite.dsl.EntityState;
 import dev.netherite.dsl.HistoryEvent;
 import dev.netherite.dsl.InstanceId;
 import dev.netherite.dsl.InstanceStatus;
@@ -11,8 +10,6 @@ import dev.netherite.samples.Bank;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
 
 /**
  * Bank under a moving or crashing cluster. Unit {@code i} is one transfer between two of {@link #ACCOUNTS} accounts
@@ -89,10 +86,10 @@ final class BankWorkload implements Workload {
 
   @Override
   public List<String> verifyRun(DurableClient client, String runId, int count) {
-    Map<String, Integer> expected = new TreeMap<>();
+    Bank.Ledger ledger = new Bank.Ledger();
     int opened = Math.min(count, ACCOUNTS);
     for (int k = 0; k < opened; k++) {
-      expected.put(account(runId, k), BALANCE);
+      ledger.deposited(account(runId, k), BALANCE);
     }
     for (int i = 0; i < count; i++) {
       InstanceStatus s = client.getStatus(transferId(runId, i)).orElse(null);
@@ -100,28 +97,11 @@ final class BankWorkload implements Workload {
         return List.of("run " + runId + ": transfer " + i + " does not exist");
       }
       if (Boolean.TRUE.equals(s.output(Boolean.class))) {
-        Bank.Transfer t = transfer(runId, i);
-        expected.merge(t.from(), -t.amount(), Integer::sum);
-        expected.merge(t.to(), t.amount(), Integer::sum);
+        ledger.applied(transfer(runId, i));
       }
     }
     List<String> problems = new ArrayList<>();
-    long total = 0;
-    for (int k = 0; k < ACCOUNTS; k++) {
-      String key = account(runId, k);
-      EntityState<Integer> acct = client.readEntity(Bank.ACCOUNT, key);
-      int balance = acct.state() == null ? 0 : acct.state();
-      total += balance;
-      if (balance != expected.getOrDefault(key, 0)) {
-        problems.add("run " + runId + ": account " + key + " holds " + balance + ", the transfers make it " + expected.getOrDefault(key, 0));
-      }
-      if (acct.lockedBy() != null || acct.backlog() != 0) {
-        problems.add("run " + runId + ": account " + key + " locked by " + acct.lockedBy() + " with backlog " + acct.backlog());
-      }
-    }
-    if (total != (long) opened * BALANCE) {
-      problems.add("run " + runId + ": money is not conserved: " + total + " in the accounts, " + (long) opened * BALANCE + " deposited");
-    }
+    ledger.check(client, true).forEach(p -> problems.add("run " + runId + ": " + p));
     int instances = Workload.countInstances(client, runId + "-bank-");
     if (instances != count + opened) {
       problems.add("run " + runId + ": " + instances + " Bank instances exist, expected " + (count + opened));
