@@ -29,12 +29,22 @@ final class TestWorkflows {
   /** Executions of the activity COUNTED, by input: to check that work ran once. */
   static final ConcurrentHashMap<String, AtomicInteger> COUNTED_RUNS = new ConcurrentHashMap<>();
   static final AtomicInteger SAY_HELLO_RUNS = new AtomicInteger();
+  /** When set, SayHello("London"), the third call of Hello5, waits for it: holds instances mid-run for a crash. */
+  static volatile java.util.concurrent.CountDownLatch londonGate;
 
   private TestWorkflows() {}
 
   static Workflows app() {
     return Workflows.builder()
         .activity(SAY_HELLO, (ctx, city) -> {
+          java.util.concurrent.CountDownLatch gate = londonGate;
+          if (gate != null && city.equals("London")) {
+            try {
+              gate.await();
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+          }
           SAY_HELLO_RUNS.incrementAndGet();
           return "Hello " + city + "!";
         })

@@ -52,6 +52,9 @@ import org.apache.pekko.persistence.SnapshotSelectionCriteria;
  * its senders retry at the new host.
  */
 final class PartitionActor extends AbstractPersistentActorWithTimers {
+  /** Config path of the dispatcher that partitions and their journal plugin run on (see reference.conf). */
+  static final String DISPATCHER = "netherite.partition-dispatcher";
+
   private final LoggingAdapter log = Logging.getLogger(getContext().getSystem(), this);
   private final int partitionId;
   private final NodeServices node;

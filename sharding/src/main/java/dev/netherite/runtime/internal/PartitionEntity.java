@@ -31,7 +31,7 @@ public final class PartitionEntity {
   }
 
   private static org.apache.pekko.actor.ActorRef spawn(ActorContext<PartitionCommand> ctx, int partitionId, NodeServices node) {
-    org.apache.pekko.actor.ActorRef child = Adapter.actorOf(ctx, PartitionActor.props(partitionId, node), "log");
+    org.apache.pekko.actor.ActorRef child = Adapter.actorOf(ctx, PartitionActor.props(partitionId, node).withDispatcher(PartitionActor.DISPATCHER), "log");
     ctx.watch(Adapter.toTyped(child));
     return child;
   }

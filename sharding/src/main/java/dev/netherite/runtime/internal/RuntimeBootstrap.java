@@ -45,6 +45,7 @@ public final class RuntimeBootstrap {
     sharding.init(
         Entity.of(NodeServices.PARTITION, ctx -> PartitionEntity.create(Integer.parseInt(ctx.getEntityId()), node))
             .withMessageExtractor(new OneShardPerPartition(partitions))
+            .withEntityProps(org.apache.pekko.actor.typed.DispatcherSelector.fromConfig(PartitionActor.DISPATCHER))
             .withAllocationStrategy(placement)
             // A partition that moves (rebalance, graceful leave) takes a final checkpoint before it stops.
             .withStopMessage(PartitionCommand.HandOff.INSTANCE));
@@ -59,6 +60,7 @@ public final class RuntimeBootstrap {
       waking.cancel();
       return CompletableFuture.completedFuture(Done.getInstance());
     });
+    system.getWhenTerminated().thenRun(node.activities()::shutdown);
     return node;
   }
 
