@@ -34,7 +34,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * <pre>
  * Benchmark [--all] [--commitlog-sync periodic,batch] [--modes local,persist-first]
  *           [--workloads hello5,sequence-10,sequence-1000] [--runs 500] [--warmup N] [--warmup-seconds 5]
- *           [--jvm-warmup-seconds 20] [--burst 1000]
+ *           [--jvm-warmup-seconds 20] [--mode-warmup-seconds 8] [--burst 1000]
  *           [--clients 32] [--duration 10] [--repeat 1] [--out benchmark-results/results.jsonl]
  *           [--plot benchmark-results/latency.html] [--label TEXT] [--set key=value ...]
  *           [--contact-point host:port | --cassandra-port 39042 --storage-port 39043 --data-dir DIR]
@@ -68,6 +68,7 @@ public final class Benchmark {
       int warmup,
       int warmupSeconds,
       int jvmWarmupSeconds,
+      int modeWarmupSeconds,
       int burst,
       int clients,
       int durationSeconds,
@@ -99,6 +100,7 @@ public final class Benchmark {
           Integer.parseInt(option(args, "--warmup", Integer.toString(Math.max(50, runs / 5)))),
           Integer.parseInt(option(args, "--warmup-seconds", "5")),
           Integer.parseInt(option(args, "--jvm-warmup-seconds", "20")),
+          Integer.parseInt(option(args, "--mode-warmup-seconds", "8")),
           Integer.parseInt(option(args, "--burst", "1000")),
           Integer.parseInt(option(args, "--clients", "32")),
           Integer.parseInt(option(args, "--duration", "10")),
@@ -169,10 +171,8 @@ public final class Benchmark {
         Samples.app(), Samples.singleNode(contactPoint, hub, overrides))) {
       DurableClient client = runtime.client();
       workloads.forEach(w -> w.prepare(client));
-      if (!jvmWarm) {
-        warmUpJvm(client, workloads, sync, mode);
-        jvmWarm = true;
-      }
+      warmUp(client, workloads, sync, mode, jvmWarm ? options.modeWarmupSeconds : options.jvmWarmupSeconds);
+      jvmWarm = true;
       for (BenchmarkWorkload w : workloads) {
         if (w.measures().contains(BenchmarkWorkload.Measure.SEQUENTIAL)) {
           sequential(client, w, sync, mode);
@@ -314,16 +314,20 @@ public final class Benchmark {
   }
 
   /**
-   * Once per JVM, before the first measurement: every workload from 8 concurrent clients for a while, unmeasured.
-   * Without it the first measurement of a fresh JVM (local Hello5, sequential) came out 4-5x slower than the same
-   * measurement later in the same JVM, whatever its own warm-up runs: the JIT had not compiled the engine's paths.
+   * Before the measurements of each mode on each Cassandra: every workload from 8 concurrent clients for a while,
+   * unmeasured; longer the first time in the JVM. Without it the first measurement of a fresh JVM (local Hello5,
+   * sequential) came out 4-5x slower than the same measurement later in the same JVM, whatever its own warm-up runs:
+   * the JIT had not compiled the engine's paths. A JIT log showed that one JVM warm-up is not enough either: the
+   * first persist-first measurement after it ran while 392 methods were compiled (15-30 in the next round), since
+   * that mode's paths had not been warmed, and each round of {@code --all} starts a fresh Cassandra whose own JIT is
+   * cold.
    */
-  private void warmUpJvm(DurableClient client, List<BenchmarkWorkload> workloads, String sync, String mode) throws InterruptedException {
-    int seconds = options.jvmWarmupSeconds;
+  private void warmUp(DurableClient client, List<BenchmarkWorkload> workloads, String sync, String mode, int seconds)
+      throws InterruptedException {
     if (seconds <= 0) {
       return;
     }
-    progressLine(String.format("%s %s: warming up the JVM for %d s (8 clients, every workload, not measured)", sync, mode, seconds));
+    progressLine(String.format("%s %s: warming up for %d s (8 clients, every workload, not measured)", sync, mode, seconds));
     AtomicBoolean stop = new AtomicBoolean(false);
     Progress bar = new Progress("JVM warm", seconds);
     try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
