@@ -14,8 +14,8 @@ public final class Workflows {
   /** An orchestration bound to its implementation. */
   public record RegisteredOrchestration<I, O>(OrchestrationRef<I, O> ref, Orchestration<I, O> implementation) {}
 
-  /** An activity bound to its implementation. */
-  public record RegisteredActivity<I, O>(ActivityRef<I, O> ref, Activity<I, O> implementation) {}
+  /** An activity bound to its implementation, and the kind of thread it runs on. */
+  public record RegisteredActivity<I, O>(ActivityRef<I, O> ref, Activity<I, O> implementation, ActivityThread thread) {}
 
   private final Map<String, RegisteredOrchestration<?, ?>> orchestrations;
   private final Map<String, RegisteredActivity<?, ?>> activities;
@@ -98,9 +98,19 @@ public final class Workflows {
       return this;
     }
 
+    /** Registers an activity that runs on a virtual thread ({@link ActivityThread#VIRTUAL}). */
     public <I, O> Builder activity(ActivityRef<I, O> ref, Activity<I, O> implementation) {
+      return activity(ref, implementation, ActivityThread.VIRTUAL);
+    }
+
+    /**
+     * Registers an activity that runs on the given kind of thread: {@link ActivityThread#PLATFORM} for one that
+     * computes for long without blocking.
+     */
+    public <I, O> Builder activity(ActivityRef<I, O> ref, Activity<I, O> implementation, ActivityThread thread) {
       Objects.requireNonNull(implementation, "implementation");
-      if (activities.putIfAbsent(ref.name(), new RegisteredActivity<>(ref, implementation)) != null) {
+      Objects.requireNonNull(thread, "thread");
+      if (activities.putIfAbsent(ref.name(), new RegisteredActivity<>(ref, implementation, thread)) != null) {
         throw new IllegalArgumentException("An activity named '" + ref.name() + "' is already registered.");
       }
       return this;

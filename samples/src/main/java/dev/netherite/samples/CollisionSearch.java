@@ -1,5 +1,6 @@
 package dev.netherite.samples;
 
+import dev.netherite.dsl.ActivityThread;
 import dev.netherite.dsl.ActivityRef;
 import dev.netherite.dsl.OrchestrationContext;
 import dev.netherite.dsl.OrchestrationRef;
@@ -77,7 +78,8 @@ public final class CollisionSearch {
 
   public static Workflows.Builder register(Workflows.Builder builder) {
     return builder
-        .activity(SEARCH_RANGE, (ctx, in) -> searchRange(in))
+        // CPU-bound: on a platform thread, so that long searches cannot hold the carriers the partitions run on.
+        .activity(SEARCH_RANGE, (ctx, in) -> searchRange(in), ActivityThread.PLATFORM)
         .orchestration(SEARCH, CollisionSearch::search);
   }
 }

@@ -19,6 +19,7 @@ public record RuntimeSettings(
     int instanceCacheSize,
     int requestLogCapacity,
     int maxConcurrentActivities,
+    int activityPlatformThreads,
     int entityMaxBatchSize,
     Duration resendAfter,
     int maxMessagesPerDelivery,
@@ -58,6 +59,7 @@ public record RuntimeSettings(
     requirePositive("netherite.instance-cache-size", instanceCacheSize);
     requirePositive("netherite.request-log-capacity", requestLogCapacity);
     requirePositive("netherite.activities.max-concurrent", maxConcurrentActivities);
+    requirePositive("netherite.activities.platform-threads", activityPlatformThreads);
     requirePositive("netherite.entities.max-batch-size", entityMaxBatchSize);
     requirePositive("netherite.delivery.max-messages-per-delivery", maxMessagesPerDelivery);
   }
@@ -66,6 +68,11 @@ public record RuntimeSettings(
     if (value < 1) {
       throw new IllegalArgumentException(key + " is " + value + "; it must be at least 1.");
     }
+  }
+
+  /** {@code activities.platform-threads}: 0 means one per core. */
+  private static int platformThreads(int configured) {
+    return configured == 0 ? Runtime.getRuntime().availableProcessors() : configured;
   }
 
   /** Reads the {@code netherite} section of {@code config}. */
@@ -83,6 +90,7 @@ public record RuntimeSettings(
         c.getInt("instance-cache-size"),
         c.getInt("request-log-capacity"),
         c.getInt("activities.max-concurrent"),
+        platformThreads(c.getInt("activities.platform-threads")),
         c.getInt("entities.max-batch-size"),
         c.getDuration("delivery.resend-after"),
         c.getInt("delivery.max-messages-per-delivery"),

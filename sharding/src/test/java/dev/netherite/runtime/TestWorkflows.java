@@ -35,7 +35,11 @@ final class TestWorkflows {
   private TestWorkflows() {}
 
   static Workflows app() {
-    return Workflows.builder()
+    return register(Workflows.builder()).build();
+  }
+
+  static Workflows.Builder register(Workflows.Builder builder) {
+    return builder
         .activity(SAY_HELLO, (ctx, city) -> {
           java.util.concurrent.CountDownLatch gate = londonGate;
           if (gate != null && city.equals("London")) {
@@ -79,7 +83,6 @@ final class TestWorkflows {
           }
           return Task.allOf(children).await();
         })
-        .orchestration(CHILD, (ctx, name) -> ctx.call(COUNTED, name).await())
-        .build();
+        .orchestration(CHILD, (ctx, name) -> ctx.call(COUNTED, name).await());
   }
 }

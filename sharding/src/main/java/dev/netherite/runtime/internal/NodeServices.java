@@ -46,7 +46,7 @@ public record NodeServices(
         workflows,
         converter,
         new OrchestrationExecutor(workflows, converter, Thread.ofVirtual().name("netherite-orchestration-", 0).factory()),
-        new ActivityWorkers(workflows, converter, settings.maxConcurrentActivities()),
+        new ActivityWorkers(workflows, converter, settings.maxConcurrentActivities(), settings.activityPlatformThreads()),
         new EntityExecutor(workflows, converter),
         sharding,
         new PartitionPlacement(settings.partitionCount()),
