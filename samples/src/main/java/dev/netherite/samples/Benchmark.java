@@ -34,7 +34,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * <pre>
  * Benchmark [--all] [--commitlog-sync periodic,batch] [--modes local,persist-first]
  *           [--workloads hello5,sequence-10,sequence-1000] [--runs 500] [--warmup N] [--warmup-seconds 5]
- *           [--jvm-warmup-seconds 20] [--mode-warmup-seconds 8] [--burst 1000]
+ *           [--jvm-warmup-seconds 60] [--mode-warmup-seconds 8] [--burst 1000]
  *           [--clients 32] [--duration 10] [--repeat 1] [--out benchmark-results/results.jsonl]
  *           [--plot benchmark-results/latency.html] [--label TEXT] [--set key=value ...]
  *           [--contact-point host:port | --cassandra-port 39042 --storage-port 39043 --data-dir DIR]
@@ -99,7 +99,7 @@ public final class Benchmark {
           runs,
           Integer.parseInt(option(args, "--warmup", Integer.toString(Math.max(50, runs / 5)))),
           Integer.parseInt(option(args, "--warmup-seconds", "5")),
-          Integer.parseInt(option(args, "--jvm-warmup-seconds", "20")),
+          Integer.parseInt(option(args, "--jvm-warmup-seconds", "60")),
           Integer.parseInt(option(args, "--mode-warmup-seconds", "8")),
           Integer.parseInt(option(args, "--burst", "1000")),
           Integer.parseInt(option(args, "--clients", "32")),
@@ -316,7 +316,8 @@ public final class Benchmark {
 
   /**
    * Before the measurements of each mode on each Cassandra: every workload from 8 concurrent clients for a while,
-   * unmeasured; longer the first time in the JVM. Without it the first measurement of a fresh JVM (local Hello5,
+   * unmeasured; longer the first time in the JVM (60 s: with 20 s, the first sequential measurement of the JVM still
+   * spent 3 ms of engine CPU per Hello5 against 0.7 ms in later rounds, the JIT still compiling). Without it the first measurement of a fresh JVM (local Hello5,
    * sequential) came out 4-5x slower than the same measurement later in the same JVM, whatever its own warm-up runs:
    * the JIT had not compiled the engine's paths. A JIT log showed that one JVM warm-up is not enough either: the
    * first persist-first measurement after it ran while 392 methods were compiled (15-30 in the next round), since
