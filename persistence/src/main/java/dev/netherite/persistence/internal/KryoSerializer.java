@@ -60,18 +60,27 @@ public class KryoSerializer extends JSerializer {
 
   @Override
   public byte[] toBinary(Object o) {
+    byte[] bytes = encode(o);
+    countStored(o, bytes.length);
+    return bytes;
+  }
+
+  /** Storage traffic is a headline figure: counts what goes to the journal and the snapshot store. */
+  static void countStored(Object o, int length) {
+    if (o instanceof dev.netherite.engine.partition.EventBatch) {
+      dev.netherite.persistence.StorageMetrics.global().recordJournalBytes(length);
+    } else if (o instanceof dev.netherite.engine.partition.PartitionState) {
+      dev.netherite.persistence.StorageMetrics.global().recordSnapshotBytes(length);
+    }
+  }
+
+  /** The Kryo bytes of {@code o}: its class id, then its fields. */
+  final byte[] encode(Object o) {
     Codec codec = pool.obtain();
     try {
       codec.output.reset();
       codec.kryo.writeClassAndObject(codec.output, o);
-      byte[] bytes = codec.output.toBytes();
-      // Storage traffic is a headline figure: count what goes to the journal and the snapshot store.
-      if (o instanceof dev.netherite.engine.partition.EventBatch) {
-        dev.netherite.persistence.StorageMetrics.global().recordJournalBytes(bytes.length);
-      } else if (o instanceof dev.netherite.engine.partition.PartitionState) {
-        dev.netherite.persistence.StorageMetrics.global().recordSnapshotBytes(bytes.length);
-      }
-      return bytes;
+      return codec.output.toBytes();
     } catch (KryoException | IllegalArgumentException | IllegalStateException e) {
       throw new IllegalArgumentException(
           "Cannot serialize a "

@@ -112,6 +112,30 @@ class KryoSerializerTest {
   }
 
   @Test
+  void checkpointsAreDeflatedAndOlderPlainOnesStillRead() throws Exception {
+    dev.netherite.engine.partition.PartitionState state = WireSamples.partitionState();
+    Serializer serializer = serialization.findSerializerFor(state);
+    assertInstanceOf(DeflatingKryoSerializer.class, serializer);
+    byte[] deflated = serializer.toBinary(state);
+    byte[] plain = serialization.serializerFor(WireSerializable.class).toBinary(state);
+    assertTrue(deflated.length < plain.length, deflated.length + " deflated vs " + plain.length + " plain bytes");
+
+    var back = (dev.netherite.engine.partition.PartitionState)
+        serialization.deserialize(deflated, DeflatingKryoSerializer.IDENTIFIER, "").get();
+    var older = (dev.netherite.engine.partition.PartitionState)
+        serialization.deserialize(plain, KryoSerializer.IDENTIFIER, "").get();
+    for (var s : List.of(back, older)) {
+      assertEquals(state.instanceCount(), s.instanceCount());
+      assertEquals(state.instance(WireSamples.ORDER).status(), s.instance(WireSamples.ORDER).status());
+      assertEquals(state.outbox().lastSeq(5), s.outbox().lastSeq(5));
+      assertEquals(state.entityCount(), s.entityCount());
+    }
+    IllegalArgumentException cut = assertThrows(IllegalArgumentException.class,
+        () -> DeflatingKryoSerializer.inflate(java.util.Arrays.copyOf(deflated, deflated.length / 2)));
+    assertTrue(cut.getMessage().contains("cut off"), cut.getMessage());
+  }
+
+  @Test
   void typedActorRefsRoundTripAndStillDeliver() throws Exception {
     Ping ping = new Ping("hello", probe, List.of(probe, system));
     assertInstanceOf(TestTypesKryoSerializer.class, serialization.findSerializerFor(ping));

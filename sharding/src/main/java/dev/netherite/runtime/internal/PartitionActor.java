@@ -70,6 +70,8 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
   private boolean writeInFlight;
   private int inFlightEvents;
   private long eventsSinceCheckpoint;
+  /** Events since the last checkpoint at which to take the next; moved on after a failed one. */
+  private long checkpointDueAt;
   private boolean checkpointing;
   private boolean snapshotInFlight;
   private boolean backpressured;
@@ -98,6 +100,7 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
     this.node = node;
     this.pipelined = node.settings().persistenceMode() == PersistenceMode.LOCAL;
     this.state = newState();
+    this.checkpointDueAt = node.settings().checkpointAfterEvents();
     this.cache = new InstanceCache(node.settings().instanceCacheSize());
     this.linger = new CommitLinger(
         pipelined ? node.settings().commitLogMaxLinger() : Duration.ZERO,
@@ -161,7 +164,12 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
     return receiveBuilder()
         .match(SaveSnapshotSuccess.class, this::onSnapshotSaved)
         .match(SaveSnapshotFailure.class, f -> {
-          log.warning("partition {} checkpoint failed: {}", partitionId, f.cause().toString());
+          // Not retried at the next write: a checkpoint that fails (e.g. larger than Cassandra takes in one request)
+          // would fail again at once, serializing the whole state each time. The journal keeps every event, so
+          // recovery stays correct, only longer.
+          checkpointDueAt = eventsSinceCheckpoint + node.settings().checkpointAfterEvents();
+          log.warning("partition {} checkpoint failed, next attempt after {} more events or when idle: {}",
+              partitionId, node.settings().checkpointAfterEvents(), f.cause().toString());
           endCheckpoint();
         })
         .match(DeleteMessagesSuccess.class, m -> {})
@@ -340,7 +348,7 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
       }
     }
     callbacks.forEach(Runnable::run);
-    if (!checkpointing && eventsSinceCheckpoint >= node.settings().checkpointAfterEvents()) {
+    if (!checkpointing && eventsSinceCheckpoint >= checkpointDueAt) {
       beginCheckpoint();
     }
     flush();
@@ -401,6 +409,7 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
   private void onSnapshotSaved(SaveSnapshotSuccess success) {
     long seqNr = success.metadata().sequenceNr();
     eventsSinceCheckpoint = 0;
+    checkpointDueAt = node.settings().checkpointAfterEvents();
     if (node.settings().deleteCoveredEvents()) {
       deleteMessages(seqNr);
       deleteSnapshots(SnapshotSelectionCriteria.create(seqNr - 1, Long.MAX_VALUE));
