@@ -13,6 +13,7 @@ import dev.netherite.dsl.StartOptions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
@@ -35,7 +36,7 @@ class CrashRecoveryTest {
     }
     // Every instance stops at its third call, so the crash comes while all of them are mid-run: the engine answers a
     // start (after a write of at most commit-log.max-linger) long before Hello5 would otherwise be done.
-    var gate = new java.util.concurrent.CountDownLatch(1);
+    var gate = new CountDownLatch(1);
     TestWorkflows.londonGate = gate;
     int runsBefore = TestWorkflows.SAY_HELLO_RUNS.get();
     DurableRuntime first = RuntimeTestKit.start(TestWorkflows.app(), hub);

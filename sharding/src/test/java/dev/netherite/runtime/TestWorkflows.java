@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /** Orchestrations and activities the runtime tests share. */
@@ -30,7 +31,7 @@ final class TestWorkflows {
   static final ConcurrentHashMap<String, AtomicInteger> COUNTED_RUNS = new ConcurrentHashMap<>();
   static final AtomicInteger SAY_HELLO_RUNS = new AtomicInteger();
   /** When set, SayHello("London"), the third call of Hello5, waits for it: holds instances mid-run for a crash. */
-  static volatile java.util.concurrent.CountDownLatch londonGate;
+  static volatile CountDownLatch londonGate;
 
   private TestWorkflows() {}
 
@@ -41,7 +42,7 @@ final class TestWorkflows {
   static Workflows.Builder register(Workflows.Builder builder) {
     return builder
         .activity(SAY_HELLO, (ctx, city) -> {
-          java.util.concurrent.CountDownLatch gate = londonGate;
+          CountDownLatch gate = londonGate;
           if (gate != null && city.equals("London")) {
             try {
               gate.await();

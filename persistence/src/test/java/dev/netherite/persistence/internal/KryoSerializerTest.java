@@ -13,6 +13,7 @@ import com.typesafe.config.ConfigFactory;
 import dev.netherite.dsl.FailureDetails;
 import dev.netherite.dsl.InstanceId;
 import dev.netherite.engine.WireSerializable;
+import dev.netherite.engine.partition.PartitionState;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -113,16 +114,16 @@ class KryoSerializerTest {
 
   @Test
   void checkpointsAreDeflatedAndOlderPlainOnesStillRead() throws Exception {
-    dev.netherite.engine.partition.PartitionState state = WireSamples.partitionState();
+    PartitionState state = WireSamples.partitionState();
     Serializer serializer = serialization.findSerializerFor(state);
     assertInstanceOf(DeflatingKryoSerializer.class, serializer);
     byte[] deflated = serializer.toBinary(state);
     byte[] plain = serialization.serializerFor(WireSerializable.class).toBinary(state);
     assertTrue(deflated.length < plain.length, deflated.length + " deflated vs " + plain.length + " plain bytes");
 
-    var back = (dev.netherite.engine.partition.PartitionState)
+    var back = (PartitionState)
         serialization.deserialize(deflated, DeflatingKryoSerializer.IDENTIFIER, "").get();
-    var older = (dev.netherite.engine.partition.PartitionState)
+    var older = (PartitionState)
         serialization.deserialize(plain, KryoSerializer.IDENTIFIER, "").get();
     for (var s : List.of(back, older)) {
       assertEquals(state.instanceCount(), s.instanceCount());
