@@ -8,6 +8,9 @@ public interface ActivityContext {
   /** The registered name of this activity. */
   String activityName();
 
-  /** The call's position in the calling orchestration's history; stable across re-executions of the call. */
+  /**
+   * The call's position in the calling orchestration's history; stable across re-executions of the
+   * call.
+   */
   int taskId();
 }

@@ -3,8 +3,8 @@ package dev.netherite.dsl;
 import java.util.Objects;
 
 /**
- * A typed reference to an activity. The name is what histories record: keep it stable while instances that call
- * it are in flight, whatever the Java method behind it is called.
+ * A typed reference to an activity. The name is what histories record: keep it stable while
+ * instances that call it are in flight, whatever the Java method behind it is called.
  *
  * @param <I> the input type
  * @param <O> the output type

@@ -6,9 +6,9 @@ import java.util.Optional;
 /**
  * Starts, observes and controls orchestration instances, from any node of the cluster.
  *
- * <p>Every mutating call returns once its effect is durable. A call that cannot reach the partition hosting the
- * instance is retried with the same request id, so that a retried request takes effect once; after the client's
- * request timeout it fails with {@link DurableTimeoutException}.
+ * <p>Every mutating call returns once its effect is durable. A call that cannot reach the partition
+ * hosting the instance is retried with the same request id, so that a retried request takes effect
+ * once; after the client's request timeout it fails with {@link DurableTimeoutException}.
  */
 public interface DurableClient {
 
@@ -20,9 +20,10 @@ public interface DurableClient {
   /**
    * Starts an instance.
    *
-   * @throws InstanceAlreadyExistsException when the options refuse an existing instance with that id
-   * @throws IllegalArgumentException when the orchestration is not registered, or the input is of the wrong type
-   *     or cannot be serialized
+   * @throws InstanceAlreadyExistsException when the options refuse an existing instance with that
+   *     id
+   * @throws IllegalArgumentException when the orchestration is not registered, or the input is of
+   *     the wrong type or cannot be serialized
    */
   <I, O> InstanceId start(OrchestrationRef<I, O> orchestration, I input, StartOptions options);
 
@@ -52,7 +53,10 @@ public interface DurableClient {
    */
   void raiseEvent(InstanceId instanceId, String eventName, Object payload);
 
-  /** Ends a running or suspended instance with status TERMINATED. No effect on an instance that has ended. */
+  /**
+   * Ends a running or suspended instance with status TERMINATED. No effect on an instance that has
+   * ended.
+   */
   void terminate(InstanceId instanceId, String reason);
 
   /** Pauses an instance: it keeps receiving events but takes no steps until resumed. */
@@ -71,12 +75,15 @@ public interface DurableClient {
   /**
    * Sends a one-way operation to an entity; returns once the message is durably queued.
    *
-   * @throws IllegalArgumentException when the entity type or operation is not registered, or the input is of the
-   *     wrong type
+   * @throws IllegalArgumentException when the entity type or operation is not registered, or the
+   *     input is of the wrong type
    */
   <I> void signalEntity(EntityId entity, EntityOp<I, ?> operation, I input);
 
-  /** The entity's state, lock holder and backlog. An entity that was never used reads as not existing. */
+  /**
+   * The entity's state, lock holder and backlog. An entity that was never used reads as not
+   * existing.
+   */
   <S> EntityState<S> readEntity(EntityId entity, Class<S> stateType);
 
   /** As {@link #readEntity(EntityId, Class)} with the type's state class. */

@@ -3,8 +3,8 @@ package dev.netherite.dsl;
 import java.util.Objects;
 
 /**
- * A typed reference to an operation of an entity. The name is what queues and histories record: keep it stable
- * while messages for it may be in flight.
+ * A typed reference to an operation of an entity. The name is what queues and histories record:
+ * keep it stable while messages for it may be in flight.
  *
  * @param <I> the input type ({@code Void} when the operation takes none)
  * @param <O> the output type ({@code Void} when it returns nothing)

@@ -8,7 +8,8 @@ import java.util.Optional;
  * @param exists whether the entity has state
  * @param state the state, or null when it has none
  * @param lockedBy the id of the orchestration instance holding the entity's lock, or null
- * @param backlog how many messages (operations, lock and unlock requests) wait for or are in the running batch
+ * @param backlog how many messages (operations, lock and unlock requests) wait for or are in the
+ *     running batch
  * @param <S> the state type
  */
 public record EntityState<S>(EntityId id, boolean exists, S state, String lockedBy, int backlog) {

@@ -8,7 +8,8 @@ import java.util.function.Supplier;
 
 /**
  * A kind of entity: a name, a state type with its initial value, and operations. Immutable; each
- * {@link #operation} call returns a new type with one more operation, so a type reads as one expression:
+ * {@link #operation} call returns a new type with one more operation, so a type reads as one
+ * expression:
  *
  * <pre>{@code
  * static final EntityType<Integer> ACCOUNT = EntityType.define("Account", Integer.class, () -> 0)
@@ -21,7 +22,8 @@ import java.util.function.Supplier;
 public final class EntityType<S> {
 
   /** An operation bound to its code. */
-  public record RegisteredOperation<S, I, O>(EntityOp<I, O> ref, EntityOperation<S, I, O> implementation) {}
+  public record RegisteredOperation<S, I, O>(
+      EntityOp<I, O> ref, EntityOperation<S, I, O> implementation) {}
 
   private final String name;
   private final Class<S> stateType;
@@ -29,7 +31,10 @@ public final class EntityType<S> {
   private final Map<String, RegisteredOperation<S, ?, ?>> operations;
 
   private EntityType(
-      String name, Class<S> stateType, Supplier<S> initialState, Map<String, RegisteredOperation<S, ?, ?>> operations) {
+      String name,
+      Class<S> stateType,
+      Supplier<S> initialState,
+      Map<String, RegisteredOperation<S, ?, ?>> operations) {
     this.name = name;
     this.stateType = stateType;
     this.initialState = initialState;
@@ -41,7 +46,8 @@ public final class EntityType<S> {
    *
    * @param initialState the state an entity has before any operation set one; may return null
    */
-  public static <S> EntityType<S> define(String name, Class<S> stateType, Supplier<S> initialState) {
+  public static <S> EntityType<S> define(
+      String name, Class<S> stateType, Supplier<S> initialState) {
     EntityId.of(name, "probe"); // validates the name
     Objects.requireNonNull(stateType, "stateType");
     Objects.requireNonNull(initialState, "initialState");
@@ -49,10 +55,12 @@ public final class EntityType<S> {
   }
 
   /** This type with one more operation. */
-  public <I, O> EntityType<S> operation(EntityOp<I, O> op, EntityOperation<S, I, O> implementation) {
+  public <I, O> EntityType<S> operation(
+      EntityOp<I, O> op, EntityOperation<S, I, O> implementation) {
     Objects.requireNonNull(implementation, "implementation");
     if (operations.containsKey(op.name())) {
-      throw new IllegalArgumentException("Entity '" + name + "' already has an operation named '" + op.name() + "'.");
+      throw new IllegalArgumentException(
+          "Entity '" + name + "' already has an operation named '" + op.name() + "'.");
     }
     Map<String, RegisteredOperation<S, ?, ?>> more = new LinkedHashMap<>(operations);
     more.put(op.name(), new RegisteredOperation<>(op, implementation));
@@ -89,8 +97,13 @@ public final class EntityType<S> {
     RegisteredOperation<S, ?, ?> found = operations.get(operationName);
     if (found == null) {
       throw new IllegalArgumentException(
-          "Entity '" + name + "' has no operation named '" + operationName + "'; its operations are: "
-              + String.join(", ", operations.keySet().stream().sorted().toList()) + ".");
+          "Entity '"
+              + name
+              + "' has no operation named '"
+              + operationName
+              + "'; its operations are: "
+              + String.join(", ", operations.keySet().stream().sorted().toList())
+              + ".");
     }
     return found;
   }

@@ -4,15 +4,16 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 
 /**
- * A recorded failure: the exception's type, message and stack trace, as text, so that it survives serialization
- * and code changes.
+ * A recorded failure: the exception's type, message and stack trace, as text, so that it survives
+ * serialization and code changes.
  *
  * @param errorType the fully qualified class name of the exception
  * @param message the exception's message, possibly {@code null}
  * @param stackTrace the stack trace, cut to a few kilobytes
  * @param cause the cause, possibly {@code null}
  */
-public record FailureDetails(String errorType, String message, String stackTrace, FailureDetails cause) {
+public record FailureDetails(
+    String errorType, String message, String stackTrace, FailureDetails cause) {
   private static final int MAX_STACK_TRACE = 4096;
   private static final int MAX_CAUSE_DEPTH = 4;
 
@@ -33,7 +34,9 @@ public record FailureDetails(String errorType, String message, String stackTrace
     StringWriter out = new StringWriter();
     t.printStackTrace(new PrintWriter(out));
     FailureDetails cause =
-        t.getCause() != null && t.getCause() != t && depth < MAX_CAUSE_DEPTH ? of(t.getCause(), depth + 1) : null;
+        t.getCause() != null && t.getCause() != t && depth < MAX_CAUSE_DEPTH
+            ? of(t.getCause(), depth + 1)
+            : null;
     return new FailureDetails(t.getClass().getName(), t.getMessage(), stackTraceOf(t), cause);
   }
 

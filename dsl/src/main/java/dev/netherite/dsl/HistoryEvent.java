@@ -4,18 +4,26 @@ import java.time.Instant;
 import java.util.List;
 
 /**
- * The record of an orchestration: what it was asked to do, what it did, and what came back. Payloads are the
- * text of the configured {@link dev.netherite.dsl.spi.DataConverter}. Task ids number the actions an execution
- * takes, in the order the code takes them; completions refer to them.
+ * The record of an orchestration: what it was asked to do, what it did, and what came back.
+ * Payloads are the text of the configured {@link dev.netherite.dsl.spi.DataConverter}. Task ids
+ * number the actions an execution takes, in the order the code takes them; completions refer to
+ * them.
  */
 public sealed interface HistoryEvent {
 
   /** The execution began. */
   record ExecutionStarted(
-      String orchestrationName, String executionId, String input, String parentInstanceId, int parentTaskId)
+      String orchestrationName,
+      String executionId,
+      String input,
+      String parentInstanceId,
+      int parentTaskId)
       implements HistoryEvent {}
 
-  /** A step of the orchestration began at this time; {@link OrchestrationContext#currentTime()} reads it. */
+  /**
+   * A step of the orchestration began at this time; {@link OrchestrationContext#currentTime()}
+   * reads it.
+   */
   record OrchestratorStarted(Instant time) implements HistoryEvent {}
 
   record TaskScheduled(int taskId, String activityName, String input) implements HistoryEvent {}
@@ -28,7 +36,8 @@ public sealed interface HistoryEvent {
 
   record TimerFired(int taskId, Instant fireAt) implements HistoryEvent {}
 
-  record SubOrchestrationCreated(int taskId, String orchestrationName, String instanceId, String input)
+  record SubOrchestrationCreated(
+      int taskId, String orchestrationName, String instanceId, String input)
       implements HistoryEvent {}
 
   record SubOrchestrationCompleted(int taskId, String result) implements HistoryEvent {}
@@ -39,20 +48,28 @@ public sealed interface HistoryEvent {
   record EventRaised(String name, String input) implements HistoryEvent {}
 
   /** This instance raised an event on another instance. */
-  record EventSent(int taskId, String instanceId, String name, String input) implements HistoryEvent {}
+  record EventSent(int taskId, String instanceId, String name, String input)
+      implements HistoryEvent {}
 
   /** This instance called an entity operation and waits for its result. */
-  record EntityCalled(int taskId, String entityId, String operation, String input) implements HistoryEvent {}
+  record EntityCalled(int taskId, String entityId, String operation, String input)
+      implements HistoryEvent {}
 
-  /** This instance sent an entity a one-way operation; {@code fireAt} is null when it is delivered at once. */
+  /**
+   * This instance sent an entity a one-way operation; {@code fireAt} is null when it is delivered
+   * at once.
+   */
   record EntitySignaled(int taskId, String entityId, String operation, String input, Instant fireAt)
       implements HistoryEvent {}
 
   /** This instance asked for the locks of these entities (sorted), entering a critical section. */
   record EntityLockRequested(int taskId, List<String> entityIds) implements HistoryEvent {}
 
-  /** This instance left the critical section opened by task {@code lockTaskId}, releasing its locks. */
-  record EntityUnlockSent(int taskId, int lockTaskId, List<String> entityIds) implements HistoryEvent {}
+  /**
+   * This instance left the critical section opened by task {@code lockTaskId}, releasing its locks.
+   */
+  record EntityUnlockSent(int taskId, int lockTaskId, List<String> entityIds)
+      implements HistoryEvent {}
 
   record EntityCallCompleted(int taskId, String result) implements HistoryEvent {}
 
@@ -62,7 +79,8 @@ public sealed interface HistoryEvent {
   record EntityLocksGranted(int taskId) implements HistoryEvent {}
 
   /** The execution ended; {@code status} is COMPLETED or FAILED. */
-  record ExecutionCompleted(RuntimeStatus status, String output, FailureDetails failure) implements HistoryEvent {}
+  record ExecutionCompleted(RuntimeStatus status, String output, FailureDetails failure)
+      implements HistoryEvent {}
 
   /** The execution ended and the instance starts again with this input. */
   record ContinuedAsNew(String input) implements HistoryEvent {}

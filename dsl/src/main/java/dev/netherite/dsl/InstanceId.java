@@ -3,8 +3,9 @@ package dev.netherite.dsl;
 import java.util.UUID;
 
 /**
- * The id of an orchestration instance. An id decides the partition that hosts the instance: an id ending in
- * {@code !n} (n a decimal number) is placed on partition {@code n mod P}; any other id by a stable hash.
+ * The id of an orchestration instance. An id decides the partition that hosts the instance: an id
+ * ending in {@code !n} (n a decimal number) is placed on partition {@code n mod P}; any other id by
+ * a stable hash.
  */
 public record InstanceId(String value) {
   public InstanceId {

@@ -5,8 +5,8 @@ import java.util.EnumSet;
 import java.util.Set;
 
 /**
- * A filter over instances, for {@link DurableClient#list}. Results come in pages of at most {@code pageSize};
- * pass the page's continuation token to get the next one.
+ * A filter over instances, for {@link DurableClient#list}. Results come in pages of at most {@code
+ * pageSize}; pass the page's continuation token to get the next one.
  *
  * @param statuses the statuses to include; empty means all
  * @param createdFrom include instances created at or after this time, or {@code null}
@@ -25,7 +25,8 @@ public record InstanceQuery(
   public InstanceQuery {
     statuses = statuses == null ? Set.of() : Set.copyOf(statuses);
     if (pageSize < 1 || pageSize > 10_000) {
-      throw new IllegalArgumentException("The page size must be between 1 and 10000, got " + pageSize + ".");
+      throw new IllegalArgumentException(
+          "The page size must be between 1 and 10000, got " + pageSize + ".");
     }
   }
 
@@ -35,7 +36,8 @@ public record InstanceQuery(
   }
 
   public InstanceQuery withStatuses(RuntimeStatus first, RuntimeStatus... more) {
-    return new InstanceQuery(EnumSet.of(first, more), createdFrom, createdTo, idPrefix, pageSize, continuationToken);
+    return new InstanceQuery(
+        EnumSet.of(first, more), createdFrom, createdTo, idPrefix, pageSize, continuationToken);
   }
 
   public InstanceQuery createdBetween(Instant from, Instant to) {

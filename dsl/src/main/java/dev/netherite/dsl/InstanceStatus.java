@@ -104,8 +104,14 @@ public final class InstanceStatus {
 
   @Override
   public String toString() {
-    return "InstanceStatus{" + instanceId + ", " + name + ", " + runtimeStatus
+    return "InstanceStatus{"
+        + instanceId
+        + ", "
+        + name
+        + ", "
+        + runtimeStatus
         + (serializedOutput != null ? ", output=" + serializedOutput : "")
-        + (failure != null ? ", failure=" + failure : "") + "}";
+        + (failure != null ? ", failure=" + failure : "")
+        + "}";
   }
 }

@@ -1,8 +1,8 @@
 package dev.netherite.dsl;
 
 /**
- * An orchestration broke a rule of critical sections (see {@link CriticalSection}). It fails the orchestration
- * even when the orchestration's code catches it.
+ * An orchestration broke a rule of critical sections (see {@link CriticalSection}). It fails the
+ * orchestration even when the orchestration's code catches it.
  */
 public class LockRuleViolationException extends IllegalStateException {
   public LockRuleViolationException(String message) {

@@ -9,7 +9,11 @@ final class Names {
     }
     if (!name.equals(name.strip())) {
       throw new IllegalArgumentException(
-          "The " + kind + " name '" + name + "' starts or ends with white space; names are recorded exactly.");
+          "The "
+              + kind
+              + " name '"
+              + name
+              + "' starts or ends with white space; names are recorded exactly.");
     }
   }
 }

@@ -11,7 +11,10 @@ public enum RuntimeStatus {
   FAILED,
   TERMINATED;
 
-  /** Whether the instance has ended and will not change again (unless it is started anew with the same id). */
+  /**
+   * Whether the instance has ended and will not change again (unless it is started anew with the
+   * same id).
+   */
   public boolean isTerminal() {
     return this == COMPLETED || this == FAILED || this == TERMINATED;
   }

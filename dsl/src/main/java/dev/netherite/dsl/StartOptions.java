@@ -9,11 +9,12 @@ import java.util.Set;
  *
  * @param instanceId the id to use, or {@code null} for a new random id
  * @param scheduledStart when to start, or {@code null} for now
- * @param refuseIfExistsWith refuse the start when an instance with this id exists in one of these statuses; an
- *     existing instance in any other status is replaced. {@code null} means the default: refuse when the
- *     existing instance has not ended (PENDING, RUNNING, SUSPENDED).
+ * @param refuseIfExistsWith refuse the start when an instance with this id exists in one of these
+ *     statuses; an existing instance in any other status is replaced. {@code null} means the
+ *     default: refuse when the existing instance has not ended (PENDING, RUNNING, SUSPENDED).
  */
-public record StartOptions(InstanceId instanceId, Instant scheduledStart, Set<RuntimeStatus> refuseIfExistsWith) {
+public record StartOptions(
+    InstanceId instanceId, Instant scheduledStart, Set<RuntimeStatus> refuseIfExistsWith) {
   private static final Set<RuntimeStatus> NOT_ENDED =
       Set.copyOf(EnumSet.of(RuntimeStatus.PENDING, RuntimeStatus.RUNNING, RuntimeStatus.SUSPENDED));
 

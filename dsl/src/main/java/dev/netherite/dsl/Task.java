@@ -8,11 +8,11 @@ import java.util.Objects;
 
 /**
  * The result of something an orchestration started: an activity call, a timer, an external event, a
- * sub-orchestration. {@link #await()} is the durable step: the orchestration waits there, possibly across
- * crashes and moves, until the result is recorded.
+ * sub-orchestration. {@link #await()} is the durable step: the orchestration waits there, possibly
+ * across crashes and moves, until the result is recorded.
  *
- * <p>Tasks are not thread-safe and belong to the orchestration that created them. Combine them with {@link
- * #allOf} and {@link #anyOf}.
+ * <p>Tasks are not thread-safe and belong to the orchestration that created them. Combine them with
+ * {@link #allOf} and {@link #anyOf}.
  *
  * @param <T> the type of the result
  */
@@ -24,8 +24,8 @@ public abstract class Task<T> {
   private List<Runnable> whenDone;
 
   /**
-   * @param driver what makes progress while this task is awaited; {@code null} only for a task that is
-   *     created complete
+   * @param driver what makes progress while this task is awaited; {@code null} only for a task that
+   *     is created complete
    */
   protected Task(TaskDriver driver) {
     this.driver = driver;
@@ -64,7 +64,10 @@ public abstract class Task<T> {
     return driver;
   }
 
-  /** Runs {@code action} when the task completes, or now if it has. Actions run in registration order. */
+  /**
+   * Runs {@code action} when the task completes, or now if it has. Actions run in registration
+   * order.
+   */
   protected void whenDone(Runnable action) {
     if (done) {
       action.run();
@@ -107,7 +110,9 @@ public abstract class Task<T> {
     }
   }
 
-  /** A task that completes with the results of all {@code tasks}, in their order, once all are done. */
+  /**
+   * A task that completes with the results of all {@code tasks}, in their order, once all are done.
+   */
   public static <T> Task<List<T>> allOf(List<? extends Task<? extends T>> tasks) {
     return new AllOf<>(List.copyOf(tasks));
   }
@@ -128,8 +133,8 @@ public abstract class Task<T> {
   }
 
   /**
-   * A task that completes with the first of {@code tasks} to complete (successfully or not); the first in the
-   * list wins when several are already done.
+   * A task that completes with the first of {@code tasks} to complete (successfully or not); the
+   * first in the list wins when several are already done.
    */
   public static Task<Task<?>> anyOf(Task<?>... tasks) {
     return anyOf(Arrays.asList(tasks));
@@ -163,8 +168,9 @@ public abstract class Task<T> {
   }
 
   /**
-   * Completes when every task is done. Fails with the failure of the first failed task in list order, like
-   * .NET's WhenAll: waiting for all keeps the outcome independent of the order in which results arrive.
+   * Completes when every task is done. Fails with the failure of the first failed task in list
+   * order, like .NET's WhenAll: waiting for all keeps the outcome independent of the order in which
+   * results arrive.
    */
   private static final class AllOf<T> extends Task<List<T>> {
     private final List<? extends Task<? extends T>> tasks;

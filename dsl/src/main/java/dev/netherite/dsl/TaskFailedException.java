@@ -1,6 +1,9 @@
 package dev.netherite.dsl;
 
-/** An activity or sub-orchestration that an orchestration awaited has failed; the failure is as recorded. */
+/**
+ * An activity or sub-orchestration that an orchestration awaited has failed; the failure is as
+ * recorded.
+ */
 public class TaskFailedException extends RuntimeException {
   private final String taskName;
   private final int taskId;

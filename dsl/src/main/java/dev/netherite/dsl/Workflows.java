@@ -6,16 +6,18 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * The application: the orchestrations, activities and entities a node can run, by name. Build it once and give it to the
- * runtime; every node of a cluster should be given the same application.
+ * The application: the orchestrations, activities and entities a node can run, by name. Build it
+ * once and give it to the runtime; every node of a cluster should be given the same application.
  */
 public final class Workflows {
 
   /** An orchestration bound to its implementation. */
-  public record RegisteredOrchestration<I, O>(OrchestrationRef<I, O> ref, Orchestration<I, O> implementation) {}
+  public record RegisteredOrchestration<I, O>(
+      OrchestrationRef<I, O> ref, Orchestration<I, O> implementation) {}
 
   /** An activity bound to its implementation, and the kind of thread it runs on. */
-  public record RegisteredActivity<I, O>(ActivityRef<I, O> ref, Activity<I, O> implementation, ActivityThread thread) {}
+  public record RegisteredActivity<I, O>(
+      ActivityRef<I, O> ref, Activity<I, O> implementation, ActivityThread thread) {}
 
   private final Map<String, RegisteredOrchestration<?, ?>> orchestrations;
   private final Map<String, RegisteredActivity<?, ?>> activities;
@@ -42,14 +44,18 @@ public final class Workflows {
   /**
    * The orchestration registered under {@code name}.
    *
-   * @throws IllegalArgumentException naming the registered orchestrations when there is none of that name
+   * @throws IllegalArgumentException naming the registered orchestrations when there is none of
+   *     that name
    */
   public RegisteredOrchestration<?, ?> requireOrchestration(String name) {
     RegisteredOrchestration<?, ?> found = orchestrations.get(name);
     if (found == null) {
       throw new IllegalArgumentException(
-          "No orchestration named '" + name + "' is registered; registered names are: "
-              + String.join(", ", orchestrations.keySet().stream().sorted().toList()) + ".");
+          "No orchestration named '"
+              + name
+              + "' is registered; registered names are: "
+              + String.join(", ", orchestrations.keySet().stream().sorted().toList())
+              + ".");
     }
     return found;
   }
@@ -61,21 +67,27 @@ public final class Workflows {
   /**
    * The entity type registered under {@code name}.
    *
-   * @throws IllegalArgumentException naming the registered entity types when there is none of that name
+   * @throws IllegalArgumentException naming the registered entity types when there is none of that
+   *     name
    */
   public EntityType<?> requireEntity(String name) {
     EntityType<?> found = entities.get(name);
     if (found == null) {
       throw new IllegalArgumentException(
-          "No entity named '" + name + "' is registered; registered entities are: "
-              + entityNames() + ".");
+          "No entity named '"
+              + name
+              + "' is registered; registered entities are: "
+              + entityNames()
+              + ".");
     }
     return found;
   }
 
   /** The names of the registered entity types, for error messages; "(none)" when there are none. */
   public String entityNames() {
-    return entities.isEmpty() ? "(none)" : String.join(", ", entities.keySet().stream().sorted().toList());
+    return entities.isEmpty()
+        ? "(none)"
+        : String.join(", ", entities.keySet().stream().sorted().toList());
   }
 
   /** The names of the registered activities, for error messages. */
@@ -90,10 +102,13 @@ public final class Workflows {
 
     private Builder() {}
 
-    public <I, O> Builder orchestration(OrchestrationRef<I, O> ref, Orchestration<I, O> implementation) {
+    public <I, O> Builder orchestration(
+        OrchestrationRef<I, O> ref, Orchestration<I, O> implementation) {
       Objects.requireNonNull(implementation, "implementation");
-      if (orchestrations.putIfAbsent(ref.name(), new RegisteredOrchestration<>(ref, implementation)) != null) {
-        throw new IllegalArgumentException("An orchestration named '" + ref.name() + "' is already registered.");
+      if (orchestrations.putIfAbsent(ref.name(), new RegisteredOrchestration<>(ref, implementation))
+          != null) {
+        throw new IllegalArgumentException(
+            "An orchestration named '" + ref.name() + "' is already registered.");
       }
       return this;
     }
@@ -104,14 +119,17 @@ public final class Workflows {
     }
 
     /**
-     * Registers an activity that runs on the given kind of thread: {@link ActivityThread#PLATFORM} for one that
-     * computes for long without blocking.
+     * Registers an activity that runs on the given kind of thread: {@link ActivityThread#PLATFORM}
+     * for one that computes for long without blocking.
      */
-    public <I, O> Builder activity(ActivityRef<I, O> ref, Activity<I, O> implementation, ActivityThread thread) {
+    public <I, O> Builder activity(
+        ActivityRef<I, O> ref, Activity<I, O> implementation, ActivityThread thread) {
       Objects.requireNonNull(implementation, "implementation");
       Objects.requireNonNull(thread, "thread");
-      if (activities.putIfAbsent(ref.name(), new RegisteredActivity<>(ref, implementation, thread)) != null) {
-        throw new IllegalArgumentException("An activity named '" + ref.name() + "' is already registered.");
+      if (activities.putIfAbsent(ref.name(), new RegisteredActivity<>(ref, implementation, thread))
+          != null) {
+        throw new IllegalArgumentException(
+            "An activity named '" + ref.name() + "' is already registered.");
       }
       return this;
     }
@@ -119,7 +137,8 @@ public final class Workflows {
     public Builder entity(EntityType<?> type) {
       Objects.requireNonNull(type, "type");
       if (entities.putIfAbsent(type.name(), type) != null) {
-        throw new IllegalArgumentException("An entity named '" + type.name() + "' is already registered.");
+        throw new IllegalArgumentException(
+            "An entity named '" + type.name() + "' is already registered.");
       }
       return this;
     }

@@ -5,9 +5,10 @@ import java.nio.charset.StandardCharsets;
 /**
  * INTERNAL API
  *
- * <p>Maps instance and entity ids to partitions: an id ending in {@code !n} (n decimal) goes to partition {@code n
- * mod P}, so that applications can place related work; any other id by FNV-1a (32 bit) of its UTF-8 bytes, mod P.
- * The mapping is part of the storage format: changing it strands every stored instance.
+ * <p>Maps instance and entity ids to partitions: an id ending in {@code !n} (n decimal) goes to
+ * partition {@code n mod P}, so that applications can place related work; any other id by FNV-1a
+ * (32 bit) of its UTF-8 bytes, mod P. The mapping is part of the storage format: changing it
+ * strands every stored instance.
  */
 public final class PartitionPlacement {
   public static final int MAX_PARTITIONS = 1024;
@@ -19,7 +20,11 @@ public final class PartitionPlacement {
   public PartitionPlacement(int partitionCount) {
     if (partitionCount < 1 || partitionCount > MAX_PARTITIONS) {
       throw new IllegalArgumentException(
-          "The partition count must be between 1 and " + MAX_PARTITIONS + ", got " + partitionCount + ".");
+          "The partition count must be between 1 and "
+              + MAX_PARTITIONS
+              + ", got "
+              + partitionCount
+              + ".");
     }
     this.partitionCount = partitionCount;
   }

@@ -11,11 +11,17 @@ public final class TypedInputs {
    *
    * @throws IllegalArgumentException naming both types when {@code input} is of another type
    */
-  public static String serialize(DataConverter converter, String name, Class<?> type, Object input) {
+  public static String serialize(
+      DataConverter converter, String name, Class<?> type, Object input) {
     if (input != null && !type.isInstance(input)) {
       throw new IllegalArgumentException(
-          "'" + name + "' takes input of type " + type.getSimpleName() + ", but was given "
-              + input.getClass().getSimpleName() + ".");
+          "'"
+              + name
+              + "' takes input of type "
+              + type.getSimpleName()
+              + ", but was given "
+              + input.getClass().getSimpleName()
+              + ".");
     }
     return converter.serialize(input);
   }

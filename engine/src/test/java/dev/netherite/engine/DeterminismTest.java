@@ -20,10 +20,11 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
- * STYLE rule 13: determinism is checked, not only documented. Reads the constant pools of the compiled classes of
- * the replay core and fails on any reference to a clock, a random source, threads or blocking I/O. The partition
- * state machine may use none of them; the orchestration package runs code on threads by design, so there only
- * clocks, randomness and I/O are forbidden (time and ids come from the history).
+ * STYLE rule 13: determinism is checked, not only documented. Reads the constant pools of the
+ * compiled classes of the replay core and fails on any reference to a clock, a random source,
+ * threads or blocking I/O. The partition state machine may use none of them; the orchestration
+ * package runs code on threads by design, so there only clocks, randomness and I/O are forbidden
+ * (time and ids come from the history).
  */
 class DeterminismTest {
 
@@ -63,7 +64,12 @@ class DeterminismTest {
           "java/lang/Object.wait",
           "java/lang/Object.notify");
   private static final List<String> BLOCKING_IO =
-      List.of("java/io/File", "java/io/RandomAccessFile", "java/nio/file/", "java/nio/channels/", "java/net/");
+      List.of(
+          "java/io/File",
+          "java/io/RandomAccessFile",
+          "java/nio/file/",
+          "java/nio/channels/",
+          "java/net/");
 
   @Test
   void partitionStateMachineUsesNoClockRandomnessThreadsOrIo() throws IOException {
@@ -84,7 +90,8 @@ class DeterminismTest {
     forbidden.addAll(RANDOMNESS);
     forbidden.addAll(BLOCKING_IO);
     List<Path> classes = classesOf(OrchestrationExecutor.class);
-    assertTrue(classes.size() >= 4, "expected the orchestration package's classes, found " + classes);
+    assertTrue(
+        classes.size() >= 4, "expected the orchestration package's classes, found " + classes);
     assertEquals(List.of(), violations(classes, forbidden));
   }
 
@@ -95,21 +102,24 @@ class DeterminismTest {
     forbidden.addAll(RANDOMNESS);
     forbidden.addAll(THREADS);
     forbidden.addAll(BLOCKING_IO);
-    Path placement = classesOf(PartitionPlacement.class).stream()
-        .filter(p -> p.getFileName().toString().equals("PartitionPlacement.class"))
-        .findFirst()
-        .orElseThrow();
+    Path placement =
+        classesOf(PartitionPlacement.class).stream()
+            .filter(p -> p.getFileName().toString().equals("PartitionPlacement.class"))
+            .findFirst()
+            .orElseThrow();
     assertEquals(List.of(), violations(List.of(placement), forbidden));
   }
 
   @Test
   void theScannerSeesReferences() throws IOException {
-    // A control: the orchestration package does use threads (its runs park on them), and this test reads files.
+    // A control: the orchestration package does use threads (its runs park on them), and this test
+    // reads files.
     Set<String> executor = new TreeSet<>();
     for (Path p : classesOf(OrchestrationExecutor.class)) {
       executor.addAll(references(p));
     }
-    assertTrue(executor.contains("java/lang/Thread"), "the scanner missed java/lang/Thread: " + executor);
+    assertTrue(
+        executor.contains("java/lang/Thread"), "the scanner missed java/lang/Thread: " + executor);
     Set<String> own = references(classFile(DeterminismTest.class));
     assertTrue(own.contains("java/nio/file/Files.walk"), own.toString());
     assertFalse(violations(List.of(classFile(DeterminismTest.class)), BLOCKING_IO).isEmpty());
@@ -117,12 +127,16 @@ class DeterminismTest {
 
   // ---------------------------------------------------------------- reading class files
 
-  private static List<String> violations(List<Path> classes, List<String> forbidden) throws IOException {
+  private static List<String> violations(List<Path> classes, List<String> forbidden)
+      throws IOException {
     List<String> found = new ArrayList<>();
     for (Path c : classes) {
       for (String ref : references(c)) {
         for (String f : forbidden) {
-          if (ref.equals(f) || ref.startsWith(f + ".") || ref.startsWith(f + "$") || (f.endsWith("/") && ref.startsWith(f))) {
+          if (ref.equals(f)
+              || ref.startsWith(f + ".")
+              || ref.startsWith(f + "$")
+              || (f.endsWith("/") && ref.startsWith(f))) {
             found.add(c.getFileName() + " uses " + ref);
           }
         }
@@ -148,8 +162,8 @@ class DeterminismTest {
   }
 
   /**
-   * The classes a class file refers to ({@code java/util/Random}), the members it calls or reads ({@code
-   * java/lang/System.nanoTime}), and every class named in its descriptors.
+   * The classes a class file refers to ({@code java/util/Random}), the members it calls or reads
+   * ({@code java/lang/System.nanoTime}), and every class named in its descriptors.
    */
   static Set<String> references(Path classFile) throws IOException {
     try (InputStream in = Files.newInputStream(classFile)) {
@@ -175,8 +189,10 @@ class DeterminismTest {
           }
           case 7 -> classNames[k] = data.readUnsignedShort();
           case 8, 16, 19, 20 -> data.readUnsignedShort();
-          case 9, 10, 11 -> memberRefs[k] = new int[] {data.readUnsignedShort(), data.readUnsignedShort()};
-          case 12 -> nameAndTypes[k] = new int[] {data.readUnsignedShort(), data.readUnsignedShort()};
+          case 9, 10, 11 ->
+              memberRefs[k] = new int[] {data.readUnsignedShort(), data.readUnsignedShort()};
+          case 12 ->
+              nameAndTypes[k] = new int[] {data.readUnsignedShort(), data.readUnsignedShort()};
           case 15 -> {
             data.readUnsignedByte();
             data.readUnsignedShort();
@@ -203,7 +219,9 @@ class DeterminismTest {
           String s = utf8[k];
           for (int at = s.indexOf('L'); at >= 0; at = s.indexOf('L', at + 1)) {
             int end = s.indexOf(';', at);
-            if (end > at && s.substring(at + 1, end).matches("[\\w/$]+") && s.substring(at + 1, end).contains("/")) {
+            if (end > at
+                && s.substring(at + 1, end).matches("[\\w/$]+")
+                && s.substring(at + 1, end).contains("/")) {
               refs.add(s.substring(at + 1, end));
             }
           }

@@ -56,12 +56,14 @@ class PartitionPlacementTest {
   @CsvSource({"abc!", "abc!12x", "abc!-3", "abc! 3", "x!1234567890", "no-suffix", "child:3"})
   void idsWithoutANumericSuffixAreHashed(String id) {
     PartitionPlacement placement = new PartitionPlacement(12);
-    assertEquals(Integer.remainderUnsigned(PartitionPlacement.fnv1a(id), 12), placement.partitionOf(id));
+    assertEquals(
+        Integer.remainderUnsigned(PartitionPlacement.fnv1a(id), 12), placement.partitionOf(id));
   }
 
   @Test
   void hashPlacementIsUnsignedModulo() {
-    // fnv1a("a") = 0xe40c292c is negative as an int: the placement must still be in range, as unsigned mod P.
+    // fnv1a("a") = 0xe40c292c is negative as an int: the placement must still be in range, as
+    // unsigned mod P.
     PartitionPlacement placement = new PartitionPlacement(12);
     assertEquals((int) (0xe40c292cL % 12), placement.partitionOf("a"));
   }
@@ -72,7 +74,8 @@ class PartitionPlacementTest {
     int[] counts = new int[12];
     Random random = new Random(42);
     for (int k = 0; k < 12_000; k++) {
-      String id = k % 2 == 0 ? new UUID(random.nextLong(), random.nextLong()).toString() : "order-" + k;
+      String id =
+          k % 2 == 0 ? new UUID(random.nextLong(), random.nextLong()).toString() : "order-" + k;
       int p = placement.partitionOf(id);
       assertEquals(p, placement.partitionOf(id), "placement must be stable");
       counts[p]++;
@@ -80,7 +83,12 @@ class PartitionPlacementTest {
     for (int p = 0; p < 12; p++) {
       assertTrue(
           counts[p] >= 700 && counts[p] <= 1300,
-          "partition " + p + " got " + counts[p] + " of 12000 ids: " + java.util.Arrays.toString(counts));
+          "partition "
+              + p
+              + " got "
+              + counts[p]
+              + " of 12000 ids: "
+              + java.util.Arrays.toString(counts));
     }
   }
 
@@ -96,7 +104,9 @@ class PartitionPlacementTest {
   @Test
   void refusesPartitionCountsOutOfRange() {
     assertThrows(IllegalArgumentException.class, () -> new PartitionPlacement(0));
-    assertThrows(IllegalArgumentException.class, () -> new PartitionPlacement(PartitionPlacement.MAX_PARTITIONS + 1));
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> new PartitionPlacement(PartitionPlacement.MAX_PARTITIONS + 1));
     assertEquals(256, new PartitionPlacement(256).partitionCount());
   }
 }

@@ -22,13 +22,14 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * Process-per-node tests: node JVMs ({@code NodeMain}) forked on 127.0.0.1 against the shared test Cassandra, each
- * test on a task hub of its own, with 12 partitions. The load is Hello5 (five activities in sequence), Bank (in the
- * kill test: transfers locking two of 24 accounts, money conserved) and Greetings
- * (three Hello5 sub-orchestrations each, on other partitions); {@code verify} checks from another node than the one
- * that started the load that every instance completed with the right output and that its history shows every
- * activity and sub-orchestration scheduled once and completed once, and that no extra instance exists. Every test
- * fails on an unexpected ERROR in any node's log, and kills its nodes on every exit path.
+ * Process-per-node tests: node JVMs ({@code NodeMain}) forked on 127.0.0.1 against the shared test
+ * Cassandra, each test on a task hub of its own, with 12 partitions. The load is Hello5 (five
+ * activities in sequence), Bank (in the kill test: transfers locking two of 24 accounts, money
+ * conserved) and Greetings (three Hello5 sub-orchestrations each, on other partitions); {@code
+ * verify} checks from another node than the one that started the load that every instance completed
+ * with the right output and that its history shows every activity and sub-orchestration scheduled
+ * once and completed once, and that no extra instance exists. Every test fails on an unexpected
+ * ERROR in any node's log, and kills its nodes on every exit path.
  *
  * <p>Lines starting with {@code MEASURE} report timings for the record; nothing asserts on them.
  */
@@ -74,13 +75,23 @@ class ClusterElasticityTest {
       long up = System.nanoTime();
       Set<Integer> share;
       while ((share = partitionsOf(fourth)).size() < TestCluster.PARTITIONS / 4) {
-        assertTrue(System.nanoTime() - up < SPREAD.toNanos(), "the new node took only " + share + " within " + SPREAD);
+        assertTrue(
+            System.nanoTime() - up < SPREAD.toNanos(),
+            "the new node took only " + share + " within " + SPREAD);
         TestCluster.sleep(Duration.ofMillis(250));
       }
       long hosting = System.nanoTime();
-      Matcher serving = fourth.ask("await-serving " + join(share) + " 120", "SERVING ALL ms=(\\d+)", Duration.ofSeconds(180));
-      System.out.printf("MEASURE join: node up %d ms after launch; hosts its share %s %d ms after up; serving it %d ms later%n",
-          (up - launched) / 1_000_000, share, (hosting - up) / 1_000_000, Long.parseLong(serving.group(1)));
+      Matcher serving =
+          fourth.ask(
+              "await-serving " + join(share) + " 120",
+              "SERVING ALL ms=(\\d+)",
+              Duration.ofSeconds(180));
+      System.out.printf(
+          "MEASURE join: node up %d ms after launch; hosts its share %s %d ms after up; serving it %d ms later%n",
+          (up - launched) / 1_000_000,
+          share,
+          (hosting - up) / 1_000_000,
+          Long.parseLong(serving.group(1)));
 
       List<NodeProcess> four = List.of(nodes.get(0), nodes.get(1), nodes.get(2), fourth);
       Map<NodeProcess, Set<Integer>> placement = awaitEvenSpread(four, SPREAD);
@@ -113,8 +124,13 @@ class ClusterElasticityTest {
       Map<NodeProcess, Integer> beforeKill = TestCluster.marks(survivors);
       long killed = System.nanoTime();
       victim.kill();
-      Matcher serving = driver.ask("await-serving " + join(lost) + " 150", "SERVING ALL ms=(\\d+)", Duration.ofSeconds(200));
-      System.out.printf("MEASURE kill: partitions %s of the killed node serve again on the survivors %d ms after kill -9 (probe answered %d ms after it was sent)%n",
+      Matcher serving =
+          driver.ask(
+              "await-serving " + join(lost) + " 150",
+              "SERVING ALL ms=(\\d+)",
+              Duration.ofSeconds(200));
+      System.out.printf(
+          "MEASURE kill: partitions %s of the killed node serve again on the survivors %d ms after kill -9 (probe answered %d ms after it was sent)%n",
           lost, (System.nanoTime() - killed) / 1_000_000, Long.parseLong(serving.group(1)));
 
       Map<NodeProcess, Set<Integer>> placement = awaitEvenSpread(survivors, SPREAD);
@@ -123,8 +139,11 @@ class ClusterElasticityTest {
       Map<Integer, TestCluster.Recovery> recovered = TestCluster.recoveriesSince(beforeKill);
       for (int p : lost) {
         TestCluster.Recovery r = recovered.get(p);
-        assertTrue(r != null && r.instances() > 0, "partition " + p + " recovered on a survivor with its instances: " + r);
-        System.out.printf("MEASURE kill: partition %d recovered on %s in %d ms: %d instances, checkpoint seqNr %d + %d events%n",
+        assertTrue(
+            r != null && r.instances() > 0,
+            "partition " + p + " recovered on a survivor with its instances: " + r);
+        System.out.printf(
+            "MEASURE kill: partition %d recovered on %s in %d ms: %d instances, checkpoint seqNr %d + %d events%n",
             p, r.node().name, r.millis(), r.instances(), r.checkpointSeqNr(), r.replayed());
       }
 
@@ -155,24 +174,30 @@ class ClusterElasticityTest {
       Map<NodeProcess, Integer> beforeLeave = TestCluster.marks(remaining);
       long asked = System.nanoTime();
       leaving.terminate(); // SIGTERM: coordinated shutdown
-      assertTrue(leaving.waitForExit(Duration.ofSeconds(90)), "the leaving node did not exit within 90 s");
-      System.out.printf("MEASURE leave: the node handed over %s and exited %d ms after SIGTERM%n",
+      assertTrue(
+          leaving.waitForExit(Duration.ofSeconds(90)), "the leaving node did not exit within 90 s");
+      System.out.printf(
+          "MEASURE leave: the node handed over %s and exited %d ms after SIGTERM%n",
           handed, (System.nanoTime() - asked) / 1_000_000);
       leaving.await("NODE LEAVING", Duration.ZERO);
-      Set<Integer> checkpointed = leaving.lines().stream()
-          .map(l -> Pattern.compile("partition (\\d+) handed over").matcher(l))
-          .filter(Matcher::find)
-          .map(m -> Integer.parseInt(m.group(1)))
-          .collect(Collectors.toCollection(TreeSet::new));
-      assertTrue(checkpointed.containsAll(handed), "handed over " + checkpointed + ", hosted " + handed);
+      Set<Integer> checkpointed =
+          leaving.lines().stream()
+              .map(l -> Pattern.compile("partition (\\d+) handed over").matcher(l))
+              .filter(Matcher::find)
+              .map(m -> Integer.parseInt(m.group(1)))
+              .collect(Collectors.toCollection(TreeSet::new));
+      assertTrue(
+          checkpointed.containsAll(handed), "handed over " + checkpointed + ", hosted " + handed);
 
       Map<NodeProcess, Set<Integer>> placement = awaitEvenSpread(remaining, SPREAD);
       placement.values().forEach(p -> assertEquals(6, p.size(), describe(placement)));
-      // Each handed-over partition started on its new node from the final checkpoint, with nothing to replay.
+      // Each handed-over partition started on its new node from the final checkpoint, with nothing
+      // to replay.
       Map<Integer, TestCluster.Recovery> recovered = TestCluster.recoveriesSince(beforeLeave);
       for (int p : handed) {
         TestCluster.Recovery r = recovered.get(p);
-        assertTrue(r != null && r.instances() > 0 && r.replayed() == 0,
+        assertTrue(
+            r != null && r.instances() > 0 && r.replayed() == 0,
             "partition " + p + " recovered from its final checkpoint alone: " + r);
       }
 

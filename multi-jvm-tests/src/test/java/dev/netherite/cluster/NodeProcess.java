@@ -16,8 +16,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * One forked node JVM ({@code NodeMain}): its console on standard input, its output (standard output and error)
- * copied to a log file and kept in memory for {@link #await}.
+ * One forked node JVM ({@code NodeMain}): its console on standard input, its output (standard
+ * output and error) copied to a log file and kept in memory for {@link #await}.
  */
 final class NodeProcess {
   final String name;
@@ -39,7 +39,9 @@ final class NodeProcess {
   }
 
   private void copyOutput() {
-    try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+    try (BufferedReader in =
+            new BufferedReader(
+                new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
         Writer out = Files.newBufferedWriter(log)) {
       String line;
       while ((line = in.readLine()) != null) {
@@ -68,7 +70,9 @@ final class NodeProcess {
     console.println(command);
   }
 
-  /** The number of lines so far; {@link #await} from here waits for a line written after this call. */
+  /**
+   * The number of lines so far; {@link #await} from here waits for a line written after this call.
+   */
   int mark() {
     synchronized (lines) {
       return lines.size();
@@ -81,7 +85,10 @@ final class NodeProcess {
     }
   }
 
-  /** Waits for the first line at or after {@code from} that matches {@code regex} (found anywhere in the line). */
+  /**
+   * Waits for the first line at or after {@code from} that matches {@code regex} (found anywhere in
+   * the line).
+   */
   Matcher await(int from, String regex, Duration timeout) {
     Pattern pattern = Pattern.compile(regex);
     long deadline = System.nanoTime() + timeout.toNanos();
@@ -96,8 +103,17 @@ final class NodeProcess {
         long left = deadline - System.nanoTime();
         boolean outputEnded = !process.isAlive() && !reader.isAlive();
         if (left <= 0 || outputEnded) {
-          throw new AssertionError(name + ": no line matching /" + regex + "/ within " + timeout + "; see " + log
-              + (process.isAlive() ? "" : " (the node has exited with " + process.exitValue() + ")"));
+          throw new AssertionError(
+              name
+                  + ": no line matching /"
+                  + regex
+                  + "/ within "
+                  + timeout
+                  + "; see "
+                  + log
+                  + (process.isAlive()
+                      ? ""
+                      : " (the node has exited with " + process.exitValue() + ")"));
         }
         try {
           lines.wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(Math.min(left, 500_000_000L))));
@@ -113,14 +129,17 @@ final class NodeProcess {
     return await(0, regex, timeout);
   }
 
-  /** Sends a command and waits for its answer, the first matching line written after it was sent. */
+  /**
+   * Sends a command and waits for its answer, the first matching line written after it was sent.
+   */
   Matcher ask(String command, String answerRegex, Duration timeout) {
     int from = mark();
     send(command);
     return await(from, answerRegex, timeout);
   }
 
-  // Signals go through the ProcessHandle: Process.destroy() would also close the pipes, losing what the node
+  // Signals go through the ProcessHandle: Process.destroy() would also close the pipes, losing what
+  // the node
   // writes while it shuts down (and making its writes fail).
 
   /** kill -9: no shutdown hook, no hand-over. */

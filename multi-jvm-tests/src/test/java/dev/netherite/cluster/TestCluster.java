@@ -22,9 +22,9 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Node JVMs forked for one test, on 127.0.0.1 against the shared test Cassandra, all on a task hub of the test's
- * own. {@link #close()} kills every node still running, and a JVM shutdown hook does too if the test JVM is stopped
- * (e.g. by Surefire's timeout) before that.
+ * Node JVMs forked for one test, on 127.0.0.1 against the shared test Cassandra, all on a task hub
+ * of the test's own. {@link #close()} kills every node still running, and a JVM shutdown hook does
+ * too if the test JVM is stopped (e.g. by Surefire's timeout) before that.
  */
 final class TestCluster implements AutoCloseable {
   static final int PARTITIONS = 12;
@@ -34,7 +34,8 @@ final class TestCluster implements AutoCloseable {
   private static final Set<NodeProcess> LIVE = ConcurrentHashMap.newKeySet();
 
   static {
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> LIVE.forEach(NodeProcess::destroy), "kill-test-nodes"));
+    Runtime.getRuntime()
+        .addShutdownHook(new Thread(() -> LIVE.forEach(NodeProcess::destroy), "kill-test-nodes"));
   }
 
   /** Lines that are not an error although a node logs them at ERROR level; none so far. */
@@ -47,9 +48,11 @@ final class TestCluster implements AutoCloseable {
   private int seedPort;
 
   TestCluster(String testName) {
-    this.taskHub = testName + "-" + ProcessHandle.current().pid() + "-" + System.currentTimeMillis() % 100_000;
+    this.taskHub =
+        testName + "-" + ProcessHandle.current().pid() + "-" + System.currentTimeMillis() % 100_000;
     this.cassandra = TestCassandra.contactPoint();
-    this.logDir = Path.of(System.getProperty("netherite.node.log-dir", "target/node-logs"), taskHub);
+    this.logDir =
+        Path.of(System.getProperty("netherite.node.log-dir", "target/node-logs"), taskHub);
   }
 
   String taskHub() {
@@ -65,18 +68,29 @@ final class TestCluster implements AutoCloseable {
     String name = "node" + (nodes.size() + 1);
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.addAll(Arrays.asList(System.getProperty("netherite.node.jvm-flags", "").trim().split("\\s+")));
-    command.addAll(List.of(
-        "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-        // Requests to a partition of a crashed node wait for its recovery elsewhere (tens of seconds).
-        "-Dnetherite.client.request-timeout=180s",
-        "-cp", nodeClasspath(),
-        "dev.netherite.samples.cluster.NodeMain",
-        "--port", Integer.toString(port),
-        "--seed", "127.0.0.1:" + seedPort,
-        "--cassandra", cassandra,
-        "--task-hub", taskHub,
-        "--partitions", Integer.toString(PARTITIONS)));
+    command.addAll(
+        Arrays.asList(System.getProperty("netherite.node.jvm-flags", "").trim().split("\\s+")));
+    command.addAll(
+        List.of(
+            "-Xmx256m",
+            "-XX:+UseSerialGC",
+            "-XX:TieredStopAtLevel=1",
+            // Requests to a partition of a crashed node wait for its recovery elsewhere (tens of
+            // seconds).
+            "-Dnetherite.client.request-timeout=180s",
+            "-cp",
+            nodeClasspath(),
+            "dev.netherite.samples.cluster.NodeMain",
+            "--port",
+            Integer.toString(port),
+            "--seed",
+            "127.0.0.1:" + seedPort,
+            "--cassandra",
+            cassandra,
+            "--task-hub",
+            taskHub,
+            "--partitions",
+            Integer.toString(PARTITIONS)));
     try {
       NodeProcess node = new NodeProcess(name, port, command, logDir.resolve(name + ".log"));
       LIVE.add(node);
@@ -87,7 +101,10 @@ final class TestCluster implements AutoCloseable {
     }
   }
 
-  /** Starts {@code n} nodes (the seed first, the others together) and waits until all are up in one cluster. */
+  /**
+   * Starts {@code n} nodes (the seed first, the others together) and waits until all are up in one
+   * cluster.
+   */
   List<NodeProcess> start(int n) {
     NodeProcess seed = launch();
     seed.await("NODE UP", NODE_START);
@@ -106,9 +123,13 @@ final class TestCluster implements AutoCloseable {
   static void awaitMembersUp(NodeProcess node, int n, Duration timeout) {
     long deadline = System.nanoTime() + timeout.toNanos();
     int up;
-    while ((up = Integer.parseInt(node.ask("members", "^MEMBERS up=(\\d+)", Duration.ofSeconds(30)).group(1))) != n) {
+    while ((up =
+            Integer.parseInt(
+                node.ask("members", "^MEMBERS up=(\\d+)", Duration.ofSeconds(30)).group(1)))
+        != n) {
       if (System.nanoTime() > deadline) {
-        throw new AssertionError(node.name + " sees " + up + " members up, expected " + n + " within " + timeout);
+        throw new AssertionError(
+            node.name + " sees " + up + " members up, expected " + n + " within " + timeout);
       }
       sleep(Duration.ofMillis(500));
     }
@@ -156,8 +177,8 @@ final class TestCluster implements AutoCloseable {
   }
 
   /**
-   * Waits until the nodes host every partition exactly once between them, with counts that differ by at most one;
-   * returns that placement.
+   * Waits until the nodes host every partition exactly once between them, with counts that differ
+   * by at most one; returns that placement.
    */
   static Map<NodeProcess, Set<Integer>> awaitEvenSpread(List<NodeProcess> nodes, Duration timeout) {
     long deadline = System.nanoTime() + timeout.toNanos();
@@ -168,7 +189,8 @@ final class TestCluster implements AutoCloseable {
         return placement;
       }
       if (System.nanoTime() > deadline) {
-        throw new AssertionError("partitions not evenly spread within " + timeout + ": " + describe(placement));
+        throw new AssertionError(
+            "partitions not evenly spread within " + timeout + ": " + describe(placement));
       }
       sleep(Duration.ofSeconds(1));
     }
@@ -190,18 +212,26 @@ final class TestCluster implements AutoCloseable {
 
   static String describe(Map<NodeProcess, Set<Integer>> placement) {
     StringBuilder s = new StringBuilder();
-    placement.forEach((node, partitions) -> s.append(node.name).append('=').append(partitions).append(' '));
+    placement.forEach(
+        (node, partitions) -> s.append(node.name).append('=').append(partitions).append(' '));
     return s.toString().strip();
   }
 
-  /** Starts a load on {@code node}: {@code count} units of {@code workload} at {@code perSecond}. */
+  /**
+   * Starts a load on {@code node}: {@code count} units of {@code workload} at {@code perSecond}.
+   */
   static void load(NodeProcess node, String workload, String run, int count, double perSecond) {
-    node.ask("load " + workload + " " + run + " " + count + " " + perSecond, "LOAD STARTED " + Pattern.quote(run) + " workload=" + workload, Duration.ofSeconds(30));
+    node.ask(
+        "load " + workload + " " + run + " " + count + " " + perSecond,
+        "LOAD STARTED " + Pattern.quote(run) + " workload=" + workload,
+        Duration.ofSeconds(30));
   }
 
   /** Waits until every start of the load is durable; fails if any start failed. */
   static void awaitLoadDone(NodeProcess node, String workload, String run, Duration timeout) {
-    Matcher m = node.await("LOAD (DONE|FAILED) " + Pattern.quote(run) + " workload=" + workload + ".*", timeout);
+    Matcher m =
+        node.await(
+            "LOAD (DONE|FAILED) " + Pattern.quote(run) + " workload=" + workload + ".*", timeout);
     assertEquals("DONE", m.group(1), m.group());
   }
 
@@ -209,32 +239,60 @@ final class TestCluster implements AutoCloseable {
   static void verify(NodeProcess node, String workload, String run, int count, Duration timeout) {
     int from = node.mark();
     node.send("verify " + workload + " " + run + " " + count + " " + timeout.toSeconds());
-    Matcher m = node.await(from, "VERIFY (OK|FAILED) " + Pattern.quote(run) + " workload=" + workload + ".*", timeout.plusSeconds(60));
+    Matcher m =
+        node.await(
+            from,
+            "VERIFY (OK|FAILED) " + Pattern.quote(run) + " workload=" + workload + ".*",
+            timeout.plusSeconds(60));
     if (!m.group(1).equals("OK")) {
-      List<String> problems = node.lines().stream().skip(from).filter(l -> l.startsWith("VERIFY PROBLEM " + run)).toList();
+      List<String> problems =
+          node.lines().stream()
+              .skip(from)
+              .filter(l -> l.startsWith("VERIFY PROBLEM " + run))
+              .toList();
       throw new AssertionError(m.group() + "\n" + String.join("\n", problems));
     }
   }
 
-  /** A partition's recovery as it logs it: {@code partition P recovered in T ms: I instances, checkpoint at seqNr S + E events replayed}. */
-  record Recovery(NodeProcess node, int partition, long millis, int instances, long checkpointSeqNr, long replayed) {}
+  /**
+   * A partition's recovery as it logs it: {@code partition P recovered in T ms: I instances,
+   * checkpoint at seqNr S + E events replayed}.
+   */
+  record Recovery(
+      NodeProcess node,
+      int partition,
+      long millis,
+      int instances,
+      long checkpointSeqNr,
+      long replayed) {}
 
-  private static final Pattern RECOVERED = Pattern.compile(
-      "partition (\\d+) recovered in (\\d+) ms: (\\d+) instances, checkpoint at seqNr (\\d+) \\+ (\\d+) events replayed");
+  private static final Pattern RECOVERED =
+      Pattern.compile(
+          "partition (\\d+) recovered in (\\d+) ms: (\\d+) instances, checkpoint at seqNr (\\d+) \\+ (\\d+) events replayed");
 
-  /** The first recovery of each partition logged by {@code nodes} after their marks ({@link NodeProcess#mark()}). */
+  /**
+   * The first recovery of each partition logged by {@code nodes} after their marks ({@link
+   * NodeProcess#mark()}).
+   */
   static Map<Integer, Recovery> recoveriesSince(Map<NodeProcess, Integer> marks) {
     Map<Integer, Recovery> first = new TreeMap<>();
-    marks.forEach((node, mark) -> {
-      for (String line : node.lines().subList(mark, node.lines().size())) {
-        Matcher m = RECOVERED.matcher(line);
-        if (m.find()) {
-          Recovery r = new Recovery(node, Integer.parseInt(m.group(1)), Long.parseLong(m.group(2)),
-              Integer.parseInt(m.group(3)), Long.parseLong(m.group(4)), Long.parseLong(m.group(5)));
-          first.putIfAbsent(r.partition(), r);
-        }
-      }
-    });
+    marks.forEach(
+        (node, mark) -> {
+          for (String line : node.lines().subList(mark, node.lines().size())) {
+            Matcher m = RECOVERED.matcher(line);
+            if (m.find()) {
+              Recovery r =
+                  new Recovery(
+                      node,
+                      Integer.parseInt(m.group(1)),
+                      Long.parseLong(m.group(2)),
+                      Integer.parseInt(m.group(3)),
+                      Long.parseLong(m.group(4)),
+                      Long.parseLong(m.group(5)));
+              first.putIfAbsent(r.partition(), r);
+            }
+          }
+        });
     return first;
   }
 
@@ -249,14 +307,18 @@ final class TestCluster implements AutoCloseable {
     List<String> errors = new ArrayList<>();
     for (NodeProcess node : nodes) {
       for (String line : node.lines()) {
-        boolean error = line.contains(" ERROR ") || line.startsWith("COMMAND FAILED") || line.startsWith("Exception in thread");
+        boolean error =
+            line.contains(" ERROR ")
+                || line.startsWith("COMMAND FAILED")
+                || line.startsWith("Exception in thread");
         if (error && EXPECTED_ERRORS.stream().noneMatch(p -> p.matcher(line).find())) {
           errors.add(node.name + ": " + line);
         }
       }
     }
     if (!errors.isEmpty()) {
-      throw new AssertionError("unexpected errors in the nodes' logs (" + logDir + "):\n" + String.join("\n", errors));
+      throw new AssertionError(
+          "unexpected errors in the nodes' logs (" + logDir + "):\n" + String.join("\n", errors));
     }
   }
 

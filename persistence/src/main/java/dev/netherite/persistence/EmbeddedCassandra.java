@@ -33,13 +33,15 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
- * A real, single-node Apache Cassandra 5.0 server in a child process, for the samples and the test suites.
+ * A real, single-node Apache Cassandra 5.0 server in a child process, for the samples and the test
+ * suites.
  *
- * <p>The server is {@code org.apache.cassandra.service.CassandraDaemon} from the {@code cassandra-all} jars that
- * the {@code netherite-conf} module resolves (its classpath is the resource {@code
- * /netherite/cassandra-server.classpath}); those jars never join the application's classpath. Cassandra 5.0 runs
- * only on JDK 11 or 17, while Netherite runs on JDK 21 or later, so the server is forked with a separate JDK 17
- * (see {@link Builder#javaHome(Path)} for how it is found).
+ * <p>The server is {@code org.apache.cassandra.service.CassandraDaemon} from the {@code
+ * cassandra-all} jars that the {@code netherite-conf} module resolves (its classpath is the
+ * resource {@code /netherite/cassandra-server.classpath}); those jars never join the application's
+ * classpath. Cassandra 5.0 runs only on JDK 11 or 17, while Netherite runs on JDK 21 or later, so
+ * the server is forked with a separate JDK 17 (see {@link Builder#javaHome(Path)} for how it is
+ * found).
  *
  * <p>Typical use, one server per test run (see {@link TestCassandra} for the shared one):
  *
@@ -56,52 +58,65 @@ import java.util.stream.Stream;
  * }</pre>
  *
  * <p>Set the contact points in the configuration, as above, rather than with {@code
- * CqlSession.Builder.addContactPoint}: the driver adds those to the ones configured (e.g. {@code 127.0.0.1:9042}
- * in a {@code reference.conf}) and may connect to another server.
+ * CqlSession.Builder.addContactPoint}: the driver adds those to the ones configured (e.g. {@code
+ * 127.0.0.1:9042} in a {@code reference.conf}) and may connect to another server.
  *
- * <p>{@link #start()} writes {@code cassandra.yaml} (from the template {@code conf/cassandra.yaml}), the JVM
- * options and a logging configuration into the data directory, forks the server with its output going to {@code
- * <dataDirectory>/cassandra.log}, and returns once a CQL session can query {@code system.local}. It refuses to
- * start when something already listens on the CQL or storage port, and never attaches to a server it did not
- * start. A shutdown hook stops the server when this JVM exits normally or on SIGTERM/SIGINT; a JVM killed with
- * SIGKILL cannot run it, and then leaves the server behind.
+ * <p>{@link #start()} writes {@code cassandra.yaml} (from the template {@code
+ * conf/cassandra.yaml}), the JVM options and a logging configuration into the data directory, forks
+ * the server with its output going to {@code <dataDirectory>/cassandra.log}, and returns once a CQL
+ * session can query {@code system.local}. It refuses to start when something already listens on the
+ * CQL or storage port, and never attaches to a server it did not start. A shutdown hook stops the
+ * server when this JVM exits normally or on SIGTERM/SIGINT; a JVM killed with SIGKILL cannot run
+ * it, and then leaves the server behind.
  *
- * <p>For scripts, {@link #main(String[])} runs a server in the foreground and prints {@code CASSANDRA READY
- * 127.0.0.1:<port>} once it accepts CQL sessions.
+ * <p>For scripts, {@link #main(String[])} runs a server in the foreground and prints {@code
+ * CASSANDRA READY 127.0.0.1:<port>} once it accepts CQL sessions.
  *
- * <p>Instances are thread-safe. After {@link #stop()}, {@link #start()} may be called again: the server restarts
- * on the same data directory, which is how a test observes what survived a restart.
+ * <p>Instances are thread-safe. After {@link #stop()}, {@link #start()} may be called again: the
+ * server restarts on the same data directory, which is how a test observes what survived a restart.
  */
 public final class EmbeddedCassandra implements AutoCloseable {
 
-  /** The datacenter of the node ({@code SimpleSnitch}'s), which the driver must be given as local. */
+  /**
+   * The datacenter of the node ({@code SimpleSnitch}'s), which the driver must be given as local.
+   */
   public static final String LOCAL_DATACENTER = "datacenter1";
 
   /** The system property that names the JDK 17 home to run Cassandra with. */
   public static final String JAVA_HOME_PROPERTY = "netherite.cassandra.java-home";
 
-  /** The environment variable that names the JDK 17 home, when {@link #JAVA_HOME_PROPERTY} is not set. */
+  /**
+   * The environment variable that names the JDK 17 home, when {@link #JAVA_HOME_PROPERTY} is not
+   * set.
+   */
   public static final String JAVA_HOME_ENV = "NETHERITE_CASSANDRA_JAVA_HOME";
 
-  /** The line {@link #main(String[])} prints, followed by the contact point, once the server is ready. */
+  /**
+   * The line {@link #main(String[])} prints, followed by the contact point, once the server is
+   * ready.
+   */
   public static final String READY_LINE = "CASSANDRA READY";
 
   /**
-   * When an acknowledged write is durable: the {@code commitlog_sync} setting of {@code cassandra.yaml}. Every
-   * benchmark result must say which mode it ran with.
+   * When an acknowledged write is durable: the {@code commitlog_sync} setting of {@code
+   * cassandra.yaml}. Every benchmark result must say which mode it ran with.
    */
   public enum CommitlogSync {
     /**
-     * Acknowledges a write before it is fsynced; the commit log is fsynced every 10 s. A crash of the process
-     * loses nothing (the write is in the OS page cache), a crash of the machine may lose the last 10 s. Cheapest.
+     * Acknowledges a write before it is fsynced; the commit log is fsynced every 10 s. A crash of
+     * the process loses nothing (the write is in the OS page cache), a crash of the machine may
+     * lose the last 10 s. Cheapest.
      */
     PERIODIC("periodic", "commitlog_sync_period: 10000ms"),
     /**
-     * Fsyncs the commit log every 2 ms and acknowledges the writes of each window after its fsync: durable
-     * against a machine crash, at the cost of up to 2 ms of latency.
+     * Fsyncs the commit log every 2 ms and acknowledges the writes of each window after its fsync:
+     * durable against a machine crash, at the cost of up to 2 ms of latency.
      */
     GROUP("group", "commitlog_sync_group_window: 2ms"),
-    /** Fsyncs as soon as writes arrive and acknowledges after the fsync: durable, latency of one fsync. */
+    /**
+     * Fsyncs as soon as writes arrive and acknowledges after the fsync: durable, latency of one
+     * fsync.
+     */
     BATCH("batch", null);
 
     private final String yamlName;
@@ -128,7 +143,8 @@ public final class EmbeddedCassandra implements AutoCloseable {
           "Unknown commitlog_sync mode '" + name + "': expected periodic, group or batch.");
     }
 
-    // Cassandra rejects the parameters of the other modes (e.g. a sync period with batch), so the template
+    // Cassandra rejects the parameters of the other modes (e.g. a sync period with batch), so the
+    // template
     // receives the mode and its only parameter together.
     String yamlSettings() {
       return "commitlog_sync: " + yamlName + (parameter == null ? "" : "\n" + parameter);
@@ -158,7 +174,8 @@ public final class EmbeddedCassandra implements AutoCloseable {
           "--java-home",
           "--startup-timeout-seconds");
 
-  // Cassandra 5.0's conf/jvm17-server.options, verbatim apart from the commented-out and GC-logging lines.
+  // Cassandra 5.0's conf/jvm17-server.options, verbatim apart from the commented-out and GC-logging
+  // lines.
   private static final List<String> JVM17_SERVER_OPTIONS =
       List.of(
           "-XX:+UseG1GC",
@@ -197,8 +214,10 @@ public final class EmbeddedCassandra implements AutoCloseable {
           "-Dio.netty.allocator.useCacheForAllThreads=true",
           "-Dio.netty.allocator.maxOrder=11");
 
-  // Cassandra's default logback.xml writes a rolling system.log, a debug.log and the console, with caller data
-  // (%F:%L) that costs CPU on every line. One INFO stream, redirected to cassandra.log, is all a test needs.
+  // Cassandra's default logback.xml writes a rolling system.log, a debug.log and the console, with
+  // caller data
+  // (%F:%L) that costs CPU on every line. One INFO stream, redirected to cassandra.log, is all a
+  // test needs.
   private static final String LOGBACK_XML =
       """
       <configuration scan="false">
@@ -240,8 +259,8 @@ public final class EmbeddedCassandra implements AutoCloseable {
   }
 
   /**
-   * Settings of an {@link EmbeddedCassandra}. {@link #build()} validates them and finds the JDK 17; nothing is
-   * written or started before {@link EmbeddedCassandra#start()}.
+   * Settings of an {@link EmbeddedCassandra}. {@link #build()} validates them and finds the JDK 17;
+   * nothing is written or started before {@link EmbeddedCassandra#start()}.
    */
   public static final class Builder {
     private Path dataDirectory = Path.of("target", "embedded-cassandra");
@@ -256,9 +275,9 @@ public final class EmbeddedCassandra implements AutoCloseable {
     private Builder() {}
 
     /**
-     * The directory that holds everything of this node: data, commit log, hints, saved caches, the generated
-     * {@code cassandra.yaml} and {@code cassandra.log}. Default: {@code target/embedded-cassandra}, relative to
-     * the working directory.
+     * The directory that holds everything of this node: data, commit log, hints, saved caches, the
+     * generated {@code cassandra.yaml} and {@code cassandra.log}. Default: {@code
+     * target/embedded-cassandra}, relative to the working directory.
      */
     public Builder dataDirectory(Path dataDirectory) {
       this.dataDirectory = Objects.requireNonNull(dataDirectory, "dataDirectory");
@@ -284,9 +303,10 @@ public final class EmbeddedCassandra implements AutoCloseable {
     }
 
     /**
-     * The server's maximum heap ({@code -Xmx}) in the JVM's notation, e.g. {@code 768m} or {@code 1g}; the heap
-     * starts at a quarter of it (at least 128 MB) and grows on demand. At least {@code 256m}. Default: {@code
-     * 768m}; the process is then about 0.7 GB resident after startup, and grows with the heap under load.
+     * The server's maximum heap ({@code -Xmx}) in the JVM's notation, e.g. {@code 768m} or {@code
+     * 1g}; the heap starts at a quarter of it (at least 128 MB) and grows on demand. At least
+     * {@code 256m}. Default: {@code 768m}; the process is then about 0.7 GB resident after startup,
+     * and grows with the heap under load.
      */
     public Builder heap(String heap) {
       this.heap = Objects.requireNonNull(heap, "heap");
@@ -294,26 +314,31 @@ public final class EmbeddedCassandra implements AutoCloseable {
     }
 
     /**
-     * The JDK 17 home to run Cassandra with. Without it, {@link #build()} uses the system property {@value
-     * EmbeddedCassandra#JAVA_HOME_PROPERTY}, else the environment variable {@value
-     * EmbeddedCassandra#JAVA_HOME_ENV}, else the first directory under {@code /usr/lib/jvm} (or {@code
-     * /Library/Java/JavaVirtualMachines}) whose {@code release} file says {@code JAVA_VERSION="17...}.
+     * The JDK 17 home to run Cassandra with. Without it, {@link #build()} uses the system property
+     * {@value EmbeddedCassandra#JAVA_HOME_PROPERTY}, else the environment variable {@value
+     * EmbeddedCassandra#JAVA_HOME_ENV}, else the first directory under {@code /usr/lib/jvm} (or
+     * {@code /Library/Java/JavaVirtualMachines}) whose {@code release} file says {@code
+     * JAVA_VERSION="17...}.
      */
     public Builder javaHome(Path javaHome) {
       this.javaHome = Objects.requireNonNull(javaHome, "javaHome");
       return this;
     }
 
-    /** How long {@link EmbeddedCassandra#start()} waits for the first CQL session. Default: 90 seconds. */
+    /**
+     * How long {@link EmbeddedCassandra#start()} waits for the first CQL session. Default: 90
+     * seconds.
+     */
     public Builder startupTimeout(Duration startupTimeout) {
       this.startupTimeout = Objects.requireNonNull(startupTimeout, "startupTimeout");
       return this;
     }
 
     /**
-     * Whether the first {@link EmbeddedCassandra#start()} deletes the data directory first, so the node starts
-     * empty; later starts of the same instance (restarts) keep the data. Only a directory that is empty or that
-     * an earlier start wrote a {@code cassandra.yaml} into is deleted. Default: false.
+     * Whether the first {@link EmbeddedCassandra#start()} deletes the data directory first, so the
+     * node starts empty; later starts of the same instance (restarts) keep the data. Only a
+     * directory that is empty or that an earlier start wrote a {@code cassandra.yaml} into is
+     * deleted. Default: false.
      */
     public Builder clean(boolean clean) {
       this.clean = clean;
@@ -331,24 +356,31 @@ public final class EmbeddedCassandra implements AutoCloseable {
       requirePort(storagePort, "storagePort");
       if (cqlPort == storagePort) {
         throw new IllegalArgumentException(
-            "The CQL port and the storage port are both " + cqlPort + "; give them different values.");
+            "The CQL port and the storage port are both "
+                + cqlPort
+                + "; give them different values.");
       }
       if (!HEAP.matcher(heap).matches() || megabytes(heap) < 256) {
         throw new IllegalArgumentException(
             "Invalid heap '" + heap + "': give a size of at least 256m, such as 768m or 1g.");
       }
       if (startupTimeout.isNegative() || startupTimeout.isZero()) {
-        throw new IllegalArgumentException("The startup timeout must be positive, not " + startupTimeout + ".");
+        throw new IllegalArgumentException(
+            "The startup timeout must be positive, not " + startupTimeout + ".");
       }
       return new EmbeddedCassandra(
           this,
           resolveJavaHome(
-              javaHome, System.getProperty(JAVA_HOME_PROPERTY), System.getenv(JAVA_HOME_ENV), JDK_SEARCH_ROOTS));
+              javaHome,
+              System.getProperty(JAVA_HOME_PROPERTY),
+              System.getenv(JAVA_HOME_ENV),
+              JDK_SEARCH_ROOTS));
     }
 
     private static void requirePort(int port, String name) {
       if (port < 1 || port > 65535) {
-        throw new IllegalArgumentException(name + " must be between 1 and 65535, not " + port + ".");
+        throw new IllegalArgumentException(
+            name + " must be between 1 and 65535, not " + port + ".");
       }
     }
   }
@@ -357,9 +389,9 @@ public final class EmbeddedCassandra implements AutoCloseable {
    * Starts the server and waits until it accepts CQL sessions.
    *
    * @return this instance, for try-with-resources
-   * @throws IllegalStateException if the server is already running, a port is in use, the server exits during
-   *     startup or is not ready within the startup timeout (the message then ends with the last lines of {@code
-   *     cassandra.log}), or the Cassandra classpath is missing
+   * @throws IllegalStateException if the server is already running, a port is in use, the server
+   *     exits during startup or is not ready within the startup timeout (the message then ends with
+   *     the last lines of {@code cassandra.log}), or the Cassandra classpath is missing
    */
   public synchronized EmbeddedCassandra start() {
     if (process != null && process.isAlive()) {
@@ -400,8 +432,9 @@ public final class EmbeddedCassandra implements AutoCloseable {
   }
 
   /**
-   * Stops the server: SIGTERM, which lets Cassandra flush and close cleanly, then SIGKILL if it has not exited
-   * within 30 seconds. Does nothing if the server is not running; safe to call more than once.
+   * Stops the server: SIGTERM, which lets Cassandra flush and close cleanly, then SIGKILL if it has
+   * not exited within 30 seconds. Does nothing if the server is not running; safe to call more than
+   * once.
    */
   public synchronized void stop() {
     Process running = process;
@@ -488,7 +521,8 @@ public final class EmbeddedCassandra implements AutoCloseable {
   // Starting
 
   private static void requirePortFree(int port, String role, String howToChange) {
-    // A bind, rather than a connect, also catches a listener on 0.0.0.0 or one that does not answer yet.
+    // A bind, rather than a connect, also catches a listener on 0.0.0.0 or one that does not answer
+    // yet.
     try (ServerSocket probe = new ServerSocket()) {
       probe.setReuseAddress(true);
       probe.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
@@ -550,7 +584,8 @@ public final class EmbeddedCassandra implements AutoCloseable {
     if (!Files.exists(dataDirectory)) {
       return;
     }
-    // Deleting recursively is only safe for a directory this class created: refuse anything else, so that a
+    // Deleting recursively is only safe for a directory this class created: refuse anything else,
+    // so that a
     // mistyped --data-dir cannot wipe a home directory.
     try (Stream<Path> children = Files.list(dataDirectory)) {
       boolean empty = children.findAny().isEmpty();
@@ -568,12 +603,13 @@ public final class EmbeddedCassandra implements AutoCloseable {
   }
 
   /**
-   * Deletes the node's data, commit log, hints and caches, and keeps its configuration and log; for a server
-   * whose data is thrown away after the run (see {@link TestCassandra}).
+   * Deletes the node's data, commit log, hints and caches, and keeps its configuration and log; for
+   * a server whose data is thrown away after the run (see {@link TestCassandra}).
    */
   synchronized void deleteStorage() {
     if (process != null) {
-      throw new IllegalStateException("Cannot delete the storage of the running Cassandra on " + contactPoint());
+      throw new IllegalStateException(
+          "Cannot delete the storage of the running Cassandra on " + contactPoint());
     }
     for (String directory : STORAGE_DIRECTORIES) {
       deleteRecursively(dataDirectory.resolve(directory));
@@ -603,13 +639,16 @@ public final class EmbeddedCassandra implements AutoCloseable {
       Path logback = dataDirectory.resolve("logback.xml");
       Files.writeString(logback, LOGBACK_XML);
       List<String> jvmOptions = jvmOptions(classpath, yaml, logback);
-      // The options go into an argument file: the command line stays short enough to read in `ps`, and the
-      // file lets a person rerun the exact server by hand: <jdk17>/bin/java @jvm.options CassandraDaemon.
+      // The options go into an argument file: the command line stays short enough to read in `ps`,
+      // and the
+      // file lets a person rerun the exact server by hand: <jdk17>/bin/java @jvm.options
+      // CassandraDaemon.
       Files.write(
           dataDirectory.resolve("jvm.options"),
           jvmOptions.stream().map(EmbeddedCassandra::quoteForArgumentFile).toList());
     } catch (IOException e) {
-      throw new UncheckedIOException("Cannot prepare the Cassandra data directory " + dataDirectory, e);
+      throw new UncheckedIOException(
+          "Cannot prepare the Cassandra data directory " + dataDirectory, e);
     }
   }
 
@@ -618,7 +657,9 @@ public final class EmbeddedCassandra implements AutoCloseable {
     try (InputStream in = EmbeddedCassandra.class.getResourceAsStream(YAML_RESOURCE)) {
       if (in == null) {
         throw new IllegalStateException(
-            "The cassandra.yaml template " + YAML_RESOURCE + " is not on the classpath (module netherite-conf).");
+            "The cassandra.yaml template "
+                + YAML_RESOURCE
+                + " is not on the classpath (module netherite-conf).");
       }
       template = new String(in.readAllBytes(), StandardCharsets.UTF_8);
     } catch (IOException e) {
@@ -647,7 +688,8 @@ public final class EmbeddedCassandra implements AutoCloseable {
     return yaml.toString();
   }
 
-  // The template puts directory placeholders inside double quotes; escape what a YAML double-quoted scalar needs.
+  // The template puts directory placeholders inside double quotes; escape what a YAML double-quoted
+  // scalar needs.
   private static String yamlQuoted(Path path) {
     return path.toString().replace("\\", "\\\\").replace("\"", "\\\"");
   }
@@ -663,13 +705,18 @@ public final class EmbeddedCassandra implements AutoCloseable {
                         "The Cassandra server classpath has no jamm jar, which Cassandra needs as a Java agent to"
                             + " measure memtable sizes; rebuild netherite-conf with `mvn -pl conf install`."));
     List<String> options = new ArrayList<>(JVM17_SERVER_OPTIONS);
-    // Cassandra calls mlockall() at startup, which (for root, or with an unlimited memlock limit) makes every
-    // committed page resident at once: with -Xms equal to -Xmx, as Cassandra recommends, each test server would be
-    // about 1.2 GB resident from its first second instead of about 0.7 GB. The heap still grows to -Xmx on demand.
+    // Cassandra calls mlockall() at startup, which (for root, or with an unlimited memlock limit)
+    // makes every
+    // committed page resident at once: with -Xms equal to -Xmx, as Cassandra recommends, each test
+    // server would be
+    // about 1.2 GB resident from its first second instead of about 0.7 GB. The heap still grows to
+    // -Xmx on demand.
     options.add("-Xms" + initialHeapMegabytes() + "m");
     options.add("-Xmx" + heap);
-    // From Cassandra's jvm-server.options. Left out: -XX:+AlwaysPreTouch (commits the whole heap up front),
-    // -ea (costs CPU on a shared 2-core machine), -Xss256k, -XX:+UseNUMA and the heap dump on OOM (a test server
+    // From Cassandra's jvm-server.options. Left out: -XX:+AlwaysPreTouch (commits the whole heap up
+    // front),
+    // -ea (costs CPU on a shared 2-core machine), -Xss256k, -XX:+UseNUMA and the heap dump on OOM
+    // (a test server
     // would write its whole heap into the data directory).
     options.add("-XX:+PerfDisableSharedMem");
     options.add("-Djava.net.preferIPv4Stack=true");
@@ -677,7 +724,8 @@ public final class EmbeddedCassandra implements AutoCloseable {
     options.add("-XX:+ExitOnOutOfMemoryError");
     options.add("-javaagent:" + jamm);
     options.add("-Dcassandra.config=" + yaml.toUri());
-    // Without it the daemon closes its standard output and error once started, and cassandra.log ends there.
+    // Without it the daemon closes its standard output and error once started, and cassandra.log
+    // ends there.
     options.add("-Dcassandra-foreground=yes");
     // A single node has no gossip to wait for: these two take about 30 s off every start.
     options.add("-Dcassandra.skip_wait_for_gossip_to_settle=0");
@@ -685,7 +733,8 @@ public final class EmbeddedCassandra implements AutoCloseable {
     options.add("-Dcassandra.storagedir=" + dataDirectory);
     options.add("-Dcassandra.logdir=" + dataDirectory);
     options.add("-Dlogback.configurationFile=" + logback.toUri());
-    // No -Dcassandra.jmx.local.port: JMX stays off, so the server opens no third port (and nodetool cannot
+    // No -Dcassandra.jmx.local.port: JMX stays off, so the server opens no third port (and nodetool
+    // cannot
     // connect to it).
     options.add("-cp");
     options.add(String.join(File.pathSeparator, classpath));
@@ -717,7 +766,8 @@ public final class EmbeddedCassandra implements AutoCloseable {
     builder.redirectOutput(ProcessBuilder.Redirect.to(log.toFile()));
     builder.redirectInput(ProcessBuilder.Redirect.from(nullDevice()));
     Map<String, String> environment = builder.environment();
-    // The java launcher of JDK 17 would read these too, and the options meant for this JVM (e.g. JDK 25's
+    // The java launcher of JDK 17 would read these too, and the options meant for this JVM (e.g.
+    // JDK 25's
     // --sun-misc-unsafe-memory-access) make it refuse to start.
     environment.remove("JDK_JAVA_OPTIONS");
     environment.remove("JAVA_TOOL_OPTIONS");
@@ -742,7 +792,9 @@ public final class EmbeddedCassandra implements AutoCloseable {
     while (true) {
       if (!started.isAlive()) {
         throw startupFailure(
-            "Cassandra exited with code " + started.exitValue() + " before accepting CQL sessions", log, null);
+            "Cassandra exited with code " + started.exitValue() + " before accepting CQL sessions",
+            log,
+            null);
       }
       if (System.nanoTime() - deadline > 0) {
         throw startupFailure(
@@ -754,7 +806,8 @@ public final class EmbeddedCassandra implements AutoCloseable {
             log,
             lastFailure);
       }
-      // The native transport opens last, after the commit log replay and the schema: a plain connect is cheap,
+      // The native transport opens last, after the commit log replay and the schema: a plain
+      // connect is cheap,
       // and only once it succeeds is a driver session (a second or so of setup) worth trying.
       if (accepts(cqlPort)) {
         try {
@@ -767,7 +820,8 @@ public final class EmbeddedCassandra implements AutoCloseable {
         Thread.sleep(250);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
-        throw new IllegalStateException("Interrupted while waiting for Cassandra on " + contactPoint(), e);
+        throw new IllegalStateException(
+            "Interrupted while waiting for Cassandra on " + contactPoint(), e);
       }
     }
   }
@@ -782,7 +836,8 @@ public final class EmbeddedCassandra implements AutoCloseable {
   }
 
   private String releaseVersion() {
-    // The driver's defaults only: the application's application.conf (contact points, keyspace, timeouts)
+    // The driver's defaults only: the application's application.conf (contact points, keyspace,
+    // timeouts)
     // must not change what this probe connects to.
     OptionsMap options = OptionsMap.driverDefaults();
     options.put(TypedDriverOption.CONNECTION_CONNECT_TIMEOUT, Duration.ofSeconds(5));
@@ -846,7 +901,8 @@ public final class EmbeddedCassandra implements AutoCloseable {
   // ---------------------------------------------------------------------------------------------------------
   // Finding a JDK 17
 
-  static Path resolveJavaHome(Path explicit, String property, String environment, List<Path> searchRoots) {
+  static Path resolveJavaHome(
+      Path explicit, String property, String environment, List<Path> searchRoots) {
     if (explicit != null) {
       return requireJdk17(explicit, "Builder.javaHome");
     }
@@ -854,7 +910,8 @@ public final class EmbeddedCassandra implements AutoCloseable {
       return requireJdk17(Path.of(property.strip()), "the system property " + JAVA_HOME_PROPERTY);
     }
     if (environment != null && !environment.isBlank()) {
-      return requireJdk17(Path.of(environment.strip()), "the environment variable " + JAVA_HOME_ENV);
+      return requireJdk17(
+          Path.of(environment.strip()), "the environment variable " + JAVA_HOME_ENV);
     }
     for (Path root : searchRoots) {
       Optional<Path> found = findJdk17Under(root);
@@ -965,10 +1022,10 @@ public final class EmbeddedCassandra implements AutoCloseable {
    *       [--heap 768m] [--java-home JDK17] [--clean] [--startup-timeout-seconds 90]
    * </pre>
    *
-   * <p>Defaults are those of {@link Builder}. Prints {@value #READY_LINE} {@code 127.0.0.1:<port>} on standard
-   * output once the server accepts CQL sessions, then runs until this JVM is stopped (SIGTERM or SIGINT stop the
-   * server first) or the server exits on its own (exit code 1). Exits with 2 on a usage error and 1 if the server
-   * cannot start.
+   * <p>Defaults are those of {@link Builder}. Prints {@value #READY_LINE} {@code 127.0.0.1:<port>}
+   * on standard output once the server accepts CQL sessions, then runs until this JVM is stopped
+   * (SIGTERM or SIGINT stop the server first) or the server exits on its own (exit code 1). Exits
+   * with 2 on a usage error and 1 if the server cannot start.
    */
   public static void main(String[] args) {
     Builder builder = builder();
@@ -1028,10 +1085,12 @@ public final class EmbeddedCassandra implements AutoCloseable {
       Thread.currentThread().interrupt();
       return;
     }
-    // When the JVM is shutting down, the shutdown hook stopped the server; System.exit would block forever then.
+    // When the JVM is shutting down, the shutdown hook stopped the server; System.exit would block
+    // forever then.
     if (!shuttingDown()) {
       System.err.printf(
-          "EmbeddedCassandra: Cassandra exited on its own with code %d; see %s%n", exitCode, cassandra.logFile());
+          "EmbeddedCassandra: Cassandra exited on its own with code %d; see %s%n",
+          exitCode, cassandra.logFile());
       System.exit(1);
     }
   }
@@ -1057,7 +1116,12 @@ public final class EmbeddedCassandra implements AutoCloseable {
 
   @Override
   public String toString() {
-    return "EmbeddedCassandra[" + contactPoint() + ", " + commitlogSync.name().toLowerCase(Locale.ROOT) + ", "
-        + dataDirectory + "]";
+    return "EmbeddedCassandra["
+        + contactPoint()
+        + ", "
+        + commitlogSync.name().toLowerCase(Locale.ROOT)
+        + ", "
+        + dataDirectory
+        + "]";
   }
 }

@@ -22,20 +22,20 @@ import java.util.Objects;
  * <p>With the {@linkplain #defaultMapper() default mapper}:
  *
  * <ul>
- *   <li>records, classes with getters and setters, and classes with plain fields and no getters (fields of any
- *       visibility are properties; {@code transient} fields are not) are supported, as are {@code Optional} and
- *       the {@code java.time} types;
- *   <li>dates, times and durations are ISO-8601 strings ({@code "2025-01-02T03:04:05Z"}, {@code "PT1M30S"}), and
- *       an offset or zone read back is kept as written, not adjusted to UTC;
+ *   <li>records, classes with getters and setters, and classes with plain fields and no getters
+ *       (fields of any visibility are properties; {@code transient} fields are not) are supported,
+ *       as are {@code Optional} and the {@code java.time} types;
+ *   <li>dates, times and durations are ISO-8601 strings ({@code "2025-01-02T03:04:05Z"}, {@code
+ *       "PT1M30S"}), and an offset or zone read back is kept as written, not adjusted to UTC;
  *   <li>map entries are written sorted by key, so that the same value always gives the same text;
- *   <li>properties in the text that the type does not have are ignored, so that a field can be removed from a
- *       class while histories still hold it.
+ *   <li>properties in the text that the type does not have are ignored, so that a field can be
+ *       removed from a class while histories still hold it.
  * </ul>
  *
- * <p>A class without a no-argument constructor (other than a record) needs Jackson's {@code @JsonCreator}.
- * {@code null} converts to {@code null} both ways, and a value of type {@link Void} is always {@code null}.
- * To customize, pass a mapper derived from {@link #defaultMapper()}, e.g. {@code
- * defaultMapper().rebuild().addModule(myModule).build()}.
+ * <p>A class without a no-argument constructor (other than a record) needs Jackson's
+ * {@code @JsonCreator}. {@code null} converts to {@code null} both ways, and a value of type {@link
+ * Void} is always {@code null}. To customize, pass a mapper derived from {@link #defaultMapper()},
+ * e.g. {@code defaultMapper().rebuild().addModule(myModule).build()}.
  *
  * <p>Thread-safe.
  */
@@ -56,9 +56,12 @@ public final class JacksonDataConverter implements DataConverter {
 
   /** A new mapper with the settings described on this class. */
   public static JsonMapper defaultMapper() {
-    // Activities and orchestrations run on virtual threads, one per call: Jackson's default thread-local buffer
-    // pool would never reuse a buffer there, and allocating fresh ones was a fifth of the engine's CPU (profiled).
-    JsonFactory factory = JsonFactory.builder().recyclerPool(JsonRecyclerPools.newConcurrentDequePool()).build();
+    // Activities and orchestrations run on virtual threads, one per call: Jackson's default
+    // thread-local buffer
+    // pool would never reuse a buffer there, and allocating fresh ones was a fifth of the engine's
+    // CPU (profiled).
+    JsonFactory factory =
+        JsonFactory.builder().recyclerPool(JsonRecyclerPools.newConcurrentDequePool()).build();
     return JsonMapper.builder(factory)
         .addModule(new JavaTimeModule())
         .addModule(new Jdk8Module())
@@ -81,7 +84,11 @@ public final class JacksonDataConverter implements DataConverter {
       return mapper.writeValueAsString(value);
     } catch (JacksonException e) {
       throw new DataConversionException(
-          "Cannot write a value of type " + typeName(value.getClass()) + " as JSON: " + e.getOriginalMessage(), e);
+          "Cannot write a value of type "
+              + typeName(value.getClass())
+              + " as JSON: "
+              + e.getOriginalMessage(),
+          e);
     }
   }
 

@@ -3,9 +3,9 @@ package dev.netherite.persistence;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * Storage traffic of the partitions of this JVM: journal writes (one per group-committed batch), events in them,
- * bytes serialized for the journal, checkpoints (snapshots) and their bytes. Read {@link #snapshot()} before and
- * after a run and subtract.
+ * Storage traffic of the partitions of this JVM: journal writes (one per group-committed batch),
+ * events in them, bytes serialized for the journal, checkpoints (snapshots) and their bytes. Read
+ * {@link #snapshot()} before and after a run and subtract.
  */
 public final class StorageMetrics {
   private static final StorageMetrics GLOBAL = new StorageMetrics();
@@ -18,7 +18,12 @@ public final class StorageMetrics {
   private final LongAdder journalWriteNanos = new LongAdder();
 
   /** A point-in-time copy of the counters. */
-  public record Snapshot(long journalWrites, long eventsWritten, long journalBytes, long snapshotsWritten, long snapshotBytes) {
+  public record Snapshot(
+      long journalWrites,
+      long eventsWritten,
+      long journalBytes,
+      long snapshotsWritten,
+      long snapshotBytes) {
     public Snapshot minus(Snapshot earlier) {
       return new Snapshot(
           journalWrites - earlier.journalWrites,
@@ -45,7 +50,10 @@ public final class StorageMetrics {
     journalWriteNanos.add(nanos);
   }
 
-  /** Total time of all acknowledged journal writes, in nanoseconds (divide by the writes for a mean). */
+  /**
+   * Total time of all acknowledged journal writes, in nanoseconds (divide by the writes for a
+   * mean).
+   */
   public long journalWriteNanos() {
     return journalWriteNanos.sum();
   }
@@ -64,6 +72,10 @@ public final class StorageMetrics {
 
   public Snapshot snapshot() {
     return new Snapshot(
-        journalWrites.sum(), eventsWritten.sum(), journalBytes.sum(), snapshotsWritten.sum(), snapshotBytes.sum());
+        journalWrites.sum(),
+        eventsWritten.sum(),
+        journalBytes.sum(),
+        snapshotsWritten.sum(),
+        snapshotBytes.sum());
   }
 }

@@ -35,13 +35,17 @@ class EmbeddedCassandraTest {
     // CqlSession.Builder.addContactPoint would add to it instead.
     DriverConfigLoader config =
         DriverConfigLoader.programmaticBuilder()
-            .withStringList(DefaultDriverOption.CONTACT_POINTS, List.of(TestCassandra.contactPoint()))
-            .withString(DefaultDriverOption.LOAD_BALANCING_LOCAL_DATACENTER, EmbeddedCassandra.LOCAL_DATACENTER)
+            .withStringList(
+                DefaultDriverOption.CONTACT_POINTS, List.of(TestCassandra.contactPoint()))
+            .withString(
+                DefaultDriverOption.LOAD_BALANCING_LOCAL_DATACENTER,
+                EmbeddedCassandra.LOCAL_DATACENTER)
             // A schema change took more than the default 2 s on a loaded 2-core machine.
             .withDuration(DefaultDriverOption.REQUEST_TIMEOUT, Duration.ofSeconds(30))
             .build();
     try (CqlSession session = CqlSession.builder().withConfigLoader(config).build()) {
-      String version = session.execute("SELECT release_version FROM system.local").one().getString(0);
+      String version =
+          session.execute("SELECT release_version FROM system.local").one().getString(0);
       assertTrue(version.startsWith("5.0."), "release_version " + version);
 
       session.execute(
@@ -51,9 +55,14 @@ class EmbeddedCassandraTest {
           "CREATE TABLE IF NOT EXISTS embedded_cassandra_test.greetings (id uuid PRIMARY KEY, text text)");
       UUID id = UUID.randomUUID();
       session.execute(
-          "INSERT INTO embedded_cassandra_test.greetings (id, text) VALUES (?, ?)", id, "hello, Cassandra");
+          "INSERT INTO embedded_cassandra_test.greetings (id, text) VALUES (?, ?)",
+          id,
+          "hello, Cassandra");
 
-      Row row = session.execute("SELECT text FROM embedded_cassandra_test.greetings WHERE id = ?", id).one();
+      Row row =
+          session
+              .execute("SELECT text FROM embedded_cassandra_test.greetings WHERE id = ?", id)
+              .one();
       assertNotNull(row, "the row just written");
       assertEquals("hello, Cassandra", row.getString("text"));
     }
@@ -67,8 +76,15 @@ class EmbeddedCassandraTest {
     IllegalStateException wrongVersion =
         assertThrows(
             IllegalStateException.class,
-            () -> EmbeddedCassandra.builder().javaHome(thisJdk).dataDirectory(dataDirectory).build().start());
-    assertTrue(wrongVersion.getMessage().contains("Cassandra 5.0 needs a JDK 17"), wrongVersion.getMessage());
+            () ->
+                EmbeddedCassandra.builder()
+                    .javaHome(thisJdk)
+                    .dataDirectory(dataDirectory)
+                    .build()
+                    .start());
+    assertTrue(
+        wrongVersion.getMessage().contains("Cassandra 5.0 needs a JDK 17"),
+        wrongVersion.getMessage());
     assertTrue(wrongVersion.getMessage().contains(thisJdk.toString()), wrongVersion.getMessage());
     assertTrue(wrongVersion.getMessage().contains("JAVA_VERSION=\""), wrongVersion.getMessage());
 
@@ -76,7 +92,8 @@ class EmbeddedCassandraTest {
     IllegalStateException notAJdk =
         assertThrows(
             IllegalStateException.class,
-            () -> EmbeddedCassandra.builder().javaHome(missing).dataDirectory(dataDirectory).build());
+            () ->
+                EmbeddedCassandra.builder().javaHome(missing).dataDirectory(dataDirectory).build());
     assertTrue(notAJdk.getMessage().contains("does not exist"), notAJdk.getMessage());
 
     assertFalse(Files.exists(dataDirectory), "nothing may be written before the JDK is validated");
@@ -126,27 +143,33 @@ class EmbeddedCassandraTest {
     Path otherJdk17 = fakeJdk(temp.resolve("elsewhere-17"), "17");
 
     assertEquals(
-        jdk17.toRealPath(), EmbeddedCassandra.resolveJavaHome(null, null, null, List.of(searchRoot)));
+        jdk17.toRealPath(),
+        EmbeddedCassandra.resolveJavaHome(null, null, null, List.of(searchRoot)));
     assertEquals(
         otherJdk17.toRealPath(),
         EmbeddedCassandra.resolveJavaHome(null, null, otherJdk17.toString(), List.of(searchRoot)));
     assertEquals(
         otherJdk17.toRealPath(),
-        EmbeddedCassandra.resolveJavaHome(null, otherJdk17.toString(), "/nowhere", List.of(searchRoot)));
+        EmbeddedCassandra.resolveJavaHome(
+            null, otherJdk17.toString(), "/nowhere", List.of(searchRoot)));
   }
 
   @Test
   void commitlogSyncModesParseTheirYamlNames() {
-    assertEquals(EmbeddedCassandra.CommitlogSync.GROUP, EmbeddedCassandra.CommitlogSync.parse("group"));
-    assertEquals(EmbeddedCassandra.CommitlogSync.BATCH, EmbeddedCassandra.CommitlogSync.parse("BATCH"));
-    assertThrows(IllegalArgumentException.class, () -> EmbeddedCassandra.CommitlogSync.parse("sometimes"));
+    assertEquals(
+        EmbeddedCassandra.CommitlogSync.GROUP, EmbeddedCassandra.CommitlogSync.parse("group"));
+    assertEquals(
+        EmbeddedCassandra.CommitlogSync.BATCH, EmbeddedCassandra.CommitlogSync.parse("BATCH"));
+    assertThrows(
+        IllegalArgumentException.class, () -> EmbeddedCassandra.CommitlogSync.parse("sometimes"));
   }
 
   private static Path fakeJdk(Path home, String version) throws IOException {
     Path java = Files.createDirectories(home.resolve("bin")).resolve("java");
     Files.writeString(java, "#!/bin/sh\nexit 1\n");
     assertTrue(java.toFile().setExecutable(true));
-    Files.writeString(home.resolve("release"), "IMPLEMENTOR=\"test\"\nJAVA_VERSION=\"" + version + "\"\n");
+    Files.writeString(
+        home.resolve("release"), "IMPLEMENTOR=\"test\"\nJAVA_VERSION=\"" + version + "\"\n");
     return home;
   }
 

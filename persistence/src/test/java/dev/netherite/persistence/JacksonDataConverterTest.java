@@ -20,7 +20,13 @@ import org.junit.jupiter.api.Test;
 class JacksonDataConverterTest {
   private final JacksonDataConverter converter = new JacksonDataConverter();
 
-  record Order(String id, int quantity, Instant placedAt, Duration timeout, List<Line> lines, Optional<String> note) {}
+  record Order(
+      String id,
+      int quantity,
+      Instant placedAt,
+      Duration timeout,
+      List<Line> lines,
+      Optional<String> note) {}
 
   record Line(String sku, double price) {}
 
@@ -59,7 +65,8 @@ class JacksonDataConverterTest {
   @Test
   void recordsFromTheDslRoundTrip() {
     FailureDetails failure = new FailureDetails("E", "m", "s", FailureDetails.of("C", "c"));
-    assertEquals(failure, converter.deserialize(converter.serialize(failure), FailureDetails.class));
+    assertEquals(
+        failure, converter.deserialize(converter.serialize(failure), FailureDetails.class));
   }
 
   @Test
@@ -74,7 +81,9 @@ class JacksonDataConverterTest {
   @Test
   void genericListsRoundTrip() {
     List<Line> lines = List.of(new Line("a", 1.0));
-    Object back = converter.deserialize(converter.serialize(lines), new TypeReference<List<Line>>() {}.getType());
+    Object back =
+        converter.deserialize(
+            converter.serialize(lines), new TypeReference<List<Line>>() {}.getType());
     assertEquals(lines, back);
   }
 
@@ -99,7 +108,9 @@ class JacksonDataConverterTest {
 
   @Test
   void unknownPropertiesAreIgnored() {
-    assertEquals(new Line("a", 1.0), converter.deserialize("{\"sku\":\"a\",\"price\":1.0,\"gone\":true}", Line.class));
+    assertEquals(
+        new Line("a", 1.0),
+        converter.deserialize("{\"sku\":\"a\",\"price\":1.0,\"gone\":true}", Line.class));
   }
 
   @Test
@@ -120,29 +131,37 @@ class JacksonDataConverterTest {
   @Test
   void badTextFailsWithTheTypeAndTheText() {
     DataConversionException e =
-        assertThrows(DataConversionException.class, () -> converter.deserialize("abc", Integer.class));
+        assertThrows(
+            DataConversionException.class, () -> converter.deserialize("abc", Integer.class));
     assertTrue(
-        e.getMessage().startsWith("Cannot read a value of type Integer from the recorded text \"abc\": "),
+        e.getMessage()
+            .startsWith("Cannot read a value of type Integer from the recorded text \"abc\": "),
         e.getMessage());
     assertTrue(e.getMessage().contains("Unrecognized token 'abc'"), e.getMessage());
 
     DataConversionException wrongShape =
-        assertThrows(DataConversionException.class, () -> converter.deserialize("[1,2]", Line.class));
+        assertThrows(
+            DataConversionException.class, () -> converter.deserialize("[1,2]", Line.class));
     assertTrue(
-        wrongShape.getMessage().startsWith("Cannot read a value of type "
-            + "dev.netherite.persistence.JacksonDataConverterTest.Line from the recorded text \"[1,2]\": "),
+        wrongShape
+            .getMessage()
+            .startsWith(
+                "Cannot read a value of type "
+                    + "dev.netherite.persistence.JacksonDataConverterTest.Line from the recorded text \"[1,2]\": "),
         wrongShape.getMessage());
   }
 
   @Test
   void aValueJacksonCannotWriteFailsWithItsType() {
-    Object selfReferencing = new Object() {
-      @SuppressWarnings("unused")
-      public Object getSelf() {
-        return this;
-      }
-    };
-    DataConversionException e = assertThrows(DataConversionException.class, () -> converter.serialize(selfReferencing));
+    Object selfReferencing =
+        new Object() {
+          @SuppressWarnings("unused")
+          public Object getSelf() {
+            return this;
+          }
+        };
+    DataConversionException e =
+        assertThrows(DataConversionException.class, () -> converter.serialize(selfReferencing));
     assertTrue(e.getMessage().startsWith("Cannot write a value of type "), e.getMessage());
   }
 }

@@ -28,8 +28,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The benchmark: client-observed latency and throughput of the sample workloads in each persistence mode, with
- * storage traffic, CPU and heap per measurement.
+ * The benchmark: client-observed latency and throughput of the sample workloads in each persistence
+ * mode, with storage traffic, CPU and heap per measurement.
  *
  * <pre>
  * Benchmark [--all] [--commitlog-sync periodic,batch] [--modes local,persist-first]
@@ -40,17 +40,19 @@ import java.util.concurrent.atomic.AtomicLong;
  *           [--contact-point host:port | --cassandra-port 39042 --storage-port 39043 --data-dir DIR]
  * </pre>
  *
- * Without a contact point it launches an embedded Cassandra for each commitlog_sync in turn (fresh data directory).
- * Each measurement prints one {@code RESULT ...} line on stdout and appends one JSON line to the results file;
- * progress goes to stderr; at the end a summary table and an HTML page with the latency distributions. With
- * {@code --repeat N} the whole set runs N times and the summary adds the median of each figure over the rounds.
+ * Without a contact point it launches an embedded Cassandra for each commitlog_sync in turn (fresh
+ * data directory). Each measurement prints one {@code RESULT ...} line on stdout and appends one
+ * JSON line to the results file; progress goes to stderr; at the end a summary table and an HTML
+ * page with the latency distributions. With {@code --repeat N} the whole set runs N times and the
+ * summary adds the median of each figure over the rounds.
  */
 public final class Benchmark {
   private static final Duration RUN_TIMEOUT = Duration.ofMinutes(5);
 
   private final Options options;
   private final BenchmarkReport report;
-  private final OperatingSystemMXBean os = (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+  private final OperatingSystemMXBean os =
+      (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
   private final MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
   private long cassandraPid = -1;
   private boolean jvmWarm;
@@ -95,7 +97,9 @@ public final class Benchmark {
       return new Options(
           List.of(option(args, "--commitlog-sync", all ? "periodic,batch" : "periodic").split(",")),
           List.of(option(args, "--modes", "local,persist-first").split(",")),
-          List.of(option(args, "--workloads", String.join(",", BenchmarkWorkload.DEFAULT_WORKLOADS)).split(",")),
+          List.of(
+              option(args, "--workloads", String.join(",", BenchmarkWorkload.DEFAULT_WORKLOADS))
+                  .split(",")),
           runs,
           Integer.parseInt(option(args, "--warmup", Integer.toString(Math.max(50, runs / 5)))),
           Integer.parseInt(option(args, "--warmup-seconds", "5")),
@@ -118,41 +122,49 @@ public final class Benchmark {
 
   public static void main(String[] args) throws Exception {
     Options options = Options.parse(args);
-    List<BenchmarkWorkload> workloads = options.workloads.stream().map(BenchmarkWorkload::named).toList();
+    List<BenchmarkWorkload> workloads =
+        options.workloads.stream().map(BenchmarkWorkload::named).toList();
     Benchmark bench = new Benchmark(options);
     try {
       for (int round = 1; round <= options.repeat; round++) {
-      if (options.repeat > 1) {
-        progressLine("Round " + round + " of " + options.repeat);
-      }
-      for (String sync : options.syncs) {
-        EmbeddedCassandra cassandra = null;
-        String contactPoint = options.contactPoint;
-        if (contactPoint == null) {
-          progressLine("Starting an embedded Cassandra on 127.0.0.1:" + options.cassandraPort + " with commitlog_sync=" + sync
-              + " (data in " + options.dataDir + ")...");
-          cassandra = EmbeddedCassandra.builder()
-              .dataDirectory(options.dataDir)
-              .cqlPort(options.cassandraPort)
-              .storagePort(options.storagePort)
-              .commitlogSync(EmbeddedCassandra.CommitlogSync.parse(sync))
-              .clean(true)
-              .build()
-              .start();
-          contactPoint = cassandra.contactPoint();
-          bench.cassandraPid = cassandra.pid();
+        if (options.repeat > 1) {
+          progressLine("Round " + round + " of " + options.repeat);
         }
-        try {
-          for (String mode : options.modes) {
-            bench.runMode(contactPoint, sync, mode, workloads);
+        for (String sync : options.syncs) {
+          EmbeddedCassandra cassandra = null;
+          String contactPoint = options.contactPoint;
+          if (contactPoint == null) {
+            progressLine(
+                "Starting an embedded Cassandra on 127.0.0.1:"
+                    + options.cassandraPort
+                    + " with commitlog_sync="
+                    + sync
+                    + " (data in "
+                    + options.dataDir
+                    + ")...");
+            cassandra =
+                EmbeddedCassandra.builder()
+                    .dataDirectory(options.dataDir)
+                    .cqlPort(options.cassandraPort)
+                    .storagePort(options.storagePort)
+                    .commitlogSync(EmbeddedCassandra.CommitlogSync.parse(sync))
+                    .clean(true)
+                    .build()
+                    .start();
+            contactPoint = cassandra.contactPoint();
+            bench.cassandraPid = cassandra.pid();
           }
-        } finally {
-          if (cassandra != null) {
-            progressLine("Stopping Cassandra...");
-            cassandra.stop();
+          try {
+            for (String mode : options.modes) {
+              bench.runMode(contactPoint, sync, mode, workloads);
+            }
+          } finally {
+            if (cassandra != null) {
+              progressLine("Stopping Cassandra...");
+              cassandra.stop();
+            }
           }
         }
-      }
       }
     } finally {
       bench.report.printSummary();
@@ -162,16 +174,23 @@ public final class Benchmark {
     System.exit(0);
   }
 
-  private void runMode(String contactPoint, String sync, String mode, List<BenchmarkWorkload> workloads) throws Exception {
+  private void runMode(
+      String contactPoint, String sync, String mode, List<BenchmarkWorkload> workloads)
+      throws Exception {
     String hub = "bench-" + mode.replace("-", "") + "-" + Instant.now().getEpochSecond();
     Map<String, Object> overrides = new HashMap<>(options.overrides);
     overrides.put("netherite.persistence-mode", mode);
     overrides.put("pekko.loglevel", "WARNING");
-    try (DurableRuntime runtime = DurableRuntime.start(
-        Samples.app(), Samples.singleNode(contactPoint, hub, overrides))) {
+    try (DurableRuntime runtime =
+        DurableRuntime.start(Samples.app(), Samples.singleNode(contactPoint, hub, overrides))) {
       DurableClient client = runtime.client();
       workloads.forEach(w -> w.prepare(client));
-      warmUp(client, workloads, sync, mode, jvmWarm ? options.modeWarmupSeconds : options.jvmWarmupSeconds);
+      warmUp(
+          client,
+          workloads,
+          sync,
+          mode,
+          jvmWarm ? options.modeWarmupSeconds : options.jvmWarmupSeconds);
       jvmWarm = true;
       settle();
       for (BenchmarkWorkload w : workloads) {
@@ -193,9 +212,12 @@ public final class Benchmark {
   private void sequential(DurableClient client, BenchmarkWorkload w, String sync, String mode) {
     int runs = w.sequentialRuns(options.runs);
     int warmup = Math.max(1, w.sequentialRuns(options.warmup));
-    progressLine(String.format("%s %s, %s: at least %d warm-up runs and %d s, then %d measured one at a time",
-        sync, mode, w.name(), warmup, options.warmupSeconds, runs));
-    // Enough warm-up for the JIT: a count alone left Hello5, measured first in a fresh JVM, half compiled.
+    progressLine(
+        String.format(
+            "%s %s, %s: at least %d warm-up runs and %d s, then %d measured one at a time",
+            sync, mode, w.name(), warmup, options.warmupSeconds, runs));
+    // Enough warm-up for the JIT: a count alone left Hello5, measured first in a fresh JVM, half
+    // compiled.
     Progress warm = new Progress("warm-up", warmup);
     long warmUntil = System.nanoTime() + options.warmupSeconds * 1_000_000_000L;
     for (int i = 0; i < warmup || System.nanoTime() < warmUntil; i++) {
@@ -220,10 +242,12 @@ public final class Benchmark {
       bar.step(1);
     }
     bar.done();
-    finish(window, w, "sequential", sync, mode, latencies, failures, and(correct, w.verify(client)));
+    finish(
+        window, w, "sequential", sync, mode, latencies, failures, and(correct, w.verify(client)));
   }
 
-  private void burst(DurableClient client, BenchmarkWorkload w, String sync, String mode) throws Exception {
+  private void burst(DurableClient client, BenchmarkWorkload w, String sync, String mode)
+      throws Exception {
     int count = options.burst;
     progressLine(String.format("%s %s, %s: %d started at once", sync, mode, w.name(), count));
     Window window;
@@ -235,13 +259,15 @@ public final class Benchmark {
     try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
       List<Future<Object[]>> done = new ArrayList<>(count);
       for (int i = 0; i < count; i++) {
-        done.add(threads.submit(() -> {
-          go.await();
-          long s = System.nanoTime();
-          Boolean right = w.runOnce(client, RUN_TIMEOUT);
-          bar.step(1);
-          return new Object[] {(System.nanoTime() - s) / 1e6, right};
-        }));
+        done.add(
+            threads.submit(
+                () -> {
+                  go.await();
+                  long s = System.nanoTime();
+                  Boolean right = w.runOnce(client, RUN_TIMEOUT);
+                  bar.step(1);
+                  return new Object[] {(System.nanoTime() - s) / 1e6, right};
+                }));
       }
       window = begin(); // threads are created; the clock starts when they are released
       go.countDown();
@@ -259,13 +285,25 @@ public final class Benchmark {
       latencies = Arrays.copyOf(latencies, ok);
     }
     bar.done();
-    finish(window, w, "burst-" + count, sync, mode, latencies, failures, and(correct, w.verify(client)));
+    finish(
+        window,
+        w,
+        "burst-" + count,
+        sync,
+        mode,
+        latencies,
+        failures,
+        and(correct, w.verify(client)));
   }
 
-  private void closedLoop(DurableClient client, BenchmarkWorkload w, String sync, String mode) throws Exception {
+  private void closedLoop(DurableClient client, BenchmarkWorkload w, String sync, String mode)
+      throws Exception {
     int clients = options.clients;
     int seconds = options.durationSeconds;
-    progressLine(String.format("%s %s, %s: %d closed-loop clients for 1 s warm-up + %d s", sync, mode, w.name(), clients, seconds));
+    progressLine(
+        String.format(
+            "%s %s, %s: %d closed-loop clients for 1 s warm-up + %d s",
+            sync, mode, w.name(), clients, seconds));
     AtomicBoolean measuring = new AtomicBoolean(false);
     AtomicBoolean stop = new AtomicBoolean(false);
     ConcurrentLinkedQueue<Double> latencies = new ConcurrentLinkedQueue<>();
@@ -276,24 +314,25 @@ public final class Benchmark {
     long measuredNanos;
     try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
       for (int c = 0; c < clients; c++) {
-        threads.submit(() -> {
-          while (!stop.get()) {
-            long s = System.nanoTime();
-            boolean counted = measuring.get();
-            try {
-              Boolean ok = w.runOnce(client, RUN_TIMEOUT);
-              if (counted && measuring.get()) {
-                latencies.add((System.nanoTime() - s) / 1e6);
-                if (ok != null) {
-                  (ok ? right : wrong).incrementAndGet();
+        threads.submit(
+            () -> {
+              while (!stop.get()) {
+                long s = System.nanoTime();
+                boolean counted = measuring.get();
+                try {
+                  Boolean ok = w.runOnce(client, RUN_TIMEOUT);
+                  if (counted && measuring.get()) {
+                    latencies.add((System.nanoTime() - s) / 1e6);
+                    if (ok != null) {
+                      (ok ? right : wrong).incrementAndGet();
+                    }
+                  }
+                } catch (RuntimeException e) {
+                  failures.incrementAndGet();
                 }
               }
-            } catch (RuntimeException e) {
-              failures.incrementAndGet();
-            }
-          }
-          return null;
-        });
+              return null;
+            });
       }
       Thread.sleep(1000);
       window = begin();
@@ -310,41 +349,61 @@ public final class Benchmark {
       stop.set(true);
     }
     double[] values = latencies.stream().mapToDouble(Double::doubleValue).toArray();
-    Boolean correct = right.get() + wrong.get() == 0 ? null : wrong.get() == 0 && failures.get() == 0;
-    finish(window, w, "closed-" + clients, sync, mode, values, failures.get(), and(correct, w.verify(client)), measuredNanos / 1e9);
+    Boolean correct =
+        right.get() + wrong.get() == 0 ? null : wrong.get() == 0 && failures.get() == 0;
+    finish(
+        window,
+        w,
+        "closed-" + clients,
+        sync,
+        mode,
+        values,
+        failures.get(),
+        and(correct, w.verify(client)),
+        measuredNanos / 1e9);
   }
 
   /**
-   * Before the measurements of each mode on each Cassandra: every workload from 8 concurrent clients for a while,
-   * unmeasured; longer the first time in the JVM (60 s: with 20 s, the first sequential measurement of the JVM still
-   * spent 3 ms of engine CPU per Hello5 against 0.7 ms in later rounds, the JIT still compiling). Without it the first measurement of a fresh JVM (local Hello5,
-   * sequential) came out 4-5x slower than the same measurement later in the same JVM, whatever its own warm-up runs:
-   * the JIT had not compiled the engine's paths. A JIT log showed that one JVM warm-up is not enough either: the
-   * first persist-first measurement after it ran while 392 methods were compiled (15-30 in the next round), since
-   * that mode's paths had not been warmed, and each round of {@code --all} starts a fresh Cassandra whose own JIT is
-   * cold.
+   * Before the measurements of each mode on each Cassandra: every workload from 8 concurrent
+   * clients for a while, unmeasured; longer the first time in the JVM (60 s: with 20 s, the first
+   * sequential measurement of the JVM still spent 3 ms of engine CPU per Hello5 against 0.7 ms in
+   * later rounds, the JIT still compiling). Without it the first measurement of a fresh JVM (local
+   * Hello5, sequential) came out 4-5x slower than the same measurement later in the same JVM,
+   * whatever its own warm-up runs: the JIT had not compiled the engine's paths. A JIT log showed
+   * that one JVM warm-up is not enough either: the first persist-first measurement after it ran
+   * while 392 methods were compiled (15-30 in the next round), since that mode's paths had not been
+   * warmed, and each round of {@code --all} starts a fresh Cassandra whose own JIT is cold.
    */
-  private void warmUp(DurableClient client, List<BenchmarkWorkload> workloads, String sync, String mode, int seconds)
+  private void warmUp(
+      DurableClient client,
+      List<BenchmarkWorkload> workloads,
+      String sync,
+      String mode,
+      int seconds)
       throws InterruptedException {
     if (seconds <= 0) {
       return;
     }
-    progressLine(String.format("%s %s: warming up for %d s (8 clients, every workload, not measured)", sync, mode, seconds));
+    progressLine(
+        String.format(
+            "%s %s: warming up for %d s (8 clients, every workload, not measured)",
+            sync, mode, seconds));
     AtomicBoolean stop = new AtomicBoolean(false);
     Progress bar = new Progress("JVM warm", seconds);
     try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
       for (int c = 0; c < 8; c++) {
         int first = c;
-        threads.submit(() -> {
-          for (int i = first; !stop.get(); i++) {
-            try {
-              workloads.get(i % workloads.size()).runOnce(client, RUN_TIMEOUT);
-            } catch (RuntimeException e) {
-              // warm-up only: a failure shows in the measurements
-            }
-          }
-          return null;
-        });
+        threads.submit(
+            () -> {
+              for (int i = first; !stop.get(); i++) {
+                try {
+                  workloads.get(i % workloads.size()).runOnce(client, RUN_TIMEOUT);
+                } catch (RuntimeException e) {
+                  // warm-up only: a failure shows in the measurements
+                }
+              }
+              return null;
+            });
       }
       for (int s = 0; s < seconds; s++) {
         Thread.sleep(1000);
@@ -356,11 +415,11 @@ public final class Benchmark {
   }
 
   /**
-   * After the warm-up load, waits until the embedded Cassandra is idle (below 0.1 cores over a second, at most 60 s):
-   * the warm-up leaves it memtables to flush and SSTables to compact, and the first measurement would otherwise pay
-   * for that backlog. Seen: the first sequential Hello5 after the warm-up had a mean journal write of 2.35 ms while
-   * Cassandra used a full core, against 0.63 ms a minute later. With {@code --contact-point} (no process to watch) it
-   * waits 10 s.
+   * After the warm-up load, waits until the embedded Cassandra is idle (below 0.1 cores over a
+   * second, at most 60 s): the warm-up leaves it memtables to flush and SSTables to compact, and
+   * the first measurement would otherwise pay for that backlog. Seen: the first sequential Hello5
+   * after the warm-up had a mean journal write of 2.35 ms while Cassandra used a full core, against
+   * 0.63 ms a minute later. With {@code --contact-point} (no process to watch) it waits 10 s.
    */
   private void settle() throws InterruptedException {
     if (cassandraPid <= 0) {
@@ -377,15 +436,18 @@ public final class Benchmark {
         break;
       }
     }
-    progressLine(String.format("Cassandra settled after %.1f s (%.2f cores in the last second)",
-        (System.nanoTime() - t0) / 1e9, cores));
+    progressLine(
+        String.format(
+            "Cassandra settled after %.1f s (%.2f cores in the last second)",
+            (System.nanoTime() - t0) / 1e9, cores));
   }
 
   private static Boolean and(Boolean a, Boolean b) {
     return a == null ? b : b == null ? a : Boolean.valueOf(a && b);
   }
 
-  // ---------------------------------------------------------------- resources used during a measurement
+  // ---------------------------------------------------------------- resources used during a
+  // measurement
 
   private final class Window {
     final StorageMetrics.Snapshot storage = StorageMetrics.global().snapshot();
@@ -394,16 +456,21 @@ public final class Benchmark {
     final double cassandraCpu = cassandraCpuSeconds();
     final long started = System.nanoTime();
     final AtomicLong heapPeak = new AtomicLong();
-    final Thread sampler = Thread.ofPlatform().daemon().name("benchmark-heap-sampler").start(() -> {
-      while (!Thread.currentThread().isInterrupted()) {
-        heapPeak.accumulateAndGet(memory.getHeapMemoryUsage().getUsed(), Math::max);
-        try {
-          Thread.sleep(20);
-        } catch (InterruptedException e) {
-          return;
-        }
-      }
-    });
+    final Thread sampler =
+        Thread.ofPlatform()
+            .daemon()
+            .name("benchmark-heap-sampler")
+            .start(
+                () -> {
+                  while (!Thread.currentThread().isInterrupted()) {
+                    heapPeak.accumulateAndGet(memory.getHeapMemoryUsage().getUsed(), Math::max);
+                    try {
+                      Thread.sleep(20);
+                    } catch (InterruptedException e) {
+                      return;
+                    }
+                  }
+                });
   }
 
   private Window begin() {
@@ -411,26 +478,61 @@ public final class Benchmark {
     return new Window();
   }
 
-  private void finish(Window window, BenchmarkWorkload w, String measure, String sync, String mode, double[] latencies, int failures, Boolean correct) {
-    finish(window, w, measure, sync, mode, latencies, failures, correct, (System.nanoTime() - window.started) / 1e9);
+  private void finish(
+      Window window,
+      BenchmarkWorkload w,
+      String measure,
+      String sync,
+      String mode,
+      double[] latencies,
+      int failures,
+      Boolean correct) {
+    finish(
+        window,
+        w,
+        measure,
+        sync,
+        mode,
+        latencies,
+        failures,
+        correct,
+        (System.nanoTime() - window.started) / 1e9);
   }
 
   private void finish(
-      Window window, BenchmarkWorkload w, String measure, String sync, String mode, double[] latencies, int failures,
-      Boolean correct, double seconds) {
+      Window window,
+      BenchmarkWorkload w,
+      String measure,
+      String sync,
+      String mode,
+      double[] latencies,
+      int failures,
+      Boolean correct,
+      double seconds) {
     window.sampler.interrupt();
     StorageMetrics.Snapshot used = StorageMetrics.global().snapshot().minus(window.storage);
     long writeNanos = StorageMetrics.global().journalWriteNanos() - window.writeNanos;
-    report.add(new BenchmarkReport.Result(
-        w.name(), measure, mode, sync, w.steps(), latencies, failures, seconds,
-        used.journalWrites(), used.eventsWritten(), used.journalBytes(), used.snapshotsWritten(),
-        used.journalWrites() == 0 ? 0 : writeNanos / 1e6 / used.journalWrites(),
-        (os.getProcessCpuTime() - window.cpuNanos) / 1e9,
-        cassandraCpuSeconds() - window.cassandraCpu,
-        window.heapPeak.get() / 1048576.0,
-        correct,
-        options.label,
-        loadAverage()));
+    report.add(
+        new BenchmarkReport.Result(
+            w.name(),
+            measure,
+            mode,
+            sync,
+            w.steps(),
+            latencies,
+            failures,
+            seconds,
+            used.journalWrites(),
+            used.eventsWritten(),
+            used.journalBytes(),
+            used.snapshotsWritten(),
+            used.journalWrites() == 0 ? 0 : writeNanos / 1e6 / used.journalWrites(),
+            (os.getProcessCpuTime() - window.cpuNanos) / 1e9,
+            cassandraCpuSeconds() - window.cassandraCpu,
+            window.heapPeak.get() / 1048576.0,
+            correct,
+            options.label,
+            loadAverage()));
   }
 
   /** User + system CPU of the embedded Cassandra, from /proc (Linux); 0 when unknown. */
@@ -441,7 +543,8 @@ public final class Benchmark {
     try {
       String stat = Files.readString(Path.of("/proc", Long.toString(cassandraPid), "stat"));
       String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-      return (Long.parseLong(f[11]) + Long.parseLong(f[12])) / 100.0; // utime, stime in clock ticks (USER_HZ = 100)
+      return (Long.parseLong(f[11]) + Long.parseLong(f[12]))
+          / 100.0; // utime, stime in clock ticks (USER_HZ = 100)
     } catch (IOException | RuntimeException e) {
       return 0;
     }
@@ -456,7 +559,8 @@ public final class Benchmark {
     }
   }
 
-  // ---------------------------------------------------------------- progress (stderr, so stdout stays parseable)
+  // ---------------------------------------------------------------- progress (stderr, so stdout
+  // stays parseable)
 
   private static void progressLine(String what) {
     System.err.println("== " + what);
@@ -488,8 +592,17 @@ public final class Benchmark {
       int filled = (int) Math.min(width, (long) now * width / total);
       double elapsed = (System.nanoTime() - started) / 1e9;
       double eta = now == 0 ? 0 : elapsed * (total - now) / now;
-      System.err.print(String.format(Locale.ROOT, "\r  %-9s [%s%s] %d/%d  %.1f s, ~%.0f s left   ",
-          what, "#".repeat(filled), " ".repeat(width - filled), now, total, elapsed, Math.max(0, eta)));
+      System.err.print(
+          String.format(
+              Locale.ROOT,
+              "\r  %-9s [%s%s] %d/%d  %.1f s, ~%.0f s left   ",
+              what,
+              "#".repeat(filled),
+              " ".repeat(width - filled),
+              now,
+              total,
+              elapsed,
+              Math.max(0, eta)));
       System.err.flush();
     }
 
@@ -499,7 +612,10 @@ public final class Benchmark {
     }
   }
 
-  /** The value of the last occurrence of {@code name}, so that a later option overrides bin/benchmark's defaults. */
+  /**
+   * The value of the last occurrence of {@code name}, so that a later option overrides
+   * bin/benchmark's defaults.
+   */
   private static String option(String[] args, String name, String fallback) {
     String value = fallback;
     for (int i = 0; i < args.length - 1; i++) {

@@ -12,9 +12,9 @@ import java.util.Set;
 import java.util.function.Function;
 
 /**
- * One workload of the benchmark: how to run one orchestration of it to completion through the public client, and
- * whether its answer was right. Adding a workload is a class (or lambda-built instance) and one line in {@link
- * #REGISTRY}.
+ * One workload of the benchmark: how to run one orchestration of it to completion through the
+ * public client, and whether its answer was right. Adding a workload is a class (or lambda-built
+ * instance) and one line in {@link #REGISTRY}.
  */
 public interface BenchmarkWorkload {
 
@@ -31,7 +31,10 @@ public interface BenchmarkWorkload {
   /** The name in results, e.g. {@code hello5} or {@code sequence-1000}. */
   String name();
 
-  /** Runs one orchestration to completion; true or false if its answer was (not) right, null if not checkable. */
+  /**
+   * Runs one orchestration to completion; true or false if its answer was (not) right, null if not
+   * checkable.
+   */
   Boolean runOnce(DurableClient client, Duration timeout);
 
   /** Activity calls (steps) per orchestration, for per-step figures. */
@@ -44,7 +47,10 @@ public interface BenchmarkWorkload {
     return EnumSet.of(Measure.SEQUENTIAL);
   }
 
-  /** How many sequential runs to measure when {@code requested} are asked for (long workloads take fewer). */
+  /**
+   * How many sequential runs to measure when {@code requested} are asked for (long workloads take
+   * fewer).
+   */
   default int sequentialRuns(int requested) {
     return requested;
   }
@@ -52,14 +58,19 @@ public interface BenchmarkWorkload {
   /** Called once in a fresh runtime before its first measurement (e.g. to create accounts). */
   default void prepare(DurableClient client) {}
 
-  /** Called after each measurement: a whole-run check (e.g. money conserved); null if there is none. */
+  /**
+   * Called after each measurement: a whole-run check (e.g. money conserved); null if there is none.
+   */
   default Boolean verify(DurableClient client) {
     return null;
   }
 
   // ---------------------------------------------------------------- the built-in workloads
 
-  /** Workload names, or name prefixes ending in '-' that take a number (sequence-N), to their factories. */
+  /**
+   * Workload names, or name prefixes ending in '-' that take a number (sequence-N), to their
+   * factories.
+   */
   Map<String, Function<String, BenchmarkWorkload>> REGISTRY = registry();
 
   List<String> DEFAULT_WORKLOADS = List.of("hello5", "sequence-10", "sequence-1000");
@@ -70,11 +81,15 @@ public interface BenchmarkWorkload {
       return exact.apply(spec);
     }
     int dash = spec.lastIndexOf('-');
-    Function<String, BenchmarkWorkload> prefixed = dash < 0 ? null : REGISTRY.get(spec.substring(0, dash + 1));
+    Function<String, BenchmarkWorkload> prefixed =
+        dash < 0 ? null : REGISTRY.get(spec.substring(0, dash + 1));
     if (prefixed == null) {
       throw new IllegalArgumentException(
-          "No benchmark workload named '" + spec + "'; known workloads are: " + REGISTRY.keySet().stream()
-              .map(k -> k.endsWith("-") ? k + "N" : k).toList() + ".");
+          "No benchmark workload named '"
+              + spec
+              + "'; known workloads are: "
+              + REGISTRY.keySet().stream().map(k -> k.endsWith("-") ? k + "N" : k).toList()
+              + ".");
     }
     return prefixed.apply(spec.substring(dash + 1));
   }
@@ -143,7 +158,9 @@ public interface BenchmarkWorkload {
     public Boolean runOnce(DurableClient client, Duration timeout) {
       InstanceId id = client.start(Sequence.SEQUENCE, length);
       Sequence.Token token = client.waitForCompletion(id, timeout).output(Sequence.Token.class);
-      return token != null && token.step() == length && token.checksum() == Sequence.expectedChecksum(length);
+      return token != null
+          && token.step() == length
+          && token.checksum() == Sequence.expectedChecksum(length);
     }
   }
 }

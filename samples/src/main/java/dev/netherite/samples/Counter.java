@@ -6,8 +6,9 @@ import dev.netherite.dsl.OrchestrationRef;
 import dev.netherite.dsl.Workflows;
 
 /**
- * Counter: the smallest entity workload. {@code Increment} calls one counter's {@code add} and returns the new value;
- * run many at once against one key to load a hot entity, or against many keys to spread the load.
+ * Counter: the smallest entity workload. {@code Increment} calls one counter's {@code add} and
+ * returns the new value; run many at once against one key to load a hot entity, or against many
+ * keys to spread the load.
  */
 public final class Counter {
   public static final EntityOp<Long, Long> ADD = EntityOp.of("add", Long.class, Long.class);
@@ -15,14 +16,17 @@ public final class Counter {
 
   public static final EntityType<Long> COUNTER =
       EntityType.define("Counter", Long.class, () -> 0L)
-          .operation(ADD, (ctx, n) -> {
-            ctx.setState(ctx.state() + n);
-            return ctx.state();
-          })
+          .operation(
+              ADD,
+              (ctx, n) -> {
+                ctx.setState(ctx.state() + n);
+                return ctx.state();
+              })
           .operation(GET, (ctx, none) -> ctx.state());
 
   /** Adds one to the counter with the given key; returns its new value. */
-  public static final OrchestrationRef<String, Long> INCREMENT = OrchestrationRef.of("Increment", String.class, Long.class);
+  public static final OrchestrationRef<String, Long> INCREMENT =
+      OrchestrationRef.of("Increment", String.class, Long.class);
 
   private Counter() {}
 

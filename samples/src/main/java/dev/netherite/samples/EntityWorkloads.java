@@ -12,7 +12,10 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
-/** The benchmark workloads built on entities: Bank, Counter (hot and spread), WordCount and CollisionSearch. */
+/**
+ * The benchmark workloads built on entities: Bank, Counter (hot and spread), WordCount and
+ * CollisionSearch.
+ */
 final class EntityWorkloads {
   /** The partition count the benchmark runs with (netherite.partition-count's default). */
   static final int PARTITIONS = 12;
@@ -20,9 +23,9 @@ final class EntityWorkloads {
   private EntityWorkloads() {}
 
   /**
-   * Bank transfers between random accounts on different partitions. Right when every transfer completes; the whole
-   * run is right when money is conserved and, if every outcome was seen, each account's balance is what the
-   * successful transfers make it (each applied once).
+   * Bank transfers between random accounts on different partitions. Right when every transfer
+   * completes; the whole run is right when money is conserved and, if every outcome was seen, each
+   * account's balance is what the successful transfers make it (each applied once).
    */
   static final class BankWorkload implements BenchmarkWorkload {
     static final int ACCOUNTS = 1000;
@@ -58,7 +61,11 @@ final class EntityWorkloads {
       do {
         b = random.nextInt(ACCOUNTS);
       } while (b % PARTITIONS == a % PARTITIONS);
-      Bank.Transfer t = new Bank.Transfer(Bank.accountKey(a, PARTITIONS), Bank.accountKey(b, PARTITIONS), 1 + random.nextInt(100));
+      Bank.Transfer t =
+          new Bank.Transfer(
+              Bank.accountKey(a, PARTITIONS),
+              Bank.accountKey(b, PARTITIONS),
+              1 + random.nextInt(100));
       InstanceStatus done;
       try {
         done = client.waitForCompletion(client.start(Bank.TRANSFER, t), timeout);
@@ -76,14 +83,19 @@ final class EntityWorkloads {
       return true;
     }
 
-    /** Money conserved; and, when every outcome was seen, each account exactly as the ledger says. */
+    /**
+     * Money conserved; and, when every outcome was seen, each account exactly as the ledger says.
+     */
     @Override
     public Boolean verify(DurableClient client) {
       return ledger.check(client, unknown.get() == 0).isEmpty();
     }
   }
 
-  /** Increment orchestrations, each one call of a counter entity: one hot counter, or 1000 spread over partitions. */
+  /**
+   * Increment orchestrations, each one call of a counter entity: one hot counter, or 1000 spread
+   * over partitions.
+   */
   static final class CounterWorkload implements BenchmarkWorkload {
     static final int SPREAD = 1000;
     private final boolean hot;
@@ -153,13 +165,18 @@ final class EntityWorkloads {
 
     @Override
     public Boolean runOnce(DurableClient client, Duration timeout) {
-      WordCount.Job job = new WordCount.Job(prefix + "-" + jobs.incrementAndGet(), 4, 3, 2000, jobs.get(), 20);
-      InstanceStatus done = client.waitForCompletion(client.start(WordCount.WORD_COUNT, job), timeout);
+      WordCount.Job job =
+          new WordCount.Job(prefix + "-" + jobs.incrementAndGet(), 4, 3, 2000, jobs.get(), 20);
+      InstanceStatus done =
+          client.waitForCompletion(client.start(WordCount.WORD_COUNT, job), timeout);
       return WordCount.directCount(job).equals(done.output(WordCount.Result.class));
     }
   }
 
-  /** CollisionSearch over 2 million values (10 x 10 sub-orchestrations of 20000); right when the planted value is found. */
+  /**
+   * CollisionSearch over 2 million values (10 x 10 sub-orchestrations of 20000); right when the
+   * planted value is found.
+   */
   static final class CollisionWorkload implements BenchmarkWorkload {
     @Override
     public String name() {
@@ -175,7 +192,8 @@ final class EntityWorkloads {
     public Boolean runOnce(DurableClient client, Duration timeout) {
       long planted = ThreadLocalRandom.current().nextLong(2_000_000);
       CollisionSearch.Interval search = CollisionSearch.planted(2_000_000, planted, 20_000);
-      InstanceStatus done = client.waitForCompletion(client.start(CollisionSearch.SEARCH, search), timeout);
+      InstanceStatus done =
+          client.waitForCompletion(client.start(CollisionSearch.SEARCH, search), timeout);
       CollisionSearch.Found found = done.output(CollisionSearch.Found.class);
       return found != null && found.values().contains(planted);
     }

@@ -9,9 +9,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Greetings-N: runs N Hello5 instances as sub-orchestrations at once and returns how many greetings came back. The
- * children are named {@code <parent>/<i>}, so they land on other partitions than their parent: every child is a
- * message between partitions and back.
+ * Greetings-N: runs N Hello5 instances as sub-orchestrations at once and returns how many greetings
+ * came back. The children are named {@code <parent>/<i>}, so they land on other partitions than
+ * their parent: every child is a message between partitions and back.
  */
 public final class Greetings {
   public static final OrchestrationRef<Integer, Integer> GREETINGS =

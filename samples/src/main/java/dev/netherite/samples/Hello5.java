@@ -7,15 +7,21 @@ import dev.netherite.dsl.Workflows;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Hello5: an orchestration that calls the activity SayHello five times in sequence and returns the greetings. */
+/**
+ * Hello5: an orchestration that calls the activity SayHello five times in sequence and returns the
+ * greetings.
+ */
 public final class Hello5 {
-  public static final List<String> CITIES = List.of("Tokyo", "Seattle", "London", "Amsterdam", "Mumbai");
+  public static final List<String> CITIES =
+      List.of("Tokyo", "Seattle", "London", "Amsterdam", "Mumbai");
   public static final List<String> EXPECTED = CITIES.stream().map(c -> "Hello " + c + "!").toList();
 
-  public static final ActivityRef<String, String> SAY_HELLO = ActivityRef.of("SayHello", String.class, String.class);
+  public static final ActivityRef<String, String> SAY_HELLO =
+      ActivityRef.of("SayHello", String.class, String.class);
 
   @SuppressWarnings("rawtypes")
-  public static final OrchestrationRef<Void, List> HELLO5 = OrchestrationRef.of("Hello5", Void.class, List.class);
+  public static final OrchestrationRef<Void, List> HELLO5 =
+      OrchestrationRef.of("Hello5", Void.class, List.class);
 
   private Hello5() {}
 
@@ -29,6 +35,8 @@ public final class Hello5 {
 
   /** Registers Hello5 and its activity. */
   public static Workflows.Builder register(Workflows.Builder builder) {
-    return builder.activity(SAY_HELLO, (ctx, city) -> "Hello " + city + "!").orchestration(HELLO5, Hello5::hello5);
+    return builder
+        .activity(SAY_HELLO, (ctx, city) -> "Hello " + city + "!")
+        .orchestration(HELLO5, Hello5::hello5);
   }
 }

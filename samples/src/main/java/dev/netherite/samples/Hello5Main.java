@@ -12,8 +12,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * README command one: launches an embedded Cassandra, starts a single-node runtime on it, runs Hello5 a few times,
- * prints each output and latency, and stops everything.
+ * README command one: launches an embedded Cassandra, starts a single-node runtime on it, runs
+ * Hello5 a few times, prints each output and latency, and stops everything.
  */
 public final class Hello5Main {
   private Hello5Main() {}
@@ -22,12 +22,25 @@ public final class Hello5Main {
     int runs = args.length > 0 ? Integer.parseInt(args[0]) : 5;
     System.out.println("Starting an embedded Cassandra (data in target/embedded-cassandra)...");
     try (EmbeddedCassandra cassandra =
-            EmbeddedCassandra.builder().dataDirectory(Path.of("target", "embedded-cassandra")).clean(true).build().start();
+            EmbeddedCassandra.builder()
+                .dataDirectory(Path.of("target", "embedded-cassandra"))
+                .clean(true)
+                .build()
+                .start();
         DurableRuntime runtime =
-            DurableRuntime.start(Samples.app(), Samples.singleNode(cassandra.contactPoint(), "hello5-sample", Map.of()))) {
-      System.out.println("Runtime up: " + runtime.settings().partitionCount() + " partitions, persistence mode "
-          + runtime.settings().persistenceMode() + ", Cassandra " + cassandra.contactPoint()
-          + " (commitlog_sync " + cassandra.commitlogSync().yamlName() + ")");
+            DurableRuntime.start(
+                Samples.app(),
+                Samples.singleNode(cassandra.contactPoint(), "hello5-sample", Map.of()))) {
+      System.out.println(
+          "Runtime up: "
+              + runtime.settings().partitionCount()
+              + " partitions, persistence mode "
+              + runtime.settings().persistenceMode()
+              + ", Cassandra "
+              + cassandra.contactPoint()
+              + " (commitlog_sync "
+              + cassandra.commitlogSync().yamlName()
+              + ")");
       DurableClient client = runtime.client();
       boolean allRight = true;
       for (int i = 1; i <= runs; i++) {
@@ -40,8 +53,15 @@ public final class Hello5Main {
         List<?> output = done.output(List.class);
         boolean right = Hello5.EXPECTED.equals(output);
         allRight &= right;
-        System.out.printf("run %d: %s %s in %.1f ms (%d journal writes, %d events)%s%n",
-            i, done.runtimeStatus(), output, millis, used.journalWrites(), used.eventsWritten(), right ? "" : "  WRONG OUTPUT");
+        System.out.printf(
+            "run %d: %s %s in %.1f ms (%d journal writes, %d events)%s%n",
+            i,
+            done.runtimeStatus(),
+            output,
+            millis,
+            used.journalWrites(),
+            used.eventsWritten(),
+            right ? "" : "  WRONG OUTPUT");
       }
       System.out.println(allRight ? "Hello5: every output right." : "Hello5: WRONG OUTPUT");
       if (!allRight) {

@@ -23,11 +23,16 @@ public final class Samples {
   }
 
   /** One node against the Cassandra at {@code contactPoint}, storing under {@code taskHub}. */
-  public static Config singleNode(String contactPoint, String taskHub, Map<String, Object> overrides) {
+  public static Config singleNode(
+      String contactPoint, String taskHub, Map<String, Object> overrides) {
     return ConfigFactory.parseMap(overrides)
-        .withFallback(ConfigFactory.parseMap(Map.of(
-            "netherite.task-hub", taskHub,
-            "datastax-java-driver.basic.contact-points", List.of(contactPoint))))
+        .withFallback(
+            ConfigFactory.parseMap(
+                Map.of(
+                    "netherite.task-hub",
+                    taskHub,
+                    "datastax-java-driver.basic.contact-points",
+                    List.of(contactPoint))))
         .withFallback(ConfigFactory.parseResources("netherite/conf/single-node.conf"));
   }
 }

@@ -6,15 +6,17 @@ import dev.netherite.dsl.OrchestrationRef;
 import dev.netherite.dsl.Workflows;
 
 /**
- * Sequence-N: N activities in a chain, each taking the small record the previous one returned. Its per-step cost
- * shows whether a step's cost grows with the length of the history (it must not).
+ * Sequence-N: N activities in a chain, each taking the small record the previous one returned. Its
+ * per-step cost shows whether a step's cost grows with the length of the history (it must not).
  */
 public final class Sequence {
   /** What travels along the chain. */
   public record Token(int length, int step, long checksum) {}
 
-  public static final ActivityRef<Token, Token> ADVANCE = ActivityRef.of("Advance", Token.class, Token.class);
-  public static final OrchestrationRef<Integer, Token> SEQUENCE = OrchestrationRef.of("Sequence", Integer.class, Token.class);
+  public static final ActivityRef<Token, Token> ADVANCE =
+      ActivityRef.of("Advance", Token.class, Token.class);
+  public static final OrchestrationRef<Integer, Token> SEQUENCE =
+      OrchestrationRef.of("Sequence", Integer.class, Token.class);
 
   private Sequence() {}
 
@@ -37,7 +39,9 @@ public final class Sequence {
 
   public static Workflows.Builder register(Workflows.Builder builder) {
     return builder
-        .activity(ADVANCE, (ctx, t) -> new Token(t.length(), t.step() + 1, t.checksum() * 31 + t.step() + 1))
+        .activity(
+            ADVANCE,
+            (ctx, t) -> new Token(t.length(), t.step() + 1, t.checksum() * 31 + t.step() + 1))
         .orchestration(SEQUENCE, Sequence::sequence);
   }
 }

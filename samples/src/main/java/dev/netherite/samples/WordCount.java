@@ -16,23 +16,29 @@ import java.util.SplittableRandom;
 import java.util.TreeMap;
 
 /**
- * WordCount, map-reduce with entities: M mapper entities, R reducer entities and one summary entity. A mapper
- * generates its text, signals {@code reducer[hash(word) mod R]} once per word, then tells every reducer it is done;
- * a reducer that has heard from all M mappers reports its top words and totals to the summary. The orchestration
- * starts the mappers and waits (on durable timers) until the summary has every report.
+ * WordCount, map-reduce with entities: M mapper entities, R reducer entities and one summary
+ * entity. A mapper generates its text, signals {@code reducer[hash(word) mod R]} once per word,
+ * then tells every reducer it is done; a reducer that has heard from all M mappers reports its top
+ * words and totals to the summary. The orchestration starts the mappers and waits (on durable
+ * timers) until the summary has every report.
  *
- * <p>Texts are generated deterministically (Zipf-distributed words over a fixed vocabulary), so the result can be
- * checked against a direct count of the same texts: {@link #directCount}.
+ * <p>Texts are generated deterministically (Zipf-distributed words over a fixed vocabulary), so the
+ * result can be checked against a direct count of the same texts: {@link #directCount}.
  */
 public final class WordCount {
-  /** A job: {@code mappers} texts of {@code wordsPerMapper} words each, generated from {@code seed}. */
-  public record Job(String name, int mappers, int reducers, int wordsPerMapper, long seed, int top) {
+  /**
+   * A job: {@code mappers} texts of {@code wordsPerMapper} words each, generated from {@code seed}.
+   */
+  public record Job(
+      String name, int mappers, int reducers, int wordsPerMapper, long seed, int top) {
     public Job {
       if (mappers < 1 || reducers < 1 || wordsPerMapper < 1 || top < 1) {
-        throw new IllegalArgumentException("A word-count job needs at least one mapper, reducer, word and top word: " + this);
+        throw new IllegalArgumentException(
+            "A word-count job needs at least one mapper, reducer, word and top word: " + this);
       }
       if (name.contains("!")) {
-        throw new IllegalArgumentException("A job name must not contain '!', which places entities: " + name);
+        throw new IllegalArgumentException(
+            "A job name must not contain '!', which places entities: " + name);
       }
     }
   }
@@ -43,7 +49,10 @@ public final class WordCount {
   /** A word and how often it occurs. */
   public record WordCountEntry(String word, long count) {}
 
-  /** The result: the total number of words, of distinct words, and the most frequent words (ties by word). */
+  /**
+   * The result: the total number of words, of distinct words, and the most frequent words (ties by
+   * word).
+   */
   public record Result(long words, long distinct, List<WordCountEntry> top) {}
 
   /** A reducer's counts, and how many mappers have told it they are done. */
@@ -56,51 +65,75 @@ public final class WordCount {
 
   public static final EntityOp<MapTask, Void> MAP = EntityOp.of("map", MapTask.class, Void.class);
   public static final EntityOp<String, Void> COUNT = EntityOp.of("count", String.class, Void.class);
-  public static final EntityOp<Job, Void> MAPPER_DONE = EntityOp.of("mapperDone", Job.class, Void.class);
-  public static final EntityOp<Report, Void> REPORT = EntityOp.of("report", Report.class, Void.class);
-  public static final EntityOp<Void, Result> RESULT = EntityOp.of("result", Void.class, Result.class);
+  public static final EntityOp<Job, Void> MAPPER_DONE =
+      EntityOp.of("mapperDone", Job.class, Void.class);
+  public static final EntityOp<Report, Void> REPORT =
+      EntityOp.of("report", Report.class, Void.class);
+  public static final EntityOp<Void, Result> RESULT =
+      EntityOp.of("result", Void.class, Result.class);
 
   public static final EntityType<Integer> MAPPER =
       EntityType.define("WordMapper", Integer.class, () -> 0).operation(MAP, WordCount::map);
 
   public static final EntityType<ReducerState> REDUCER =
-      EntityType.define("WordReducer", ReducerState.class, () -> new ReducerState(new HashMap<>(), 0))
-          .operation(COUNT, (ctx, word) -> {
-            // The counts are updated in place: a batch that fails is re-run from its stored state, so no copy.
-            ReducerState s = ctx.state();
-            s.counts().merge(word, 1L, Long::sum);
-            ctx.setState(s);
-            return null;
-          })
-          .operation(MAPPER_DONE, (ctx, job) -> {
-            ReducerState s = ctx.state();
-            ReducerState next = new ReducerState(s.counts(), s.mappersDone() + 1);
-            ctx.setState(next);
-            if (next.mappersDone() == job.mappers()) {
-              String key = ctx.id().key();
-              int reducer = Integer.parseInt(key.substring(key.lastIndexOf("-r") + 2, key.indexOf('!')));
-              long words = s.counts().values().stream().mapToLong(Long::longValue).sum();
-              ctx.signal(summaryId(job), REPORT, new Report(reducer, job.reducers(), words, s.counts().size(), top(s.counts(), job.top())));
-            }
-            return null;
-          });
+      EntityType.define(
+              "WordReducer", ReducerState.class, () -> new ReducerState(new HashMap<>(), 0))
+          .operation(
+              COUNT,
+              (ctx, word) -> {
+                // The counts are updated in place: a batch that fails is re-run from its stored
+                // state, so no copy.
+                ReducerState s = ctx.state();
+                s.counts().merge(word, 1L, Long::sum);
+                ctx.setState(s);
+                return null;
+              })
+          .operation(
+              MAPPER_DONE,
+              (ctx, job) -> {
+                ReducerState s = ctx.state();
+                ReducerState next = new ReducerState(s.counts(), s.mappersDone() + 1);
+                ctx.setState(next);
+                if (next.mappersDone() == job.mappers()) {
+                  String key = ctx.id().key();
+                  int reducer =
+                      Integer.parseInt(key.substring(key.lastIndexOf("-r") + 2, key.indexOf('!')));
+                  long words = s.counts().values().stream().mapToLong(Long::longValue).sum();
+                  ctx.signal(
+                      summaryId(job),
+                      REPORT,
+                      new Report(
+                          reducer,
+                          job.reducers(),
+                          words,
+                          s.counts().size(),
+                          top(s.counts(), job.top())));
+                }
+                return null;
+              });
 
   public static final EntityType<SummaryState> SUMMARY =
       EntityType.define("WordSummary", SummaryState.class, () -> new SummaryState(new TreeMap<>()))
-          .operation(REPORT, (ctx, report) -> {
-            SummaryState s = ctx.state();
-            s.reports().put(report.reducer(), report);
-            ctx.setState(s);
-            return null;
-          })
-          .operation(RESULT, (ctx, none) -> {
-            // Null until every reducer has reported.
-            Map<Integer, Report> reports = ctx.state().reports();
-            boolean complete = !reports.isEmpty() && reports.size() == reports.values().iterator().next().of();
-            return complete ? merge(reports, Integer.MAX_VALUE) : null;
-          });
+          .operation(
+              REPORT,
+              (ctx, report) -> {
+                SummaryState s = ctx.state();
+                s.reports().put(report.reducer(), report);
+                ctx.setState(s);
+                return null;
+              })
+          .operation(
+              RESULT,
+              (ctx, none) -> {
+                // Null until every reducer has reported.
+                Map<Integer, Report> reports = ctx.state().reports();
+                boolean complete =
+                    !reports.isEmpty() && reports.size() == reports.values().iterator().next().of();
+                return complete ? merge(reports, Integer.MAX_VALUE) : null;
+              });
 
-  public static final OrchestrationRef<Job, Result> WORD_COUNT = OrchestrationRef.of("WordCount", Job.class, Result.class);
+  public static final OrchestrationRef<Job, Result> WORD_COUNT =
+      OrchestrationRef.of("WordCount", Job.class, Result.class);
 
   private WordCount() {}
 
@@ -111,7 +144,8 @@ public final class WordCount {
     while (true) {
       Result r = ctx.callEntity(summaryId(job), RESULT).await();
       if (r != null) {
-        return new Result(r.words(), r.distinct(), r.top().subList(0, Math.min(job.top(), r.top().size())));
+        return new Result(
+            r.words(), r.distinct(), r.top().subList(0, Math.min(job.top(), r.top().size())));
       }
       ctx.timer(Duration.ofMillis(200)).await();
     }
@@ -171,7 +205,9 @@ public final class WordCount {
     return words;
   }
 
-  private static final String[] SYLLABLES = {"ka", "lo", "mi", "ne", "ru", "sa", "ti", "vo", "ze", "po"};
+  private static final String[] SYLLABLES = {
+    "ka", "lo", "mi", "ne", "ru", "sa", "ti", "vo", "ze", "po"
+  };
 
   private static String word(int rank) {
     StringBuilder w = new StringBuilder();
@@ -194,7 +230,9 @@ public final class WordCount {
   }
 
   private static final Comparator<WordCountEntry> BY_COUNT_THEN_WORD =
-      Comparator.comparingLong(WordCountEntry::count).reversed().thenComparing(WordCountEntry::word);
+      Comparator.comparingLong(WordCountEntry::count)
+          .reversed()
+          .thenComparing(WordCountEntry::word);
 
   static List<WordCountEntry> top(Map<String, Long> counts, int n) {
     return counts.entrySet().stream()
@@ -218,6 +256,10 @@ public final class WordCount {
   }
 
   public static Workflows.Builder register(Workflows.Builder builder) {
-    return builder.entity(MAPPER).entity(REDUCER).entity(SUMMARY).orchestration(WORD_COUNT, WordCount::run);
+    return builder
+        .entity(MAPPER)
+        .entity(REDUCER)
+        .entity(SUMMARY)
+        .orchestration(WORD_COUNT, WordCount::run);
   }
 }

@@ -22,11 +22,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * Bank on one node against the real Cassandra: 1000 accounts on 12 partitions, 5000 concurrent transfers between
- * random accounts on different partitions, a tenth of them between a few hot accounts so that they conflict. Every
- * transfer completes (no deadlock), money is conserved, and every account's balance is exactly what the transfers
- * that report success make it (each applied once). The second test terminates the ActorSystem abruptly mid-run
- * and restarts it.
+ * Bank on one node against the real Cassandra: 1000 accounts on 12 partitions, 5000 concurrent
+ * transfers between random accounts on different partitions, a tenth of them between a few hot
+ * accounts so that they conflict. Every transfer completes (no deadlock), money is conserved, and
+ * every account's balance is exactly what the transfers that report success make it (each applied
+ * once). The second test terminates the ActorSystem abruptly mid-run and restarts it.
  */
 @Timeout(600)
 class BankTest {
@@ -52,7 +52,11 @@ class BankTest {
           b = random.nextInt(ACCOUNTS);
         } while (b % PARTITIONS == a % PARTITIONS);
       }
-      Bank.Transfer t = new Bank.Transfer(Bank.accountKey(a, PARTITIONS), Bank.accountKey(b, PARTITIONS), 1 + random.nextInt(80));
+      Bank.Transfer t =
+          new Bank.Transfer(
+              Bank.accountKey(a, PARTITIONS),
+              Bank.accountKey(b, PARTITIONS),
+              1 + random.nextInt(80));
       planned.add(new Planned(InstanceId.of("transfer-" + seed + "-" + k), t));
     }
     return planned;
@@ -71,10 +75,15 @@ class BankTest {
   }
 
   static void startAll(DurableClient client, List<Planned> planned) throws Exception {
-    try (ExecutorService starters = Executors.newFixedThreadPool(64, Thread.ofVirtual().factory())) {
+    try (ExecutorService starters =
+        Executors.newFixedThreadPool(64, Thread.ofVirtual().factory())) {
       List<Future<?>> started = new ArrayList<>();
       for (Planned p : planned) {
-        started.add(starters.submit(() -> client.start(Bank.TRANSFER, p.transfer(), StartOptions.defaults().instanceId(p.id()))));
+        started.add(
+            starters.submit(
+                () ->
+                    client.start(
+                        Bank.TRANSFER, p.transfer(), StartOptions.defaults().instanceId(p.id()))));
       }
       for (Future<?> f : started) {
         f.get();
@@ -91,14 +100,18 @@ class BankTest {
     int applied = 0;
     for (Planned p : planned) {
       InstanceStatus done = client.waitForCompletion(p.id(), Duration.ofSeconds(300));
-      assertEquals(RuntimeStatus.COMPLETED, done.runtimeStatus(), () -> p.id() + " failure: " + done.failure());
+      assertEquals(
+          RuntimeStatus.COMPLETED,
+          done.runtimeStatus(),
+          () -> p.id() + " failure: " + done.failure());
       if (done.output(Boolean.class)) {
         applied++;
         ledger.applied(p.transfer());
       }
     }
     assertTrue(applied > TRANSFERS / 2, "most transfers are covered: " + applied);
-    // Every balance is what the successful transfers make it (each applied once), no lock or queue is left, and
+    // Every balance is what the successful transfers make it (each applied once), no lock or queue
+    // is left, and
     // money is conserved.
     assertEquals(List.of(), ledger.check(client, true));
   }
@@ -112,7 +125,9 @@ class BankTest {
       long began = System.nanoTime();
       startAll(runtime.client(), planned);
       verify(runtime.client(), planned);
-      System.out.printf("Bank: %d transfers over %d accounts in %.1f s%n", TRANSFERS, ACCOUNTS, (System.nanoTime() - began) / 1e9);
+      System.out.printf(
+          "Bank: %d transfers over %d accounts in %.1f s%n",
+          TRANSFERS, ACCOUNTS, (System.nanoTime() - began) / 1e9);
     }
   }
 
@@ -127,7 +142,11 @@ class BankTest {
       int ended = 0;
       List<Planned> last = planned.subList(TRANSFERS - 200, TRANSFERS);
       for (Planned p : last) {
-        if (first.client().getStatus(p.id()).map(s -> s.runtimeStatus().isTerminal()).orElse(false)) {
+        if (first
+            .client()
+            .getStatus(p.id())
+            .map(s -> s.runtimeStatus().isTerminal())
+            .orElse(false)) {
           ended++;
         }
       }

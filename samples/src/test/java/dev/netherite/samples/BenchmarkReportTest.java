@@ -7,16 +7,37 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
-/** The benchmark's machine-readable output keeps its exact form, and workloads are found by name. */
+/**
+ * The benchmark's machine-readable output keeps its exact form, and workloads are found by name.
+ */
 class BenchmarkReportTest {
-  private static final Pattern RESULT = Pattern.compile(
-      "RESULT workload=\\S+ mode=(local|persist-first|global) commitlog_sync=(periodic|group|batch) p50_ms=[0-9.]+"
-          + " p95_ms=[0-9.]+ p99_ms=[0-9.]+ throughput_per_s=[0-9.]+ journal_writes_per_orch=[0-9.]+ bytes_per_orch=[0-9]+"
-          + "( correct=(true|false))?");
+  private static final Pattern RESULT =
+      Pattern.compile(
+          "RESULT workload=\\S+ mode=(local|persist-first|global) commitlog_sync=(periodic|group|batch) p50_ms=[0-9.]+"
+              + " p95_ms=[0-9.]+ p99_ms=[0-9.]+ throughput_per_s=[0-9.]+ journal_writes_per_orch=[0-9.]+ bytes_per_orch=[0-9]+"
+              + "( correct=(true|false))?");
 
   private static BenchmarkReport.Result result(Boolean correct) {
-    return new BenchmarkReport.Result("hello5", "sequential", "local", "periodic", 5, new double[] {3, 1, 2, 4}, 0, 2.0,
-        4, 48, 4000, 0, 1.5, 0.5, 0.1, 40, correct, "test", "0.1 0.2 0.3");
+    return new BenchmarkReport.Result(
+        "hello5",
+        "sequential",
+        "local",
+        "periodic",
+        5,
+        new double[] {3, 1, 2, 4},
+        0,
+        2.0,
+        4,
+        48,
+        4000,
+        0,
+        1.5,
+        0.5,
+        0.1,
+        40,
+        correct,
+        "test",
+        "0.1 0.2 0.3");
   }
 
   @Test
@@ -35,14 +56,16 @@ class BenchmarkReportTest {
   void jsonLineIsOneLine() {
     String json = result(false).jsonLine();
     assertEquals(1, json.strip().lines().count());
-    assertTrue(json.contains("\"correct\":false") && json.contains("\"per_step_p50_ms\":0.4000"), json);
+    assertTrue(
+        json.contains("\"correct\":false") && json.contains("\"per_step_p50_ms\":0.4000"), json);
   }
 
   @Test
   void workloadsAreFoundByName() {
     assertEquals("hello5", BenchmarkWorkload.named("hello5").name());
     assertEquals(1000, BenchmarkWorkload.named("sequence-1000").steps());
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> BenchmarkWorkload.named("helo5"));
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> BenchmarkWorkload.named("helo5"));
     assertTrue(e.getMessage().contains("hello5"), e.getMessage());
   }
 }

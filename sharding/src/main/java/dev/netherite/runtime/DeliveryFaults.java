@@ -1,8 +1,9 @@
 package dev.netherite.runtime;
 
 /**
- * A test hook that disturbs delivery between partitions, to show that exactly-once delivery does not depend on
- * the network: it may drop or duplicate any delivery or acknowledgement. Never set in production.
+ * A test hook that disturbs delivery between partitions, to show that exactly-once delivery does
+ * not depend on the network: it may drop or duplicate any delivery or acknowledgement. Never set in
+ * production.
  */
 public interface DeliveryFaults {
   /** What to do with one message between partitions. */

@@ -23,12 +23,13 @@ import org.apache.pekko.cluster.sharding.typed.GetShardRegionState;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 
 /**
- * The engine on one node: its partitions (as Cluster Sharding entities), its activity workers and a client.
+ * The engine on one node: its partitions (as Cluster Sharding entities), its activity workers and a
+ * client.
  *
- * <p>Start it on an ActorSystem of its own with {@link #start(Workflows, Config)}, or embed it in an application's
- * ActorSystem with {@link #create(ActorSystem, Workflows)}; that system must use the cluster actor provider and
- * the persistence plugins of the {@code persistence} module. {@link #get(ActorSystem)} finds the runtime of a
- * system, in the manner of a Pekko extension.
+ * <p>Start it on an ActorSystem of its own with {@link #start(Workflows, Config)}, or embed it in
+ * an application's ActorSystem with {@link #create(ActorSystem, Workflows)}; that system must use
+ * the cluster actor provider and the persistence plugins of the {@code persistence} module. {@link
+ * #get(ActorSystem)} finds the runtime of a system, in the manner of a Pekko extension.
  */
 public final class DurableRuntime implements AutoCloseable {
   private static final Map<ActorSystem<?>, DurableRuntime> RUNTIMES = new ConcurrentHashMap<>();
@@ -38,7 +39,8 @@ public final class DurableRuntime implements AutoCloseable {
   private final NodeServices node;
   private final DurableClient client;
 
-  private DurableRuntime(ActorSystem<?> system, boolean ownsSystem, NodeServices node, DurableClient client) {
+  private DurableRuntime(
+      ActorSystem<?> system, boolean ownsSystem, NodeServices node, DurableClient client) {
     this.system = system;
     this.ownsSystem = ownsSystem;
     this.node = node;
@@ -46,8 +48,9 @@ public final class DurableRuntime implements AutoCloseable {
   }
 
   /**
-   * Starts a node on a new ActorSystem named {@code netherite} configured by {@code config} (with this library's
-   * defaults under it). Without seed nodes configured, the node forms a cluster of its own.
+   * Starts a node on a new ActorSystem named {@code netherite} configured by {@code config} (with
+   * this library's defaults under it). Without seed nodes configured, the node forms a cluster of
+   * its own.
    */
   public static DurableRuntime start(Workflows workflows, Config config) {
     return start(workflows, config, Options.defaults());
@@ -56,7 +59,8 @@ public final class DurableRuntime implements AutoCloseable {
   /** As {@link #start(Workflows, Config)}, with options for tests and tuning. */
   public static DurableRuntime start(Workflows workflows, Config config, Options options) {
     Config full = config.withFallback(ConfigFactory.load());
-    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), full.getString("netherite.actor-system-name"), full);
+    ActorSystem<Void> system =
+        ActorSystem.create(Behaviors.empty(), full.getString("netherite.actor-system-name"), full);
     try {
       return create(system, workflows, options, true);
     } catch (RuntimeException e) {
@@ -75,19 +79,25 @@ public final class DurableRuntime implements AutoCloseable {
     return create(system, workflows, options, false);
   }
 
-  private static DurableRuntime create(ActorSystem<?> system, Workflows workflows, Options options, boolean owns) {
+  private static DurableRuntime create(
+      ActorSystem<?> system, Workflows workflows, Options options, boolean owns) {
     Objects.requireNonNull(workflows, "workflows");
     RuntimeSettings settings = RuntimeSettings.from(system.settings().config());
-    DataConverter converter = options.converter() != null ? options.converter() : new JacksonDataConverter();
+    DataConverter converter =
+        options.converter() != null ? options.converter() : new JacksonDataConverter();
     DeliveryFaults faults = options.faults() != null ? options.faults() : DeliveryFaults.NONE;
     DurableRuntime runtime =
-        RUNTIMES.compute(system, (s, existing) -> {
-          if (existing != null) {
-            throw new IllegalStateException("A DurableRuntime is already running on ActorSystem " + s.name() + ".");
-          }
-          NodeServices node = RuntimeBootstrap.start(system, settings, workflows, converter, faults);
-          return new DurableRuntime(system, owns, node, RuntimeBootstrap.client(node));
-        });
+        RUNTIMES.compute(
+            system,
+            (s, existing) -> {
+              if (existing != null) {
+                throw new IllegalStateException(
+                    "A DurableRuntime is already running on ActorSystem " + s.name() + ".");
+              }
+              NodeServices node =
+                  RuntimeBootstrap.start(system, settings, workflows, converter, faults);
+              return new DurableRuntime(system, owns, node, RuntimeBootstrap.client(node));
+            });
     system.getWhenTerminated().thenRun(() -> RUNTIMES.remove(system));
     return runtime;
   }
@@ -101,7 +111,9 @@ public final class DurableRuntime implements AutoCloseable {
     DurableRuntime runtime = RUNTIMES.get(system);
     if (runtime == null) {
       throw new IllegalStateException(
-          "No DurableRuntime runs on ActorSystem " + system.name() + "; create one with DurableRuntime.create(system, workflows).");
+          "No DurableRuntime runs on ActorSystem "
+              + system.name()
+              + "; create one with DurableRuntime.create(system, workflows).");
     }
     return runtime;
   }
@@ -112,8 +124,8 @@ public final class DurableRuntime implements AutoCloseable {
   }
 
   /**
-   * The partitions this node hosts now (started by Cluster Sharding here), for operators and tests; partitions move
-   * when nodes join or leave.
+   * The partitions this node hosts now (started by Cluster Sharding here), for operators and tests;
+   * partitions move when nodes join or leave.
    */
   public CompletionStage<SortedSet<Integer>> localPartitions(Duration timeout) {
     CompletionStage<ShardRegion.CurrentShardRegionState> state =
@@ -122,11 +134,12 @@ public final class DurableRuntime implements AutoCloseable {
             replyTo -> new GetShardRegionState(NodeServices.PARTITION, replyTo),
             timeout,
             system.scheduler());
-    return state.thenApply(s -> {
-      SortedSet<Integer> partitions = new TreeSet<>();
-      s.getShards().forEach(shard -> partitions.add(Integer.parseInt(shard.shardId())));
-      return partitions;
-    });
+    return state.thenApply(
+        s -> {
+          SortedSet<Integer> partitions = new TreeSet<>();
+          s.getShards().forEach(shard -> partitions.add(Integer.parseInt(shard.shardId())));
+          return partitions;
+        });
   }
 
   public RuntimeSettings settings() {

@@ -4,8 +4,9 @@ import com.typesafe.config.Config;
 import java.time.Duration;
 
 /**
- * The runtime's settings, read from the {@code netherite} section of the configuration (defaults and comments in
- * the sharding module's {@code reference.conf}). Immutable; validated on construction.
+ * The runtime's settings, read from the {@code netherite} section of the configuration (defaults
+ * and comments in the sharding module's {@code reference.conf}). Immutable; validated on
+ * construction.
  */
 public record RuntimeSettings(
     String taskHub,
@@ -38,8 +39,11 @@ public record RuntimeSettings(
       return switch (value) {
         case "local" -> LOCAL;
         case "persist-first" -> PERSIST_FIRST;
-        default -> throw new IllegalArgumentException(
-            "netherite.persistence-mode is '" + value + "'; it must be 'local' or 'persist-first'.");
+        default ->
+            throw new IllegalArgumentException(
+                "netherite.persistence-mode is '"
+                    + value
+                    + "'; it must be 'local' or 'persist-first'.");
       };
     }
   }

@@ -21,63 +21,86 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * Activities run on virtual threads unless registered with {@link ActivityThread#PLATFORM}; platform ones computing
- * on every core do not stop the partitions, which run on virtual threads.
+ * Activities run on virtual threads unless registered with {@link ActivityThread#PLATFORM};
+ * platform ones computing on every core do not stop the partitions, which run on virtual threads.
  */
 @Timeout(180)
 class ActivityThreadsTest {
-  private static final ActivityRef<Void, Boolean> IS_VIRTUAL = ActivityRef.of("IsVirtual", Void.class, Boolean.class);
+  private static final ActivityRef<Void, Boolean> IS_VIRTUAL =
+      ActivityRef.of("IsVirtual", Void.class, Boolean.class);
   private static final ActivityRef<Void, Boolean> IS_VIRTUAL_PLATFORM =
       ActivityRef.of("IsVirtualPlatform", Void.class, Boolean.class);
-  private static final ActivityRef<Integer, Integer> SPIN = ActivityRef.of("Spin", Integer.class, Integer.class);
-  private static final OrchestrationRef<Void, List> THREAD_KINDS = OrchestrationRef.of("ThreadKinds", Void.class, List.class);
-  private static final OrchestrationRef<Integer, Integer> SPINNERS = OrchestrationRef.of("Spinners", Integer.class, Integer.class);
+  private static final ActivityRef<Integer, Integer> SPIN =
+      ActivityRef.of("Spin", Integer.class, Integer.class);
+  private static final OrchestrationRef<Void, List> THREAD_KINDS =
+      OrchestrationRef.of("ThreadKinds", Void.class, List.class);
+  private static final OrchestrationRef<Integer, Integer> SPINNERS =
+      OrchestrationRef.of("Spinners", Integer.class, Integer.class);
 
   private static final AtomicInteger spinning = new AtomicInteger();
   private static final AtomicBoolean release = new AtomicBoolean();
   private static final AtomicBoolean spinTimedOut = new AtomicBoolean();
 
   private static Workflows app() {
-    Workflows.Builder b = Workflows.builder()
-        .activity(IS_VIRTUAL, (ctx, in) -> Thread.currentThread().isVirtual())
-        .activity(IS_VIRTUAL_PLATFORM, (ctx, in) -> Thread.currentThread().isVirtual(), ActivityThread.PLATFORM)
-        .activity(SPIN, (ctx, n) -> {
-          // Computes without blocking until released (or 60 s): holds its thread the whole time.
-          spinning.incrementAndGet();
-          long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-          long x = n;
-          while (!release.get()) {
-            x = x * 6364136223846793005L + 1442695040888963407L;
-            if (System.nanoTime() > deadline) {
-              spinTimedOut.set(true);
-              break;
-            }
-          }
-          return (int) (x & 1) + n;
-        }, ActivityThread.PLATFORM)
-        .orchestration(THREAD_KINDS, (ctx, in) -> List.of(ctx.call(IS_VIRTUAL, null).await(),
-            ctx.call(IS_VIRTUAL_PLATFORM, null).await()))
-        .orchestration(SPINNERS, (ctx, n) -> {
-          List<Task<Integer>> calls = new ArrayList<>();
-          for (int i = 0; i < n; i++) {
-            calls.add(ctx.call(SPIN, i));
-          }
-          return Task.allOf(calls).await().size();
-        });
+    Workflows.Builder b =
+        Workflows.builder()
+            .activity(IS_VIRTUAL, (ctx, in) -> Thread.currentThread().isVirtual())
+            .activity(
+                IS_VIRTUAL_PLATFORM,
+                (ctx, in) -> Thread.currentThread().isVirtual(),
+                ActivityThread.PLATFORM)
+            .activity(
+                SPIN,
+                (ctx, n) -> {
+                  // Computes without blocking until released (or 60 s): holds its thread the whole
+                  // time.
+                  spinning.incrementAndGet();
+                  long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+                  long x = n;
+                  while (!release.get()) {
+                    x = x * 6364136223846793005L + 1442695040888963407L;
+                    if (System.nanoTime() > deadline) {
+                      spinTimedOut.set(true);
+                      break;
+                    }
+                  }
+                  return (int) (x & 1) + n;
+                },
+                ActivityThread.PLATFORM)
+            .orchestration(
+                THREAD_KINDS,
+                (ctx, in) ->
+                    List.of(
+                        ctx.call(IS_VIRTUAL, null).await(),
+                        ctx.call(IS_VIRTUAL_PLATFORM, null).await()))
+            .orchestration(
+                SPINNERS,
+                (ctx, n) -> {
+                  List<Task<Integer>> calls = new ArrayList<>();
+                  for (int i = 0; i < n; i++) {
+                    calls.add(ctx.call(SPIN, i));
+                  }
+                  return Task.allOf(calls).await().size();
+                });
     return TestWorkflows.register(b).build();
   }
 
   @Test
   void anActivityRunsOnTheKindOfThreadItWasRegisteredWith() {
-    try (DurableRuntime runtime = RuntimeTestKit.start(app(), RuntimeTestKit.newTaskHub("threads"))) {
+    try (DurableRuntime runtime =
+        RuntimeTestKit.start(app(), RuntimeTestKit.newTaskHub("threads"))) {
       InstanceId id = runtime.client().start(THREAD_KINDS, null);
-      assertEquals(List.of(true, false), runtime.client().waitForCompletion(id, Duration.ofSeconds(60)).output(List.class));
+      assertEquals(
+          List.of(true, false),
+          runtime.client().waitForCompletion(id, Duration.ofSeconds(60)).output(List.class));
     }
   }
 
   @Test
   void platformActivitiesComputingOnEveryCoreDoNotStopThePartitions() throws Exception {
-    int cores = Runtime.getRuntime().availableProcessors(); // = the platform pool and the virtual-thread carriers
+    int cores =
+        Runtime.getRuntime()
+            .availableProcessors(); // = the platform pool and the virtual-thread carriers
     try (DurableRuntime runtime = RuntimeTestKit.start(app(), RuntimeTestKit.newTaskHub("spin"))) {
       release.set(false);
       spinning.set(0);
@@ -89,12 +112,21 @@ class ActivityThreadsTest {
       assertEquals(cores, spinning.get(), "every core should be computing an activity");
       try {
         InstanceId hello = runtime.client().start(HELLO5, null);
-        assertEquals(HELLO5_OUTPUT, runtime.client().waitForCompletion(hello, Duration.ofSeconds(30)).output(List.class));
-        assertTrue(spinning.get() == cores && !release.get(), "Hello5 completed while the spinners still computed");
+        assertEquals(
+            HELLO5_OUTPUT,
+            runtime.client().waitForCompletion(hello, Duration.ofSeconds(30)).output(List.class));
+        assertTrue(
+            spinning.get() == cores && !release.get(),
+            "Hello5 completed while the spinners still computed");
       } finally {
         release.set(true);
       }
-      assertEquals(cores, runtime.client().waitForCompletion(spinners, Duration.ofSeconds(60)).output(Integer.class));
+      assertEquals(
+          cores,
+          runtime
+              .client()
+              .waitForCompletion(spinners, Duration.ofSeconds(60))
+              .output(Integer.class));
       assertFalse(spinTimedOut.get(), "a spinner ran into its 60 s limit");
     }
   }

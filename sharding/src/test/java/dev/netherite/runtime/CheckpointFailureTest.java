@@ -13,9 +13,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * A checkpoint that fails is tried again after another {@code checkpoint.after-events}, not at every write: a
- * failure that repeats (a state larger than Cassandra takes in one request) must not turn every write into a
- * serialization of the whole state. The partition keeps working on its journal meanwhile.
+ * A checkpoint that fails is tried again after another {@code checkpoint.after-events}, not at
+ * every write: a failure that repeats (a state larger than Cassandra takes in one request) must not
+ * turn every write into a serialization of the whole state. The partition keeps working on its
+ * journal meanwhile.
  */
 @Timeout(180)
 class CheckpointFailureTest {
@@ -23,22 +24,36 @@ class CheckpointFailureTest {
   @Test
   void aFailedCheckpointIsRetriedAfterMoreEventsNotAtEveryWrite() {
     int afterEvents = 48; // 4 sequential Hello5 (12 events each, one write each) on one partition
-    Map<String, Object> overrides = Map.of(
-        "netherite.partition-count", 1,
-        "netherite.checkpoint.after-events", afterEvents,
-        "pekko.persistence.snapshot-store.plugin", "failing-snapshot-store",
-        "failing-snapshot-store.class", FailingSnapshotStore.class.getName());
+    Map<String, Object> overrides =
+        Map.of(
+            "netherite.partition-count",
+            1,
+            "netherite.checkpoint.after-events",
+            afterEvents,
+            "pekko.persistence.snapshot-store.plugin",
+            "failing-snapshot-store",
+            "failing-snapshot-store.class",
+            FailingSnapshotStore.class.getName());
     FailingSnapshotStore.SAVES.set(0);
     int runs = 40;
-    try (DurableRuntime runtime = RuntimeTestKit.start(
-        TestWorkflows.app(), RuntimeTestKit.newTaskHub("checkpoint-failure"), overrides, DurableRuntime.Options.defaults())) {
+    try (DurableRuntime runtime =
+        RuntimeTestKit.start(
+            TestWorkflows.app(),
+            RuntimeTestKit.newTaskHub("checkpoint-failure"),
+            overrides,
+            DurableRuntime.Options.defaults())) {
       for (int i = 0; i < runs; i++) {
         InstanceId id = runtime.client().start(HELLO5, null);
-        assertEquals(HELLO5_OUTPUT, runtime.client().waitForCompletion(id, Duration.ofSeconds(30)).output(List.class));
+        assertEquals(
+            HELLO5_OUTPUT,
+            runtime.client().waitForCompletion(id, Duration.ofSeconds(30)).output(List.class));
       }
     }
     int attempts = FailingSnapshotStore.SAVES.get();
-    // 480 events: a first attempt at 48, then one per further 48; retrying at every write would be about 36.
-    assertTrue(attempts >= 1 && attempts <= runs * 12 / afterEvents + 1, "checkpoint attempts: " + attempts);
+    // 480 events: a first attempt at 48, then one per further 48; retrying at every write would be
+    // about 36.
+    assertTrue(
+        attempts >= 1 && attempts <= runs * 12 / afterEvents + 1,
+        "checkpoint attempts: " + attempts);
   }
 }

@@ -20,8 +20,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * The ActorSystem is terminated abruptly (no coordinated shutdown, no hand-over, no final checkpoint) while 200
- * Hello5 instances run; a new one on the same Cassandra recovers the partitions from their commit logs.
+ * The ActorSystem is terminated abruptly (no coordinated shutdown, no hand-over, no final
+ * checkpoint) while 200 Hello5 instances run; a new one on the same Cassandra recovers the
+ * partitions from their commit logs.
  */
 @Timeout(300)
 class CrashRecoveryTest {
@@ -34,8 +35,10 @@ class CrashRecoveryTest {
     for (int i = 0; i < count; i++) {
       ids.add(InstanceId.of("hello-" + i));
     }
-    // Every instance stops at its third call, so the crash comes while all of them are mid-run: the engine answers a
-    // start (after a write of at most commit-log.max-linger) long before Hello5 would otherwise be done.
+    // Every instance stops at its third call, so the crash comes while all of them are mid-run: the
+    // engine answers a
+    // start (after a write of at most commit-log.max-linger) long before Hello5 would otherwise be
+    // done.
     var gate = new CountDownLatch(1);
     TestWorkflows.londonGate = gate;
     int runsBefore = TestWorkflows.SAY_HELLO_RUNS.get();
@@ -43,7 +46,9 @@ class CrashRecoveryTest {
     try (var starters = Executors.newVirtualThreadPerTaskExecutor()) {
       List<Future<InstanceId>> started = new ArrayList<>();
       for (InstanceId id : ids) {
-        started.add(starters.submit(() -> first.client().start(HELLO5, null, StartOptions.defaults().instanceId(id))));
+        started.add(
+            starters.submit(
+                () -> first.client().start(HELLO5, null, StartOptions.defaults().instanceId(id))));
       }
       for (Future<InstanceId> f : started) {
         f.get();
@@ -56,19 +61,37 @@ class CrashRecoveryTest {
       TestWorkflows.londonGate = null;
       gate.countDown(); // the first runtime's held calls finish into the void
     }
-    assertTrue(runsBeforeCrash < count * 5, "the crash should come while work is pending, ran " + runsBeforeCrash);
+    assertTrue(
+        runsBeforeCrash < count * 5,
+        "the crash should come while work is pending, ran " + runsBeforeCrash);
 
     try (DurableRuntime second = RuntimeTestKit.start(TestWorkflows.app(), hub)) {
       for (InstanceId id : ids) {
         InstanceStatus done = second.client().waitForCompletion(id, Duration.ofSeconds(120));
-        assertEquals(RuntimeStatus.COMPLETED, done.runtimeStatus(), () -> id + " failure: " + done.failure());
+        assertEquals(
+            RuntimeStatus.COMPLETED,
+            done.runtimeStatus(),
+            () -> id + " failure: " + done.failure());
         assertEquals(HELLO5_OUTPUT, done.output(List.class), id.value());
         List<HistoryEvent> history = second.client().getStatus(id, true).orElseThrow().history();
-        // Exactly once: each of the five calls scheduled once and completed once, one completion of the instance.
-        assertEquals(5, history.stream().filter(e -> e instanceof HistoryEvent.TaskScheduled).count(), id.value());
-        assertEquals(5, history.stream().filter(e -> e instanceof HistoryEvent.TaskCompleted).count(), id.value());
-        assertEquals(1, history.stream().filter(e -> e instanceof HistoryEvent.ExecutionStarted).count(), id.value());
-        assertEquals(1, history.stream().filter(e -> e instanceof HistoryEvent.ExecutionCompleted).count(), id.value());
+        // Exactly once: each of the five calls scheduled once and completed once, one completion of
+        // the instance.
+        assertEquals(
+            5,
+            history.stream().filter(e -> e instanceof HistoryEvent.TaskScheduled).count(),
+            id.value());
+        assertEquals(
+            5,
+            history.stream().filter(e -> e instanceof HistoryEvent.TaskCompleted).count(),
+            id.value());
+        assertEquals(
+            1,
+            history.stream().filter(e -> e instanceof HistoryEvent.ExecutionStarted).count(),
+            id.value());
+        assertEquals(
+            1,
+            history.stream().filter(e -> e instanceof HistoryEvent.ExecutionCompleted).count(),
+            id.value());
       }
     }
   }

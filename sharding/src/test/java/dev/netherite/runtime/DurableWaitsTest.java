@@ -24,7 +24,8 @@ class DurableWaitsTest {
     DurableRuntime first = RuntimeTestKit.start(TestWorkflows.app(), hub);
     first.client().start(TestWorkflows.WAIT_TIMER, 6, StartOptions.defaults().instanceId(timer));
     first.client().start(TestWorkflows.WAIT_EVENT, null, StartOptions.defaults().instanceId(event));
-    // Wait until both have taken their first step (the timer is recorded, the event wait is registered).
+    // Wait until both have taken their first step (the timer is recorded, the event wait is
+    // registered).
     awaitHistory(first, timer);
     awaitHistory(first, event);
     RuntimeTestKit.crash(first);
@@ -36,7 +37,8 @@ class DurableWaitsTest {
       InstanceStatus t = second.client().waitForCompletion(timer, Duration.ofSeconds(60));
       assertEquals(RuntimeStatus.COMPLETED, t.runtimeStatus());
       assertEquals("timer fired", t.output(String.class));
-      assertEquals(true, Duration.between(started, Instant.now()).toSeconds() >= 6, "the timer fired early");
+      assertEquals(
+          true, Duration.between(started, Instant.now()).toSeconds() >= 6, "the timer fired early");
     }
   }
 

@@ -25,49 +25,69 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * Entities and critical sections on one node against the real Cassandra: operations, signals from clients and
- * orchestrations, failed operations undone, delayed signals, implicit deletion, and each rule of critical sections
- * failing its orchestration with a message that names it, with the locks released afterwards.
+ * Entities and critical sections on one node against the real Cassandra: operations, signals from
+ * clients and orchestrations, failed operations undone, delayed signals, implicit deletion, and
+ * each rule of critical sections failing its orchestration with a message that names it, with the
+ * locks released afterwards.
  */
 @Timeout(180)
 class EntitiesTest {
   static final EntityOp<Integer, Integer> ADD = EntityOp.of("add", Integer.class, Integer.class);
   static final EntityOp<Void, Integer> GET = EntityOp.of("get", Void.class, Integer.class);
-  static final EntityOp<Integer, Void> ADD_THEN_FAIL = EntityOp.of("addThenFail", Integer.class, Void.class);
+  static final EntityOp<Integer, Void> ADD_THEN_FAIL =
+      EntityOp.of("addThenFail", Integer.class, Void.class);
   static final EntityOp<Void, Void> DELETE = EntityOp.of("delete", Void.class, Void.class);
-  static final EntityOp<String, Void> START = EntityOp.of("startGreeting", String.class, Void.class);
+  static final EntityOp<String, Void> START =
+      EntityOp.of("startGreeting", String.class, Void.class);
 
-  static final OrchestrationRef<String, String> GREET = OrchestrationRef.of("Greet", String.class, String.class);
+  static final OrchestrationRef<String, String> GREET =
+      OrchestrationRef.of("Greet", String.class, String.class);
 
   static final EntityType<Integer> COUNTER =
       EntityType.define("Counter", Integer.class, () -> 0)
-          .operation(ADD, (ctx, n) -> {
-            ctx.setState(ctx.state() + n);
-            return ctx.state();
-          })
+          .operation(
+              ADD,
+              (ctx, n) -> {
+                ctx.setState(ctx.state() + n);
+                return ctx.state();
+              })
           .operation(GET, (ctx, none) -> ctx.state())
-          .operation(ADD_THEN_FAIL, (ctx, n) -> {
-            ctx.setState(ctx.state() + n);
-            ctx.signal(ctx.id(), ADD, 1000); // undone with the rest of the operation
-            throw new IllegalStateException("refused " + n);
-          })
-          .operation(DELETE, (ctx, none) -> {
-            ctx.deleteState();
-            return null;
-          })
-          .operation(START, (ctx, who) -> {
-            ctx.startOrchestration(GREET, who, InstanceId.of("greet-" + who));
-            return null;
-          });
+          .operation(
+              ADD_THEN_FAIL,
+              (ctx, n) -> {
+                ctx.setState(ctx.state() + n);
+                ctx.signal(ctx.id(), ADD, 1000); // undone with the rest of the operation
+                throw new IllegalStateException("refused " + n);
+              })
+          .operation(
+              DELETE,
+              (ctx, none) -> {
+                ctx.deleteState();
+                return null;
+              })
+          .operation(
+              START,
+              (ctx, who) -> {
+                ctx.startOrchestration(GREET, who, InstanceId.of("greet-" + who));
+                return null;
+              });
 
-  static final OrchestrationRef<String, Integer> CALLS = OrchestrationRef.of("Calls", String.class, Integer.class);
-  static final OrchestrationRef<String, String> NESTED = OrchestrationRef.of("Nested", String.class, String.class);
-  static final OrchestrationRef<String, String> CALL_UNLOCKED = OrchestrationRef.of("CallUnlocked", String.class, String.class);
-  static final OrchestrationRef<String, String> SUB_IN_SECTION = OrchestrationRef.of("SubInSection", String.class, String.class);
-  static final OrchestrationRef<String, String> SIGNAL_LOCKED = OrchestrationRef.of("SignalLocked", String.class, String.class);
-  static final OrchestrationRef<String, String> CAUGHT = OrchestrationRef.of("CaughtViolation", String.class, String.class);
-  static final OrchestrationRef<String, Integer> DELAYED = OrchestrationRef.of("Delayed", String.class, Integer.class);
-  static final OrchestrationRef<String, String> GHOST = OrchestrationRef.of("Ghost", String.class, String.class);
+  static final OrchestrationRef<String, Integer> CALLS =
+      OrchestrationRef.of("Calls", String.class, Integer.class);
+  static final OrchestrationRef<String, String> NESTED =
+      OrchestrationRef.of("Nested", String.class, String.class);
+  static final OrchestrationRef<String, String> CALL_UNLOCKED =
+      OrchestrationRef.of("CallUnlocked", String.class, String.class);
+  static final OrchestrationRef<String, String> SUB_IN_SECTION =
+      OrchestrationRef.of("SubInSection", String.class, String.class);
+  static final OrchestrationRef<String, String> SIGNAL_LOCKED =
+      OrchestrationRef.of("SignalLocked", String.class, String.class);
+  static final OrchestrationRef<String, String> CAUGHT =
+      OrchestrationRef.of("CaughtViolation", String.class, String.class);
+  static final OrchestrationRef<String, Integer> DELAYED =
+      OrchestrationRef.of("Delayed", String.class, Integer.class);
+  static final OrchestrationRef<String, String> GHOST =
+      OrchestrationRef.of("Ghost", String.class, String.class);
 
   private static DurableRuntime runtime;
 
@@ -75,62 +95,79 @@ class EntitiesTest {
     return Workflows.builder()
         .entity(COUNTER)
         .orchestration(GREET, (ctx, who) -> "Hello " + who + "!")
-        .orchestration(CALLS, (ctx, key) -> {
-          EntityId c = COUNTER.id(key);
-          ctx.callEntity(c, ADD, 5).await();
-          try {
-            ctx.callEntity(c, ADD_THEN_FAIL, 7).await();
-          } catch (TaskFailedException expected) {
-            // the counter keeps 5: the failed operation's change and signal are undone
-          }
-          return ctx.callEntity(c, GET).await();
-        })
-        .orchestration(NESTED, (ctx, key) -> {
-          try (CriticalSection outer = ctx.lockEntities(COUNTER.id(key + "-a"))) {
-            try (CriticalSection inner = ctx.lockEntities(COUNTER.id(key + "-b"))) {
-              return "nested";
-            }
-          }
-        })
-        .orchestration(CALL_UNLOCKED, (ctx, key) -> {
-          try (CriticalSection s = ctx.lockEntities(COUNTER.id(key + "-a"))) {
-            ctx.callEntity(COUNTER.id(key + "-b"), GET).await();
-            return "called";
-          }
-        })
-        .orchestration(SUB_IN_SECTION, (ctx, key) -> {
-          try (CriticalSection s = ctx.lockEntities(COUNTER.id(key + "-a"))) {
-            return ctx.callSubOrchestration(GREET, "sub").await();
-          }
-        })
-        .orchestration(SIGNAL_LOCKED, (ctx, key) -> {
-          try (CriticalSection s = ctx.lockEntities(COUNTER.id(key + "-a"), COUNTER.id(key + "-b"))) {
-            ctx.signalEntity(COUNTER.id(key + "-b"), ADD, 1);
-            return "signaled";
-          }
-        })
-        .orchestration(CAUGHT, (ctx, key) -> {
-          try (CriticalSection s = ctx.lockEntities(COUNTER.id(key + "-a"))) {
-            try {
-              ctx.signalEntity(COUNTER.id(key + "-a"), ADD, 1);
-            } catch (IllegalStateException swallowed) {
-              // user code must not be able to hide a broken rule
-            }
-            return "hidden";
-          }
-        })
-        .orchestration(GHOST, (ctx, key) -> {
-          try {
-            ctx.callEntity(EntityId.of("Ghost", key), GET).await();
-            return "no failure";
-          } catch (TaskFailedException e) {
-            return e.failure().message();
-          }
-        })
-        .orchestration(DELAYED, (ctx, key) -> {
-          ctx.signalEntity(COUNTER.id(key), ADD, 3, Duration.ofSeconds(2));
-          return 0;
-        })
+        .orchestration(
+            CALLS,
+            (ctx, key) -> {
+              EntityId c = COUNTER.id(key);
+              ctx.callEntity(c, ADD, 5).await();
+              try {
+                ctx.callEntity(c, ADD_THEN_FAIL, 7).await();
+              } catch (TaskFailedException expected) {
+                // the counter keeps 5: the failed operation's change and signal are undone
+              }
+              return ctx.callEntity(c, GET).await();
+            })
+        .orchestration(
+            NESTED,
+            (ctx, key) -> {
+              try (CriticalSection outer = ctx.lockEntities(COUNTER.id(key + "-a"))) {
+                try (CriticalSection inner = ctx.lockEntities(COUNTER.id(key + "-b"))) {
+                  return "nested";
+                }
+              }
+            })
+        .orchestration(
+            CALL_UNLOCKED,
+            (ctx, key) -> {
+              try (CriticalSection s = ctx.lockEntities(COUNTER.id(key + "-a"))) {
+                ctx.callEntity(COUNTER.id(key + "-b"), GET).await();
+                return "called";
+              }
+            })
+        .orchestration(
+            SUB_IN_SECTION,
+            (ctx, key) -> {
+              try (CriticalSection s = ctx.lockEntities(COUNTER.id(key + "-a"))) {
+                return ctx.callSubOrchestration(GREET, "sub").await();
+              }
+            })
+        .orchestration(
+            SIGNAL_LOCKED,
+            (ctx, key) -> {
+              try (CriticalSection s =
+                  ctx.lockEntities(COUNTER.id(key + "-a"), COUNTER.id(key + "-b"))) {
+                ctx.signalEntity(COUNTER.id(key + "-b"), ADD, 1);
+                return "signaled";
+              }
+            })
+        .orchestration(
+            CAUGHT,
+            (ctx, key) -> {
+              try (CriticalSection s = ctx.lockEntities(COUNTER.id(key + "-a"))) {
+                try {
+                  ctx.signalEntity(COUNTER.id(key + "-a"), ADD, 1);
+                } catch (IllegalStateException swallowed) {
+                  // user code must not be able to hide a broken rule
+                }
+                return "hidden";
+              }
+            })
+        .orchestration(
+            GHOST,
+            (ctx, key) -> {
+              try {
+                ctx.callEntity(EntityId.of("Ghost", key), GET).await();
+                return "no failure";
+              } catch (TaskFailedException e) {
+                return e.failure().message();
+              }
+            })
+        .orchestration(
+            DELAYED,
+            (ctx, key) -> {
+              ctx.signalEntity(COUNTER.id(key), ADD, 3, Duration.ofSeconds(2));
+              return 0;
+            })
         .build();
   }
 
@@ -169,7 +206,9 @@ class EntitiesTest {
     for (int i = 1; i <= 20; i++) {
       runtime.client().signalEntity(c, ADD, i);
     }
-    awaitTrue(() -> Integer.valueOf(210).equals(runtime.client().readEntity(c, Integer.class).state()), "20 signals applied");
+    awaitTrue(
+        () -> Integer.valueOf(210).equals(runtime.client().readEntity(c, Integer.class).state()),
+        "20 signals applied");
   }
 
   @Test
@@ -190,7 +229,9 @@ class EntitiesTest {
     long began = System.nanoTime();
     run(DELAYED, "delayed");
     EntityId c = COUNTER.id("delayed");
-    awaitTrue(() -> Integer.valueOf(3).equals(runtime.client().readEntity(c, Integer.class).state()), "delayed signal");
+    awaitTrue(
+        () -> Integer.valueOf(3).equals(runtime.client().readEntity(c, Integer.class).state()),
+        "delayed signal");
     assertTrue(System.nanoTime() - began >= Duration.ofSeconds(2).toNanos());
   }
 
@@ -198,7 +239,8 @@ class EntitiesTest {
   void anEntityStartsAnOrchestration() {
     runtime.client().signalEntity(COUNTER.id("starter"), START, "Ada");
     awaitTrue(() -> runtime.client().getStatus(InstanceId.of("greet-Ada")).isPresent(), "started");
-    InstanceStatus greeted = runtime.client().waitForCompletion(InstanceId.of("greet-Ada"), Duration.ofSeconds(30));
+    InstanceStatus greeted =
+        runtime.client().waitForCompletion(InstanceId.of("greet-Ada"), Duration.ofSeconds(30));
     assertEquals("Hello Ada!", greeted.output(String.class));
   }
 
@@ -211,32 +253,57 @@ class EntitiesTest {
     assertRuleBroken(CAUGHT, "rule-caught", "no signal to a locked entity");
   }
 
-  private static void assertRuleBroken(OrchestrationRef<String, String> ref, String key, String rule) {
+  private static void assertRuleBroken(
+      OrchestrationRef<String, String> ref, String key, String rule) {
     InstanceStatus done = run(ref, key);
-    assertEquals(RuntimeStatus.FAILED, done.runtimeStatus(), ref.name() + " output " + done.output(String.class));
-    assertTrue(done.failure().message().contains("critical-section rule '" + rule + "'"), done.failure().message());
+    assertEquals(
+        RuntimeStatus.FAILED,
+        done.runtimeStatus(),
+        ref.name() + " output " + done.output(String.class));
+    assertTrue(
+        done.failure().message().contains("critical-section rule '" + rule + "'"),
+        done.failure().message());
     // The section's entity is free again: a signal to it runs.
     EntityId a = COUNTER.id(key + "-a");
-    awaitTrue(() -> runtime.client().readEntity(a, Integer.class).lockedBy() == null, key + " unlocked");
+    awaitTrue(
+        () -> runtime.client().readEntity(a, Integer.class).lockedBy() == null, key + " unlocked");
     runtime.client().signalEntity(a, ADD, 1);
-    awaitTrue(() -> Integer.valueOf(1).equals(runtime.client().readEntity(a, Integer.class).state()), key + " usable");
+    awaitTrue(
+        () -> Integer.valueOf(1).equals(runtime.client().readEntity(a, Integer.class).state()),
+        key + " usable");
   }
 
   @Test
   void badClientInputIsRefusedWithAClearMessage() {
-    IllegalArgumentException unknownEntity = assertThrows(
-        IllegalArgumentException.class, () -> runtime.client().signalEntity(EntityId.of("Cunter", "x"), ADD, 1));
-    assertTrue(unknownEntity.getMessage().contains("No entity named 'Cunter' is registered; registered entities are: Counter"),
+    IllegalArgumentException unknownEntity =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> runtime.client().signalEntity(EntityId.of("Cunter", "x"), ADD, 1));
+    assertTrue(
+        unknownEntity
+            .getMessage()
+            .contains("No entity named 'Cunter' is registered; registered entities are: Counter"),
         unknownEntity.getMessage());
-    IllegalArgumentException unknownOp = assertThrows(
-        IllegalArgumentException.class,
-        () -> runtime.client().signalEntity(COUNTER.id("x"), EntityOp.of("sub", Integer.class, Void.class), 1));
-    assertTrue(unknownOp.getMessage().contains("Entity 'Counter' has no operation named 'sub'"), unknownOp.getMessage());
+    IllegalArgumentException unknownOp =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                runtime
+                    .client()
+                    .signalEntity(
+                        COUNTER.id("x"), EntityOp.of("sub", Integer.class, Void.class), 1));
+    assertTrue(
+        unknownOp.getMessage().contains("Entity 'Counter' has no operation named 'sub'"),
+        unknownOp.getMessage());
     @SuppressWarnings({"unchecked", "rawtypes"})
     EntityOp<Object, Integer> wrong = (EntityOp) ADD;
     IllegalArgumentException wrongType =
-        assertThrows(IllegalArgumentException.class, () -> runtime.client().signalEntity(COUNTER.id("x"), wrong, "five"));
-    assertTrue(wrongType.getMessage().contains("takes input of type java.lang.Integer"), wrongType.getMessage());
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> runtime.client().signalEntity(COUNTER.id("x"), wrong, "five"));
+    assertTrue(
+        wrongType.getMessage().contains("takes input of type java.lang.Integer"),
+        wrongType.getMessage());
     assertThrows(IllegalArgumentException.class, () -> InstanceId.of("@Counter@x"));
   }
 
@@ -244,7 +311,9 @@ class EntitiesTest {
   void anOrchestrationCallingAnUnregisteredEntityGetsAFailedTask() {
     InstanceStatus done = run(GHOST, "x");
     assertEquals(RuntimeStatus.COMPLETED, done.runtimeStatus(), () -> "failure: " + done.failure());
-    assertTrue(done.output(String.class).contains("No entity named 'Ghost' is registered on this node"), done.output(String.class));
+    assertTrue(
+        done.output(String.class).contains("No entity named 'Ghost' is registered on this node"),
+        done.output(String.class));
     assertFalse(runtime.client().readEntity(EntityId.of("Ghost", "x"), Integer.class).exists());
   }
 

@@ -10,9 +10,10 @@ import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
- * Fails a test class when anything logged an ERROR while it ran (an engine fault, such as an exception in a
- * partition, is logged and recovered from, so a test could otherwise pass over it). Registered for every test class
- * through {@code META-INF/services}; the appender is wired in {@code logback-test.xml}.
+ * Fails a test class when anything logged an ERROR while it ran (an engine fault, such as an
+ * exception in a partition, is logged and recovered from, so a test could otherwise pass over it).
+ * Registered for every test class through {@code META-INF/services}; the appender is wired in
+ * {@code logback-test.xml}.
  */
 public final class ErrorLogGuard implements BeforeAllCallback, AfterAllCallback {
   private static final List<String> ERRORS = new ArrayList<>();
@@ -22,7 +23,13 @@ public final class ErrorLogGuard implements BeforeAllCallback, AfterAllCallback 
     @Override
     protected void append(ILoggingEvent event) {
       if (event.getLevel().isGreaterOrEqual(Level.ERROR)) {
-        String cause = event.getThrowableProxy() == null ? "" : " / " + event.getThrowableProxy().getClassName() + ": " + event.getThrowableProxy().getMessage();
+        String cause =
+            event.getThrowableProxy() == null
+                ? ""
+                : " / "
+                    + event.getThrowableProxy().getClassName()
+                    + ": "
+                    + event.getThrowableProxy().getMessage();
         synchronized (ERRORS) {
           ERRORS.add(event.getLoggerName() + ": " + event.getFormattedMessage() + cause);
         }
@@ -45,7 +52,12 @@ public final class ErrorLogGuard implements BeforeAllCallback, AfterAllCallback 
       ERRORS.clear();
     }
     if (!seen.isEmpty()) {
-      throw new AssertionError(seen.size() + " ERROR log events during " + context.getDisplayName() + ", first: " + seen.get(0));
+      throw new AssertionError(
+          seen.size()
+              + " ERROR log events during "
+              + context.getDisplayName()
+              + ", first: "
+              + seen.get(0));
     }
   }
 }

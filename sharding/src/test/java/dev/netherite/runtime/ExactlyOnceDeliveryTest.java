@@ -18,8 +18,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * Messages between partitions are dropped and duplicated at random (deliveries and acknowledgements alike);
- * every sub-orchestration is still started once and completes once.
+ * Messages between partitions are dropped and duplicated at random (deliveries and acknowledgements
+ * alike); every sub-orchestration is still started once and completes once.
  */
 @Timeout(240)
 class ExactlyOnceDeliveryTest {
@@ -29,53 +29,76 @@ class ExactlyOnceDeliveryTest {
     Random random = new Random(42);
     AtomicInteger dropped = new AtomicInteger();
     AtomicInteger duplicated = new AtomicInteger();
-    DeliveryFaults faults = message -> {
-      if (!(message instanceof PartitionCommand.Deliver) && !(message instanceof PartitionCommand.Ack)) {
-        return DeliveryFaults.Fate.DELIVER;
-      }
-      synchronized (random) {
-        double r = random.nextDouble();
-        if (r < 0.25) {
-          dropped.incrementAndGet();
-          return DeliveryFaults.Fate.DROP;
-        }
-        if (r < 0.45) {
-          duplicated.incrementAndGet();
-          return DeliveryFaults.Fate.DUPLICATE;
-        }
-        return DeliveryFaults.Fate.DELIVER;
-      }
-    };
+    DeliveryFaults faults =
+        message -> {
+          if (!(message instanceof PartitionCommand.Deliver)
+              && !(message instanceof PartitionCommand.Ack)) {
+            return DeliveryFaults.Fate.DELIVER;
+          }
+          synchronized (random) {
+            double r = random.nextDouble();
+            if (r < 0.25) {
+              dropped.incrementAndGet();
+              return DeliveryFaults.Fate.DROP;
+            }
+            if (r < 0.45) {
+              duplicated.incrementAndGet();
+              return DeliveryFaults.Fate.DUPLICATE;
+            }
+            return DeliveryFaults.Fate.DELIVER;
+          }
+        };
     String hub = RuntimeTestKit.newTaskHub("once");
     int parents = 10;
     int children = 8;
     try (DurableRuntime runtime =
         RuntimeTestKit.start(
-            TestWorkflows.app(), hub, Map.of("netherite.delivery.resend-after", "300ms"), DurableRuntime.Options.defaults().withDeliveryFaults(faults))) {
+            TestWorkflows.app(),
+            hub,
+            Map.of("netherite.delivery.resend-after", "300ms"),
+            DurableRuntime.Options.defaults().withDeliveryFaults(faults))) {
       List<InstanceId> ids = new ArrayList<>();
       for (int p = 0; p < parents; p++) {
-        ids.add(runtime.client().start(TestWorkflows.PARENT, children, StartOptions.withInstanceId("parent-" + hub + "-" + p)));
+        ids.add(
+            runtime
+                .client()
+                .start(
+                    TestWorkflows.PARENT,
+                    children,
+                    StartOptions.withInstanceId("parent-" + hub + "-" + p)));
       }
       for (InstanceId id : ids) {
         InstanceStatus done = runtime.client().waitForCompletion(id, Duration.ofSeconds(120));
-        assertEquals(RuntimeStatus.COMPLETED, done.runtimeStatus(), () -> "failure: " + done.failure());
+        assertEquals(
+            RuntimeStatus.COMPLETED, done.runtimeStatus(), () -> "failure: " + done.failure());
         List<String> expected = new ArrayList<>();
         for (int c = 0; c < children; c++) {
           expected.add((id.value() + "/" + c).toUpperCase());
         }
         assertEquals(expected, done.output(List.class));
         List<HistoryEvent> history = runtime.client().getStatus(id, true).orElseThrow().history();
-        assertEquals(children, history.stream().filter(e -> e instanceof HistoryEvent.SubOrchestrationCompleted).count());
+        assertEquals(
+            children,
+            history.stream()
+                .filter(e -> e instanceof HistoryEvent.SubOrchestrationCompleted)
+                .count());
         for (int c = 0; c < children; c++) {
           String name = id.value() + "/" + c;
           // No crash here, so a child created twice would have run its activity twice.
           assertEquals(1, TestWorkflows.COUNTED_RUNS.get(name).get(), name);
-          InstanceStatus child = runtime.client().getStatus(InstanceId.of(id.value() + ":" + c), true).orElseThrow();
-          assertEquals(1, child.history().stream().filter(e -> e instanceof HistoryEvent.ExecutionStarted).count());
+          InstanceStatus child =
+              runtime.client().getStatus(InstanceId.of(id.value() + ":" + c), true).orElseThrow();
+          assertEquals(
+              1,
+              child.history().stream()
+                  .filter(e -> e instanceof HistoryEvent.ExecutionStarted)
+                  .count());
           assertEquals(RuntimeStatus.COMPLETED, child.runtimeStatus());
         }
       }
-      assertEquals(true, dropped.get() > 10 && duplicated.get() > 10,
+      assertEquals(
+          true,
+          dropped.get() > 10 && duplicated.get() > 10,
           "faults were injected: dropped=" + dropped + " duplicated=" + duplicated);
     }
   }

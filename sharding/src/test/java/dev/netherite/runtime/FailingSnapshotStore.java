@@ -14,14 +14,16 @@ public final class FailingSnapshotStore extends SnapshotStore {
   static final AtomicInteger SAVES = new AtomicInteger();
 
   @Override
-  public Future<Optional<SelectedSnapshot>> doLoadAsync(String persistenceId, SnapshotSelectionCriteria criteria) {
+  public Future<Optional<SelectedSnapshot>> doLoadAsync(
+      String persistenceId, SnapshotSelectionCriteria criteria) {
     return Futures.successful(Optional.empty());
   }
 
   @Override
   public Future<Void> doSaveAsync(SnapshotMetadata metadata, Object snapshot) {
     SAVES.incrementAndGet();
-    return Futures.failed(new IllegalStateException("this snapshot store refuses every checkpoint"));
+    return Futures.failed(
+        new IllegalStateException("this snapshot store refuses every checkpoint"));
   }
 
   @Override

@@ -20,7 +20,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-/** Hello5, fan-out/fan-in and bad input on one node with partitions persisting to a real Cassandra. */
+/**
+ * Hello5, fan-out/fan-in and bad input on one node with partitions persisting to a real Cassandra.
+ */
 @Timeout(180)
 class Hello5Test {
   private static DurableRuntime runtime;
@@ -61,31 +63,52 @@ class Hello5Test {
   @Test
   void anUnknownOrchestrationNameFailsTheStartWithTheRegisteredNames() {
     IllegalArgumentException e =
-        assertThrows(IllegalArgumentException.class, () -> runtime.client().start("Helo5", null, StartOptions.defaults()));
-    assertTrue(e.getMessage().contains("No orchestration named 'Helo5' is registered"), e.getMessage());
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> runtime.client().start("Helo5", null, StartOptions.defaults()));
+    assertTrue(
+        e.getMessage().contains("No orchestration named 'Helo5' is registered"), e.getMessage());
     assertTrue(e.getMessage().contains("Hello5"), e.getMessage());
     // The partitions keep serving.
     InstanceId id = runtime.client().start(HELLO5, null);
-    assertEquals(RuntimeStatus.COMPLETED, runtime.client().waitForCompletion(id, Duration.ofSeconds(60)).runtimeStatus());
+    assertEquals(
+        RuntimeStatus.COMPLETED,
+        runtime.client().waitForCompletion(id, Duration.ofSeconds(60)).runtimeStatus());
   }
 
   @Test
   void anInputOfTheWrongTypeFailsTheStartWithAClearMessage() {
     IllegalArgumentException e =
-        assertThrows(IllegalArgumentException.class, () -> runtime.client().start("FanOut", "twenty", StartOptions.defaults()));
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> runtime.client().start("FanOut", "twenty", StartOptions.defaults()));
     assertTrue(e.getMessage().contains("takes input of type java.lang.Integer"), e.getMessage());
     assertTrue(e.getMessage().contains("java.lang.String"), e.getMessage());
     InstanceId id = runtime.client().start(FAN_OUT, 3);
-    assertEquals(14, runtime.client().waitForCompletion(id, Duration.ofSeconds(60)).output(Integer.class));
+    assertEquals(
+        14, runtime.client().waitForCompletion(id, Duration.ofSeconds(60)).output(Integer.class));
   }
 
   @Test
   void aSecondStartWithTheIdOfARunningInstanceIsRefused() {
-    InstanceId id = runtime.client().start(TestWorkflows.WAIT_EVENT, null, StartOptions.withInstanceId("dup-" + System.nanoTime()));
+    InstanceId id =
+        runtime
+            .client()
+            .start(
+                TestWorkflows.WAIT_EVENT,
+                null,
+                StartOptions.withInstanceId("dup-" + System.nanoTime()));
     InstanceAlreadyExistsException e =
-        assertThrows(InstanceAlreadyExistsException.class, () -> runtime.client().start(TestWorkflows.WAIT_EVENT, null, StartOptions.defaults().instanceId(id)));
+        assertThrows(
+            InstanceAlreadyExistsException.class,
+            () ->
+                runtime
+                    .client()
+                    .start(TestWorkflows.WAIT_EVENT, null, StartOptions.defaults().instanceId(id)));
     assertTrue(e.getMessage().contains("already exists with status RUNNING"), e.getMessage());
     runtime.client().raiseEvent(id, "Approval", "yes");
-    assertEquals("got yes", runtime.client().waitForCompletion(id, Duration.ofSeconds(60)).output(String.class));
+    assertEquals(
+        "got yes",
+        runtime.client().waitForCompletion(id, Duration.ofSeconds(60)).output(String.class));
   }
 }

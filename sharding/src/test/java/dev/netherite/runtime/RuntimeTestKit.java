@@ -20,14 +20,18 @@ final class RuntimeTestKit {
 
   static Config config(String taskHub, Map<String, Object> overrides) {
     return ConfigFactory.parseMap(overrides)
-        .withFallback(ConfigFactory.parseMap(Map.of(
-            "netherite.task-hub", taskHub,
-            "datastax-java-driver.basic.contact-points", List.of(TestCassandra.contactPoint()),
-            // Every message must survive serialization, as it would between nodes.
-            "pekko.actor.serialize-messages", "on",
-            // An abrupt stop: terminate() runs no coordinated shutdown, so no graceful hand-over.
-            "pekko.coordinated-shutdown.run-by-actor-system-terminate", "off",
-            "pekko.loglevel", "WARNING")))
+        .withFallback(
+            ConfigFactory.parseMap(
+                Map.of(
+                    "netherite.task-hub", taskHub,
+                    "datastax-java-driver.basic.contact-points",
+                        List.of(TestCassandra.contactPoint()),
+                    // Every message must survive serialization, as it would between nodes.
+                    "pekko.actor.serialize-messages", "on",
+                    // An abrupt stop: terminate() runs no coordinated shutdown, so no graceful
+                    // hand-over.
+                    "pekko.coordinated-shutdown.run-by-actor-system-terminate", "off",
+                    "pekko.loglevel", "WARNING")))
         .withFallback(ConfigFactory.parseResources("netherite/conf/single-node.conf"));
   }
 
@@ -35,7 +39,11 @@ final class RuntimeTestKit {
     return DurableRuntime.start(app, config(taskHub, Map.of()));
   }
 
-  static DurableRuntime start(Workflows app, String taskHub, Map<String, Object> overrides, DurableRuntime.Options options) {
+  static DurableRuntime start(
+      Workflows app,
+      String taskHub,
+      Map<String, Object> overrides,
+      DurableRuntime.Options options) {
     return DurableRuntime.start(app, config(taskHub, overrides), options);
   }
 

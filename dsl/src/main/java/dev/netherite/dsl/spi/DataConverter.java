@@ -3,11 +3,12 @@ package dev.netherite.dsl.spi;
 import java.lang.reflect.Type;
 
 /**
- * Turns the values that user code passes around (orchestration and activity inputs and outputs, event payloads,
- * custom status, entity state) into the text that the engine records in histories, and back.
+ * Turns the values that user code passes around (orchestration and activity inputs and outputs,
+ * event payloads, custom status, entity state) into the text that the engine records in histories,
+ * and back.
  *
- * <p>The engine never looks inside a payload; it stores the text as it is. An implementation must be
- * deterministic (the same value gives the same text) and must accept {@code null} both ways.
+ * <p>The engine never looks inside a payload; it stores the text as it is. An implementation must
+ * be deterministic (the same value gives the same text) and must accept {@code null} both ways.
  */
 public interface DataConverter {
 
@@ -19,7 +20,8 @@ public interface DataConverter {
   String serialize(Object value);
 
   /**
-   * The value of {@code type} that {@code data} holds, or {@code null} when {@code data} is {@code null}.
+   * The value of {@code type} that {@code data} holds, or {@code null} when {@code data} is {@code
+   * null}.
    *
    * @throws DataConversionException when the text does not hold a value of that type
    */

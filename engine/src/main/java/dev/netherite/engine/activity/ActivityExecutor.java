@@ -9,8 +9,9 @@ import dev.netherite.dsl.spi.DataConverter;
 /**
  * INTERNAL API
  *
- * <p>Runs one activity call on the calling thread: finds the activity, reads its input, runs it, and turns its
- * output or its exception into an {@link Outcome}. Hosts decide where and how many run at once.
+ * <p>Runs one activity call on the calling thread: finds the activity, reads its input, runs it,
+ * and turns its output or its exception into an {@link Outcome}. Hosts decide where and how many
+ * run at once.
  */
 public final class ActivityExecutor {
   /** The result of a call; {@code failure} is null when it succeeded. */
@@ -31,8 +32,11 @@ public final class ActivityExecutor {
           null,
           FailureDetails.of(
               IllegalStateException.class.getName(),
-              "No activity named '" + activityName + "' is registered on this node; registered names are: "
-                  + workflows.activityNames() + "."));
+              "No activity named '"
+                  + activityName
+                  + "' is registered on this node; registered names are: "
+                  + workflows.activityNames()
+                  + "."));
     }
     ActivityContext context =
         new ActivityContext() {
@@ -58,7 +62,8 @@ public final class ActivityExecutor {
     }
   }
 
-  private <I, O> O invoke(Workflows.RegisteredActivity<I, O> registered, ActivityContext context, String input)
+  private <I, O> O invoke(
+      Workflows.RegisteredActivity<I, O> registered, ActivityContext context, String input)
       throws Exception {
     I typed = converter.deserialize(input, registered.ref().inputType());
     return registered.implementation().run(context, typed);

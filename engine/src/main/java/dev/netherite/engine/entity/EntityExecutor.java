@@ -22,12 +22,14 @@ import java.util.Map;
 /**
  * INTERNAL API
  *
- * <p>Runs a batch of one entity's operations, in order, on the calling thread. Each operation is all or nothing:
- * when one throws, the batch is run again from its starting state with that operation answered as failed and
- * skipped, so that neither its state changes nor its messages survive, while the operations around it keep theirs.
- * The result carries the final state (serialized once), one outcome per operation, and the messages sent.
+ * <p>Runs a batch of one entity's operations, in order, on the calling thread. Each operation is
+ * all or nothing: when one throws, the batch is run again from its starting state with that
+ * operation answered as failed and skipped, so that neither its state changes nor its messages
+ * survive, while the operations around it keep theirs. The result carries the final state
+ * (serialized once), one outcome per operation, and the messages sent.
  *
- * <p>Entity code is not replayed: the partition records the result, so the code may read clocks or call services.
+ * <p>Entity code is not replayed: the partition records the result, so the code may read clocks or
+ * call services.
  */
 public final class EntityExecutor {
   private final Workflows workflows;
@@ -52,8 +54,10 @@ public final class EntityExecutor {
         }
       }
     } catch (RuntimeException unexpected) {
-      // e.g. a data converter that cannot serialize a signal's input: every operation of the batch fails with it,
-      // and the entity keeps the state it had, rather than the partition waiting for this batch forever
+      // e.g. a data converter that cannot serialize a signal's input: every operation of the batch
+      // fails with it,
+      // and the entity keeps the state it had, rather than the partition waiting for this batch
+      // forever
       return allFailed(batch, FailureDetails.of(unexpected));
     }
   }
@@ -61,8 +65,11 @@ public final class EntityExecutor {
   private FailureDetails unregistered(String entityName) {
     return FailureDetails.of(
         IllegalStateException.class.getName(),
-        "No entity named '" + entityName + "' is registered on this node; registered entities are: "
-            + workflows.entityNames() + ".");
+        "No entity named '"
+            + entityName
+            + "' is registered on this node; registered entities are: "
+            + workflows.entityNames()
+            + ".");
   }
 
   private static EntityBatchResult allFailed(Effect.RunEntityBatch batch, FailureDetails failure) {
@@ -71,14 +78,32 @@ public final class EntityExecutor {
     return new EntityBatchResult(batch.state(), outcomes, List.of());
   }
 
-  /** One pass over the batch; null when an operation failed for the first time (it is added to {@code failed}). */
-  private <S> EntityBatchResult attempt(EntityType<S> type, Effect.RunEntityBatch batch, Map<Integer, FailureDetails> failed) {
+  /**
+   * One pass over the batch; null when an operation failed for the first time (it is added to
+   * {@code failed}).
+   */
+  private <S> EntityBatchResult attempt(
+      EntityType<S> type, Effect.RunEntityBatch batch, Map<Integer, FailureDetails> failed) {
     Context<S> ctx;
     try {
-      ctx = new Context<>(type, EntityId.parse(batch.entityId()), batch.state() == null ? null : converter.deserialize(batch.state(), type.stateType()), batch.state() != null);
+      ctx =
+          new Context<>(
+              type,
+              EntityId.parse(batch.entityId()),
+              batch.state() == null ? null : converter.deserialize(batch.state(), type.stateType()),
+              batch.state() != null);
     } catch (RuntimeException e) {
-      return allFailed(batch, FailureDetails.of(new IllegalStateException(
-          "The state of entity " + batch.entityId() + " cannot be read as " + type.stateType().getSimpleName() + ": " + e.getMessage(), e)));
+      return allFailed(
+          batch,
+          FailureDetails.of(
+              new IllegalStateException(
+                  "The state of entity "
+                      + batch.entityId()
+                      + " cannot be read as "
+                      + type.stateType().getSimpleName()
+                      + ": "
+                      + e.getMessage(),
+                  e)));
     }
     List<EntityBatchResult.Outcome> outcomes = new ArrayList<>();
     List<EntityOperationRequested> ops = batch.operations();
@@ -110,8 +135,13 @@ public final class EntityExecutor {
     private final EntityId id;
     private S state;
     private boolean hasState;
-    /** The initial state handed out while the entity has none, so that repeated reads see one object. */
+
+    /**
+     * The initial state handed out while the entity has none, so that repeated reads see one
+     * object.
+     */
     private S initial;
+
     private String operationName;
     final List<PartitionMessage> messages = new ArrayList<>();
 
@@ -128,7 +158,8 @@ public final class EntityExecutor {
       return invoke(registered, op.input());
     }
 
-    private <I, O> String invoke(EntityType.RegisteredOperation<S, I, O> registered, String input) throws Exception {
+    private <I, O> String invoke(EntityType.RegisteredOperation<S, I, O> registered, String input)
+        throws Exception {
       I typedInput = converter.deserialize(input, registered.ref().inputType());
       O output = registered.implementation().run(this, typedInput);
       return registered.ref().outputType() == Void.class ? null : converter.serialize(output);
@@ -168,8 +199,13 @@ public final class EntityExecutor {
       }
       if (!type.stateType().isInstance(newState)) {
         throw new IllegalArgumentException(
-            "Entity '" + type.name() + "' has state of type " + type.stateType().getSimpleName() + ", but was given "
-                + newState.getClass().getSimpleName() + ".");
+            "Entity '"
+                + type.name()
+                + "' has state of type "
+                + type.stateType().getSimpleName()
+                + ", but was given "
+                + newState.getClass().getSimpleName()
+                + ".");
       }
       state = newState;
       hasState = true;
@@ -184,8 +220,15 @@ public final class EntityExecutor {
 
     @Override
     public <I> void signal(EntityId entity, EntityOp<I, ?> operation, I input) {
-      messages.add(new EntityOperationRequested(
-          entity.toString(), operation.name(), serializeInput(operation.name(), operation.inputType(), input), null, null, 0, null));
+      messages.add(
+          new EntityOperationRequested(
+              entity.toString(),
+              operation.name(),
+              serializeInput(operation.name(), operation.inputType(), input),
+              null,
+              null,
+              0,
+              null));
     }
 
     @Override
@@ -194,10 +237,17 @@ public final class EntityExecutor {
     }
 
     @Override
-    public <I> InstanceId startOrchestration(OrchestrationRef<I, ?> orchestration, I input, InstanceId instanceId) {
+    public <I> InstanceId startOrchestration(
+        OrchestrationRef<I, ?> orchestration, I input, InstanceId instanceId) {
       workflows.requireOrchestration(orchestration.name());
-      messages.add(new PartitionMessage.ExecutionRequested(
-          instanceId.value(), orchestration.name(), serializeInput(orchestration.name(), orchestration.inputType(), input), null, null, 0));
+      messages.add(
+          new PartitionMessage.ExecutionRequested(
+              instanceId.value(),
+              orchestration.name(),
+              serializeInput(orchestration.name(), orchestration.inputType(), input),
+              null,
+              null,
+              0));
       return instanceId;
     }
 

@@ -8,8 +8,9 @@ import java.util.Map;
 /**
  * INTERNAL API
  *
- * <p>The loaded executions of one partition, least recently used first. When it holds more than its capacity the
- * eldest idle run is discarded; it is replayed from history if it takes another step. Host thread only.
+ * <p>The loaded executions of one partition, least recently used first. When it holds more than its
+ * capacity the eldest idle run is discarded; it is replayed from history if it takes another step.
+ * Host thread only.
  */
 public final class InstanceCache {
   private final int capacity;

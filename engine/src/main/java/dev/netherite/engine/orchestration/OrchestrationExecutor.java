@@ -9,30 +9,36 @@ import java.util.concurrent.ThreadFactory;
 /**
  * INTERNAL API
  *
- * <p>Loads orchestration executions: a new {@link OrchestrationRun} replays {@code history} silently and then takes
- * steps. Threads come from the factory the host passes in (virtual threads in production), which keeps thread
- * creation out of the engine's logic.
+ * <p>Loads orchestration executions: a new {@link OrchestrationRun} replays {@code history}
+ * silently and then takes steps. Threads come from the factory the host passes in (virtual threads
+ * in production), which keeps thread creation out of the engine's logic.
  */
 public final class OrchestrationExecutor {
   private final Workflows workflows;
   private final DataConverter converter;
   private final ThreadFactory threads;
 
-  public OrchestrationExecutor(Workflows workflows, DataConverter converter, ThreadFactory threads) {
+  public OrchestrationExecutor(
+      Workflows workflows, DataConverter converter, ThreadFactory threads) {
     this.workflows = workflows;
     this.converter = converter;
     this.threads = threads;
   }
 
   /**
-   * Loads an execution whose completed steps recorded {@code history} (an immutable copy), ready for its next
-   * step.
+   * Loads an execution whose completed steps recorded {@code history} (an immutable copy), ready
+   * for its next step.
    */
   public OrchestrationRun load(
-      String instanceId, String executionId, String orchestrationName, List<HistoryEvent> history, StepListener listener) {
+      String instanceId,
+      String executionId,
+      String orchestrationName,
+      List<HistoryEvent> history,
+      StepListener listener) {
     OrchestrationRun run = new OrchestrationRun(instanceId, executionId);
     ReplayContext context =
-        new ReplayContext(run, orchestrationName, List.copyOf(history), workflows, converter, listener);
+        new ReplayContext(
+            run, orchestrationName, List.copyOf(history), workflows, converter, listener);
     Thread thread = threads.newThread(context::runToEnd);
     thread.start();
     return run;

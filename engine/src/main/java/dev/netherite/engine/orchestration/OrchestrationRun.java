@@ -9,10 +9,11 @@ import java.util.concurrent.LinkedBlockingQueue;
 /**
  * INTERNAL API
  *
- * <p>One execution of an orchestration, loaded in memory: its code runs on a thread of its own (a virtual thread
- * in production) and parks in {@code await()} between steps, so a step processes only the step's new events
- * instead of replaying the whole history. The host hands it steps one at a time with {@link #step}; results come
- * back through the {@link StepListener}. {@link #discard} unloads it.
+ * <p>One execution of an orchestration, loaded in memory: its code runs on a thread of its own (a
+ * virtual thread in production) and parks in {@code await()} between steps, so a step processes
+ * only the step's new events instead of replaying the whole history. The host hands it steps one at
+ * a time with {@link #step}; results come back through the {@link StepListener}. {@link #discard}
+ * unloads it.
  *
  * <p>The fields {@link #lastStepNumber} and {@link #idle} belong to the host's thread.
  */
@@ -42,11 +43,14 @@ public final class OrchestrationRun {
   }
 
   /**
-   * Whether this run can take step {@code stepNumber} of {@code executionId} without replay: it has finished
-   * exactly the step before, so its position equals the recorded history.
+   * Whether this run can take step {@code stepNumber} of {@code executionId} without replay: it has
+   * finished exactly the step before, so its position equals the recorded history.
    */
   public boolean canContinueWith(String executionId, long stepNumber) {
-    return !ended && idle && this.executionId.equals(executionId) && lastStepNumber == stepNumber - 1;
+    return !ended
+        && idle
+        && this.executionId.equals(executionId)
+        && lastStepNumber == stepNumber - 1;
   }
 
   /** Hands the run its next step. Call from the host's thread. */

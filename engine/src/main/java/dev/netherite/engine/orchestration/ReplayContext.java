@@ -4,10 +4,10 @@ import dev.netherite.dsl.ActivityRef;
 import dev.netherite.dsl.CriticalSection;
 import dev.netherite.dsl.EntityId;
 import dev.netherite.dsl.EntityOp;
-import dev.netherite.dsl.LockRuleViolationException;
 import dev.netherite.dsl.FailureDetails;
 import dev.netherite.dsl.HistoryEvent;
 import dev.netherite.dsl.InstanceId;
+import dev.netherite.dsl.LockRuleViolationException;
 import dev.netherite.dsl.NonDeterministicOrchestrationException;
 import dev.netherite.dsl.Orchestration;
 import dev.netherite.dsl.OrchestrationContext;
@@ -19,8 +19,8 @@ import dev.netherite.dsl.TaskTimeoutException;
 import dev.netherite.dsl.Workflows;
 import dev.netherite.dsl.spi.CompletableTask;
 import dev.netherite.dsl.spi.DataConverter;
-import dev.netherite.engine.TypedInputs;
 import dev.netherite.dsl.spi.TaskDriver;
+import dev.netherite.engine.TypedInputs;
 import dev.netherite.engine.partition.StepResult;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -38,11 +38,11 @@ import java.util.UUID;
 /**
  * INTERNAL API
  *
- * <p>The context of one loaded execution, and the loop that drives it. Runs entirely on the execution's own
- * thread. Events come first from the recorded history (replay), then from the steps the host hands over. Actions
- * the code takes get consecutive task ids; during replay each recorded action must match the code's action with the
- * same id (same kind and name), which is how non-determinism is detected; after replay they are new and go into
- * the step's result.
+ * <p>The context of one loaded execution, and the loop that drives it. Runs entirely on the
+ * execution's own thread. Events come first from the recorded history (replay), then from the steps
+ * the host hands over. Actions the code takes get consecutive task ids; during replay each recorded
+ * action must match the code's action with the same id (same kind and name), which is how
+ * non-determinism is detected; after replay they are new and go into the step's result.
  */
 final class ReplayContext implements OrchestrationContext, TaskDriver {
 
@@ -87,17 +87,25 @@ final class ReplayContext implements OrchestrationContext, TaskDriver {
 
   private int nextTaskId;
   private int uuidCounter;
+
   /** Actions the code took that the history has not (yet) matched, in task-id order. */
   private final LinkedHashMap<Integer, HistoryEvent> unmatched = new LinkedHashMap<>();
+
   private final Map<Integer, OpenTask> openTasks = new HashMap<>();
   private final Map<String, ArrayDeque<Waiter>> eventWaiters = new HashMap<>();
+
   /** Raised events that no waiter has taken yet, in arrival order. */
   private final ArrayDeque<HistoryEvent.EventRaised> unconsumedEvents = new ArrayDeque<>();
+
   private String customStatus;
   private boolean customStatusChanged;
+
   /** The open critical section, or null. */
   private Section section;
-  /** The first broken critical-section rule; kept so that user code that catches it cannot hide it. */
+
+  /**
+   * The first broken critical-section rule; kept so that user code that catches it cannot hide it.
+   */
   private LockRuleViolationException violation;
 
   ReplayContext(
@@ -142,13 +150,17 @@ final class ReplayContext implements OrchestrationContext, TaskDriver {
     try {
       HistoryEvent.ExecutionStarted started = awaitExecutionStarted();
       executionId = started.executionId();
-      Workflows.RegisteredOrchestration<?, ?> registered = workflows.orchestration(orchestrationName).orElse(null);
+      Workflows.RegisteredOrchestration<?, ?> registered =
+          workflows.orchestration(orchestrationName).orElse(null);
       if (registered == null) {
         return new StepResult.Failed(
             FailureDetails.of(
                 IllegalStateException.class.getName(),
-                "No orchestration named '" + orchestrationName + "' is registered on this node; registered names are: "
-                    + registeredNames() + "."));
+                "No orchestration named '"
+                    + orchestrationName
+                    + "' is registered on this node; registered names are: "
+                    + registeredNames()
+                    + "."));
       }
       Object output = invoke(registered, started.input());
       if (mismatch != null || violation != null) {
@@ -182,8 +194,9 @@ final class ReplayContext implements OrchestrationContext, TaskDriver {
   }
 
   /**
-   * A failed outcome. Actions the code took in this step are dropped: after a replay mismatch they come from code
-   * that no longer matches its history, and an ending execution must start no new work.
+   * A failed outcome. Actions the code took in this step are dropped: after a replay mismatch they
+   * come from code that no longer matches its history, and an ending execution must start no new
+   * work.
    */
   private StepResult.Failed failed(Throwable t) {
     unmatched.clear();
@@ -222,8 +235,8 @@ final class ReplayContext implements OrchestrationContext, TaskDriver {
   }
 
   /**
-   * After the code has returned: the rest of the recorded history must only hold the matches of actions it took;
-   * a recorded action it did not take means the code changed.
+   * After the code has returned: the rest of the recorded history must only hold the matches of
+   * actions it took; a recorded action it did not take means the code changed.
    */
   private void matchRemainingHistory(boolean completed) {
     while (pastIndex < past.size()) {
@@ -313,7 +326,8 @@ final class ReplayContext implements OrchestrationContext, TaskDriver {
     }
   }
 
-  // ---------------------------------------------------------------- matching actions against history
+  // ---------------------------------------------------------------- matching actions against
+  // history
 
   private static boolean isAction(HistoryEvent e) {
     return e instanceof HistoryEvent.TaskScheduled
@@ -331,27 +345,42 @@ final class ReplayContext implements OrchestrationContext, TaskDriver {
     if (!unmatched.isEmpty()) {
       int firstOpen = unmatched.keySet().iterator().next();
       if (firstOpen < id) {
-        throw nonDeterministic(firstOpen, "has no record of step " + firstOpen, "code now " + describe(unmatched.get(firstOpen)));
+        throw nonDeterministic(
+            firstOpen,
+            "has no record of step " + firstOpen,
+            "code now " + describe(unmatched.get(firstOpen)));
       }
     }
     HistoryEvent taken = unmatched.remove(id);
     if (taken == null) {
       throw nonDeterministic(
-          id, "says step " + id + " " + describe(recorded), "code now " + (codeCompleted ? "completes before it" : "does not"));
+          id,
+          "says step " + id + " " + describe(recorded),
+          "code now " + (codeCompleted ? "completes before it" : "does not"));
     }
     if (!sameAction(recorded, taken)) {
-      throw nonDeterministic(id, "says step " + id + " " + describe(recorded), "code now " + describe(taken));
+      throw nonDeterministic(
+          id, "says step " + id + " " + describe(recorded), "code now " + describe(taken));
     }
   }
 
-  private NonDeterministicOrchestrationException nonDeterministic(int step, String history, String code) {
+  private NonDeterministicOrchestrationException nonDeterministic(
+      int step, String history, String code) {
     if (mismatch != null) {
       return mismatch;
     }
-    return mismatch = new NonDeterministicOrchestrationException(
-        "Orchestration '" + orchestrationName + "' (instance " + run.instanceId() + ") is not deterministic: the history "
-            + history + ", the " + code + ". Code that changes what an orchestration does must not be deployed while "
-            + "instances of it are running; give the changed code a new orchestration name instead.");
+    return mismatch =
+        new NonDeterministicOrchestrationException(
+            "Orchestration '"
+                + orchestrationName
+                + "' (instance "
+                + run.instanceId()
+                + ") is not deterministic: the history "
+                + history
+                + ", the "
+                + code
+                + ". Code that changes what an orchestration does must not be deployed while "
+                + "instances of it are running; give the changed code a new orchestration name instead.");
   }
 
   private static int taskIdOf(HistoryEvent e) {
@@ -371,18 +400,27 @@ final class ReplayContext implements OrchestrationContext, TaskDriver {
   private static boolean sameAction(HistoryEvent recorded, HistoryEvent taken) {
     return switch (recorded) {
       case HistoryEvent.TaskScheduled a ->
-          taken instanceof HistoryEvent.TaskScheduled b && a.activityName().equals(b.activityName());
+          taken instanceof HistoryEvent.TaskScheduled b
+              && a.activityName().equals(b.activityName());
       case HistoryEvent.TimerCreated a -> taken instanceof HistoryEvent.TimerCreated;
       case HistoryEvent.SubOrchestrationCreated a ->
-          taken instanceof HistoryEvent.SubOrchestrationCreated b && a.orchestrationName().equals(b.orchestrationName());
+          taken instanceof HistoryEvent.SubOrchestrationCreated b
+              && a.orchestrationName().equals(b.orchestrationName());
       case HistoryEvent.EventSent a ->
-          taken instanceof HistoryEvent.EventSent b && a.name().equals(b.name()) && a.instanceId().equals(b.instanceId());
+          taken instanceof HistoryEvent.EventSent b
+              && a.name().equals(b.name())
+              && a.instanceId().equals(b.instanceId());
       case HistoryEvent.EntityCalled a ->
-          taken instanceof HistoryEvent.EntityCalled b && a.entityId().equals(b.entityId()) && a.operation().equals(b.operation());
+          taken instanceof HistoryEvent.EntityCalled b
+              && a.entityId().equals(b.entityId())
+              && a.operation().equals(b.operation());
       case HistoryEvent.EntitySignaled a ->
-          taken instanceof HistoryEvent.EntitySignaled b && a.entityId().equals(b.entityId()) && a.operation().equals(b.operation());
+          taken instanceof HistoryEvent.EntitySignaled b
+              && a.entityId().equals(b.entityId())
+              && a.operation().equals(b.operation());
       case HistoryEvent.EntityLockRequested a ->
-          taken instanceof HistoryEvent.EntityLockRequested b && a.entityIds().equals(b.entityIds());
+          taken instanceof HistoryEvent.EntityLockRequested b
+              && a.entityIds().equals(b.entityIds());
       case HistoryEvent.EntityUnlockSent a -> taken instanceof HistoryEvent.EntityUnlockSent;
       default -> false;
     };
@@ -392,10 +430,14 @@ final class ReplayContext implements OrchestrationContext, TaskDriver {
     return switch (action) {
       case HistoryEvent.TaskScheduled a -> "called activity '" + a.activityName() + "'";
       case HistoryEvent.TimerCreated a -> "created a timer";
-      case HistoryEvent.SubOrchestrationCreated a -> "called sub-orchestration '" + a.orchestrationName() + "'";
-      case HistoryEvent.EventSent a -> "raised event '" + a.name() + "' on instance '" + a.instanceId() + "'";
-      case HistoryEvent.EntityCalled a -> "called operation '" + a.operation() + "' of entity " + a.entityId();
-      case HistoryEvent.EntitySignaled a -> "signaled operation '" + a.operation() + "' of entity " + a.entityId();
+      case HistoryEvent.SubOrchestrationCreated a ->
+          "called sub-orchestration '" + a.orchestrationName() + "'";
+      case HistoryEvent.EventSent a ->
+          "raised event '" + a.name() + "' on instance '" + a.instanceId() + "'";
+      case HistoryEvent.EntityCalled a ->
+          "called operation '" + a.operation() + "' of entity " + a.entityId();
+      case HistoryEvent.EntitySignaled a ->
+          "signaled operation '" + a.operation() + "' of entity " + a.entityId();
       case HistoryEvent.EntityLockRequested a -> "locked entities " + a.entityIds();
       case HistoryEvent.EntityUnlockSent a -> "left a critical section";
       default -> action.toString();
@@ -409,7 +451,11 @@ final class ReplayContext implements OrchestrationContext, TaskDriver {
     if (open == null) {
       return; // e.g. the timer of a wait that an event already ended
     }
-    open.task().complete(open.resultType() == Void.class ? null : converter.deserialize(result, open.resultType()));
+    open.task()
+        .complete(
+            open.resultType() == Void.class
+                ? null
+                : converter.deserialize(result, open.resultType()));
   }
 
   private void fail(int taskId, FailureDetails failure) {
@@ -470,7 +516,10 @@ final class ReplayContext implements OrchestrationContext, TaskDriver {
   @Override
   public <I, O> Task<O> call(ActivityRef<I, O> activity, I input) {
     String serialized = serializeInput(activity.name(), activity.inputType(), input);
-    return schedule(new HistoryEvent.TaskScheduled(nextTaskId++, activity.name(), serialized), activity.name(), activity.outputType());
+    return schedule(
+        new HistoryEvent.TaskScheduled(nextTaskId++, activity.name(), serialized),
+        activity.name(),
+        activity.outputType());
   }
 
   @Override
@@ -480,7 +529,12 @@ final class ReplayContext implements OrchestrationContext, TaskDriver {
     return outer;
   }
 
-  private <I, O> void attempt(ActivityRef<I, O> activity, I input, RetryPolicy retry, int attempt, CompletableTask<O> outer) {
+  private <I, O> void attempt(
+      ActivityRef<I, O> activity,
+      I input,
+      RetryPolicy retry,
+      int attempt,
+      CompletableTask<O> outer) {
     CompletableTask<O> inner = (CompletableTask<O>) call(activity, input);
     inner.whenDone(
         () -> {
@@ -490,7 +544,9 @@ final class ReplayContext implements OrchestrationContext, TaskDriver {
             if (attempt >= retry.maxAttempts()) {
               outer.fail(failed);
             } else {
-              CompletableTask<Void> wait = (CompletableTask<Void>) timerUntil(currentTime.plus(retry.delayBefore(attempt + 1)));
+              CompletableTask<Void> wait =
+                  (CompletableTask<Void>)
+                      timerUntil(currentTime.plus(retry.delayBefore(attempt + 1)));
               wait.whenDone(() -> attempt(activity, input, retry, attempt + 1, outer));
             }
           }
@@ -499,20 +555,26 @@ final class ReplayContext implements OrchestrationContext, TaskDriver {
 
   @Override
   public <I, O> Task<O> callSubOrchestration(OrchestrationRef<I, O> orchestration, I input) {
-    return callSubOrchestration(orchestration, input, InstanceId.of(run.instanceId() + ":" + nextTaskId));
+    return callSubOrchestration(
+        orchestration, input, InstanceId.of(run.instanceId() + ":" + nextTaskId));
   }
 
   @Override
-  public <I, O> Task<O> callSubOrchestration(OrchestrationRef<I, O> orchestration, I input, InstanceId instanceId) {
+  public <I, O> Task<O> callSubOrchestration(
+      OrchestrationRef<I, O> orchestration, I input, InstanceId instanceId) {
     if (section != null) {
       throw violation(
           "no sub-orchestrations in a critical section",
-          "it called sub-orchestration '" + orchestration.name() + "' while holding the locks of " + section.ids
+          "it called sub-orchestration '"
+              + orchestration.name()
+              + "' while holding the locks of "
+              + section.ids
               + "; call it before or after the section");
     }
     String serialized = serializeInput(orchestration.name(), orchestration.inputType(), input);
     return schedule(
-        new HistoryEvent.SubOrchestrationCreated(nextTaskId++, orchestration.name(), instanceId.value(), serialized),
+        new HistoryEvent.SubOrchestrationCreated(
+            nextTaskId++, orchestration.name(), instanceId.value(), serialized),
         orchestration.name(),
         orchestration.outputType());
   }
@@ -540,7 +602,9 @@ final class ReplayContext implements OrchestrationContext, TaskDriver {
     }
     @SuppressWarnings("unchecked")
     CompletableTask<Object> untyped = (CompletableTask<Object>) task;
-    eventWaiters.computeIfAbsent(eventName, n -> new ArrayDeque<>()).addLast(new Waiter(untyped, type));
+    eventWaiters
+        .computeIfAbsent(eventName, n -> new ArrayDeque<>())
+        .addLast(new Waiter(untyped, type));
     return task;
   }
 
@@ -560,8 +624,15 @@ final class ReplayContext implements OrchestrationContext, TaskDriver {
             if (waiters != null) {
               waiters.removeIf(w -> w.task() == (Object) event);
             }
-            outer.fail(new TaskTimeoutException(
-                "No event '" + eventName + "' arrived within " + timeout + " (instance " + run.instanceId() + ")."));
+            outer.fail(
+                new TaskTimeoutException(
+                    "No event '"
+                        + eventName
+                        + "' arrived within "
+                        + timeout
+                        + " (instance "
+                        + run.instanceId()
+                        + ")."));
           }
         });
     return outer;
@@ -570,7 +641,9 @@ final class ReplayContext implements OrchestrationContext, TaskDriver {
   @Override
   public void raiseEvent(InstanceId instance, String eventName, Object payload) {
     String serialized = converter.serialize(payload);
-    unmatched.put(nextTaskId, new HistoryEvent.EventSent(nextTaskId, instance.value(), eventName, serialized));
+    unmatched.put(
+        nextTaskId,
+        new HistoryEvent.EventSent(nextTaskId, instance.value(), eventName, serialized));
     nextTaskId++;
   }
 
@@ -582,8 +655,11 @@ final class ReplayContext implements OrchestrationContext, TaskDriver {
     if (section != null && !section.ids.contains(id)) {
       throw violation(
           "call only locked entities",
-          "inside a critical section it may call only the entities it locked, " + section.ids + ", but it called "
-              + id + "; add it to the section's entities");
+          "inside a critical section it may call only the entities it locked, "
+              + section.ids
+              + ", but it called "
+              + id
+              + "; add it to the section's entities");
     }
     String serialized = serializeInput(operation.name(), operation.inputType(), input);
     return schedule(
@@ -600,7 +676,8 @@ final class ReplayContext implements OrchestrationContext, TaskDriver {
   @Override
   public <I> void signalEntity(EntityId entity, EntityOp<I, ?> operation, I input, Duration delay) {
     if (delay.isNegative()) {
-      throw new IllegalArgumentException("A signal's delay must not be negative; it was " + delay + ".");
+      throw new IllegalArgumentException(
+          "A signal's delay must not be negative; it was " + delay + ".");
     }
     signal(entity, operation, input, currentTime.plus(delay));
   }
@@ -610,10 +687,14 @@ final class ReplayContext implements OrchestrationContext, TaskDriver {
     if (section != null && section.ids.contains(id)) {
       throw violation(
           "no signal to a locked entity",
-          "it signaled " + id + ", which its critical section holds locked; inside the section use callEntity");
+          "it signaled "
+              + id
+              + ", which its critical section holds locked; inside the section use callEntity");
     }
     String serialized = serializeInput(operation.name(), operation.inputType(), input);
-    unmatched.put(nextTaskId, new HistoryEvent.EntitySignaled(nextTaskId, id, operation.name(), serialized, fireAt));
+    unmatched.put(
+        nextTaskId,
+        new HistoryEvent.EntitySignaled(nextTaskId, id, operation.name(), serialized, fireAt));
     nextTaskId++;
   }
 
@@ -626,10 +707,15 @@ final class ReplayContext implements OrchestrationContext, TaskDriver {
     if (section != null) {
       throw violation(
           "no nested critical section",
-          "it holds the locks of " + section.ids + " and asked for " + ids + "; close the open section first");
+          "it holds the locks of "
+              + section.ids
+              + " and asked for "
+              + ids
+              + "; close the open section first");
     }
     int lockTaskId = nextTaskId++;
-    CompletableTask<Void> granted = schedule(new HistoryEvent.EntityLockRequested(lockTaskId, ids), "lock " + ids, Void.class);
+    CompletableTask<Void> granted =
+        schedule(new HistoryEvent.EntityLockRequested(lockTaskId, ids), "lock " + ids, Void.class);
     section = new Section(lockTaskId, ids);
     Section opened = section;
     granted.await();
@@ -637,9 +723,17 @@ final class ReplayContext implements OrchestrationContext, TaskDriver {
   }
 
   private LockRuleViolationException violation(String rule, String detail) {
-    LockRuleViolationException e = new LockRuleViolationException(
-        "Orchestration '" + orchestrationName + "' (instance " + run.instanceId() + ") broke the critical-section rule '"
-            + rule + "': " + detail + ".");
+    LockRuleViolationException e =
+        new LockRuleViolationException(
+            "Orchestration '"
+                + orchestrationName
+                + "' (instance "
+                + run.instanceId()
+                + ") broke the critical-section rule '"
+                + rule
+                + "': "
+                + detail
+                + ".");
     if (violation == null) {
       violation = e;
     }

@@ -10,7 +10,10 @@ public sealed interface ClientQuery extends WireSerializable {
 
   record GetStatus(String instanceId, boolean withHistory) implements ClientQuery {}
 
-  /** Instances of one partition matching the filter, in id order, after {@code afterId}, at most {@code limit}. */
+  /**
+   * Instances of one partition matching the filter, in id order, after {@code afterId}, at most
+   * {@code limit}.
+   */
   record ListInstances(
       Set<RuntimeStatus> statuses,
       Instant createdFrom,

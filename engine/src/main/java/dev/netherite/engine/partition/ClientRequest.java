@@ -5,7 +5,10 @@ import dev.netherite.engine.WireSerializable;
 import java.time.Instant;
 import java.util.Set;
 
-/** INTERNAL API: a client request that changes a partition's state; it is recorded in the commit log. */
+/**
+ * INTERNAL API: a client request that changes a partition's state; it is recorded in the commit
+ * log.
+ */
 public sealed interface ClientRequest extends WireSerializable {
   /** The instance (or entity) the request is about; it decides the partition. */
   String targetId();

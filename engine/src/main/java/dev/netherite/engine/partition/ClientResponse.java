@@ -22,9 +22,14 @@ public sealed interface ClientResponse extends WireSerializable {
 
   record Status(InstanceView view) implements ClientResponse {}
 
-  /** A page of one partition; {@code more} when instances matching the filter remain after the last one. */
+  /**
+   * A page of one partition; {@code more} when instances matching the filter remain after the last
+   * one.
+   */
   record InstanceList(List<InstanceView> instances, boolean more) implements ClientResponse {}
 
-  /** An entity's view, or null when the entity does not exist (no state, no lock, nothing queued). */
+  /**
+   * An entity's view, or null when the entity does not exist (no state, no lock, nothing queued).
+   */
   record EntityStatus(EntityView view) implements ClientResponse {}
 }

@@ -8,9 +8,10 @@ import java.util.TreeMap;
 /**
  * INTERNAL API
  *
- * <p>For each origin partition, the last sequence number applied from its channel. Only the next number is
- * applied; an older one is a duplicate, a newer one follows a lost message and is dropped until the gap is resent.
- * Recording a later position over a gap would turn the resent message into a "duplicate" and lose it forever.
+ * <p>For each origin partition, the last sequence number applied from its channel. Only the next
+ * number is applied; an older one is a duplicate, a newer one follows a lost message and is dropped
+ * until the gap is resent. Recording a later position over a gap would turn the resent message into
+ * a "duplicate" and lose it forever.
  */
 public final class DedupVector implements WireSerializable {
   private final TreeMap<Integer, Long> lastApplied = new TreeMap<>();
@@ -20,11 +21,13 @@ public final class DedupVector implements WireSerializable {
   }
 
   /**
-   * The part of a delivery from {@code origin} numbered from {@code firstSeq} that may be applied now: the suffix
-   * that starts at the next expected number, or an empty list when the delivery holds only duplicates or starts
-   * after a gap. Hosts use it to keep duplicates out of the log; {@code MessagesReceived} checks again.
+   * The part of a delivery from {@code origin} numbered from {@code firstSeq} that may be applied
+   * now: the suffix that starts at the next expected number, or an empty list when the delivery
+   * holds only duplicates or starts after a gap. Hosts use it to keep duplicates out of the log;
+   * {@code MessagesReceived} checks again.
    */
-  public List<PartitionMessage> applicable(int origin, long firstSeq, List<PartitionMessage> messages) {
+  public List<PartitionMessage> applicable(
+      int origin, long firstSeq, List<PartitionMessage> messages) {
     long next = lastApplied(origin) + 1;
     if (firstSeq > next || firstSeq + messages.size() <= next) {
       return List.of();

@@ -11,7 +11,8 @@ import java.util.List;
  * @param outcomes one per operation of the batch, in order
  * @param messages what the operations sent (signals to entities, orchestration starts), in order
  */
-public record EntityBatchResult(String state, List<Outcome> outcomes, List<PartitionMessage> messages)
+public record EntityBatchResult(
+    String state, List<Outcome> outcomes, List<PartitionMessage> messages)
     implements WireSerializable {
   public EntityBatchResult {
     outcomes = List.copyOf(outcomes);

@@ -10,22 +10,28 @@ import java.util.ArrayDeque;
 import java.util.List;
 
 /**
- * INTERNAL API: one entity inside a partition's state: its state, its lock, its queue and the batch that runs.
+ * INTERNAL API: one entity inside a partition's state: its state, its lock, its queue and the batch
+ * that runs.
  *
- * <p>Invariants: at most one batch runs at a time; while locked, only the lock owner's messages are taken from the
- * queue, in their order, and the others keep theirs; a record with no state, no lock, no queue and no batch is
- * removed (the entity no longer exists).
+ * <p>Invariants: at most one batch runs at a time; while locked, only the lock owner's messages are
+ * taken from the queue, in their order, and the others keep theirs; a record with no state, no
+ * lock, no queue and no batch is removed (the entity no longer exists).
  */
 public final class EntityRecord implements WireSerializable {
   String entityId;
+
   /** The entity type's name. */
   String name;
+
   /** The serialized state, or null when the entity has none. */
   String state;
+
   LockOwner lockedBy;
   ArrayDeque<ToEntity> queue = new ArrayDeque<>();
+
   /** The operations of the running batch, taken off the queue; empty when none runs. */
   List<EntityOperationRequested> batch = List.of();
+
   long batchNumber;
   Instant lastModified;
 
@@ -37,7 +43,10 @@ public final class EntityRecord implements WireSerializable {
     this.lastModified = now;
   }
 
-  /** Whether the message may be taken from the queue now: anything when unlocked, only the owner's when locked. */
+  /**
+   * Whether the message may be taken from the queue now: anything when unlocked, only the owner's
+   * when locked.
+   */
   boolean mayServe(ToEntity m) {
     if (lockedBy == null) {
       return true;
@@ -50,8 +59,9 @@ public final class EntityRecord implements WireSerializable {
   }
 
   /**
-   * Whether a release of {@code owner} still means something here: it holds the lock, or its lock request is
-   * queued. Any other release is late (its section's lock was already released) and is dropped.
+   * Whether a release of {@code owner} still means something here: it holds the lock, or its lock
+   * request is queued. Any other release is late (its section's lock was already released) and is
+   * dropped.
    */
   boolean expectsRelease(LockOwner owner) {
     if (owner.equals(lockedBy)) {
@@ -86,6 +96,7 @@ public final class EntityRecord implements WireSerializable {
   }
 
   EntityView view() {
-    return new EntityView(entityId, state, lockedBy == null ? null : lockedBy.instanceId(), backlog(), lastModified);
+    return new EntityView(
+        entityId, state, lockedBy == null ? null : lockedBy.instanceId(), backlog(), lastModified);
   }
 }

@@ -10,7 +10,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** INTERNAL API: one orchestration instance inside a partition's state. Mutable; owned by its partition. */
+/**
+ * INTERNAL API: one orchestration instance inside a partition's state. Mutable; owned by its
+ * partition.
+ */
 public final class InstanceState implements WireSerializable {
   String instanceId;
   String name;
@@ -25,26 +28,36 @@ public final class InstanceState implements WireSerializable {
   String parentInstanceId;
   String parentExecutionId;
   int parentTaskId;
+
   /** The request that created this execution; a retried start with it is answered as a success. */
   String createRequestId;
 
   /** Events of completed steps; the executor replays these. */
   ArrayList<HistoryEvent> history = new ArrayList<>();
+
   /** Events that arrived and wait for the next step. */
   ArrayList<HistoryEvent> inbox = new ArrayList<>();
+
   /** The events handed to the step in progress. */
   List<HistoryEvent> stepEvents = List.of();
+
   boolean stepInProgress;
   long stepNumber;
   Instant stepTime;
-  /** Activity calls not yet completed, by task id: activity name and input, to re-dispatch after recovery. */
+
+  /**
+   * Activity calls not yet completed, by task id: activity name and input, to re-dispatch after
+   * recovery.
+   */
   LinkedHashMap<Integer, String[]> pendingActivities = new LinkedHashMap<>();
 
   /**
-   * The critical section of this execution: the task id of its lock request (-1: none), the entities it locks,
-   * and whether all locks are held. A section whose grant has not arrived is released when the grant arrives.
+   * The critical section of this execution: the task id of its lock request (-1: none), the
+   * entities it locks, and whether all locks are held. A section whose grant has not arrived is
+   * released when the grant arrives.
    */
   int lockTaskId = -1;
+
   List<String> lockEntities = List.of();
   boolean locksGranted;
 

@@ -9,9 +9,10 @@ import java.util.TreeMap;
 /**
  * INTERNAL API
  *
- * <p>Messages to other partitions, one channel per destination, numbered 1, 2, 3... without gaps so that the
- * receiver can apply exactly the next one and drop the rest. An entry stays until the destination acknowledges
- * that it has durably applied it; until then it may be resent any number of times.
+ * <p>Messages to other partitions, one channel per destination, numbered 1, 2, 3... without gaps so
+ * that the receiver can apply exactly the next one and drop the rest. An entry stays until the
+ * destination acknowledges that it has durably applied it; until then it may be resent any number
+ * of times.
  */
 public final class Outbox implements WireSerializable {
   /** An unacknowledged message of a channel. */
@@ -43,7 +44,10 @@ public final class Outbox implements WireSerializable {
     }
   }
 
-  /** Unacknowledged entries to {@code destination} with seq in ({@code after}, {@code upTo}], at most {@code max}. */
+  /**
+   * Unacknowledged entries to {@code destination} with seq in ({@code after}, {@code upTo}], at
+   * most {@code max}.
+   */
   public List<Entry> entries(int destination, long after, long upTo, int max) {
     Channel c = channels.get(destination);
     List<Entry> out = new ArrayList<>();
@@ -74,11 +78,12 @@ public final class Outbox implements WireSerializable {
   /** Destinations with unacknowledged entries. */
   public List<Integer> pendingDestinations() {
     List<Integer> out = new ArrayList<>();
-    channels.forEach((d, c) -> {
-      if (!c.unacknowledged.isEmpty()) {
-        out.add(d);
-      }
-    });
+    channels.forEach(
+        (d, c) -> {
+          if (!c.unacknowledged.isEmpty()) {
+            out.add(d);
+          }
+        });
     return out;
   }
 

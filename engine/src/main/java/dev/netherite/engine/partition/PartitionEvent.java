@@ -8,8 +8,9 @@ import java.util.List;
 /**
  * INTERNAL API
  *
- * <p>A fact a partition records in its commit log; the partition's state is a function of these in order. Each
- * carries the time it was observed, so that applying it reads no clock. Grouped by where they come from.
+ * <p>A fact a partition records in its commit log; the partition's state is a function of these in
+ * order. Each carries the time it was observed, so that applying it reads no clock. Grouped by
+ * where they come from.
  */
 public sealed interface PartitionEvent extends WireSerializable {
   Instant timestamp();
@@ -23,34 +24,47 @@ public sealed interface PartitionEvent extends WireSerializable {
   /** Events that come from the work this partition runs: steps, activities, timers. */
   sealed interface Internal extends PartitionEvent {}
 
-  record ClientRequestReceived(String requestId, ClientRequest request, Instant timestamp) implements FromClient {}
+  record ClientRequestReceived(String requestId, ClientRequest request, Instant timestamp)
+      implements FromClient {}
 
   /** Messages of the channel {@code origin → this}, numbered from {@code firstSeq} without gaps. */
-  record MessagesReceived(int origin, long firstSeq, List<PartitionMessage> messages, Instant timestamp)
+  record MessagesReceived(
+      int origin, long firstSeq, List<PartitionMessage> messages, Instant timestamp)
       implements FromPartition {
     public MessagesReceived {
       messages = List.copyOf(messages);
     }
   }
 
-  /** Partition {@code destination} has durably applied the messages of our channel to it up to {@code upTo}. */
-  record DeliveryAcknowledged(int destination, long upTo, Instant timestamp) implements FromPartition {}
+  /**
+   * Partition {@code destination} has durably applied the messages of our channel to it up to
+   * {@code upTo}.
+   */
+  record DeliveryAcknowledged(int destination, long upTo, Instant timestamp)
+      implements FromPartition {}
 
-  record StepCompleted(String instanceId, String executionId, long stepNumber, StepResult result, Instant timestamp)
+  record StepCompleted(
+      String instanceId, String executionId, long stepNumber, StepResult result, Instant timestamp)
       implements Internal {}
 
   /** An activity call ended; {@code failure} is null when it succeeded. */
   record ActivityCompleted(
-      String instanceId, String executionId, int taskId, String result, FailureDetails failure, Instant timestamp)
+      String instanceId,
+      String executionId,
+      int taskId,
+      String result,
+      FailureDetails failure,
+      Instant timestamp)
       implements Internal {}
 
   /** A batch of an entity's operations ran. */
-  record EntityBatchCompleted(String entityId, long batchNumber, EntityBatchResult result, Instant timestamp)
+  record EntityBatchCompleted(
+      String entityId, long batchNumber, EntityBatchResult result, Instant timestamp)
       implements Internal {}
 
   /**
-   * The host's configured limit of operations per entity batch, recorded when it differs from the state's, so
-   * that replay forms the same batches as the original run.
+   * The host's configured limit of operations per entity batch, recorded when it differs from the
+   * state's, so that replay forms the same batches as the original run.
    */
   record EntityBatchLimitSet(int limit, Instant timestamp) implements Internal {}
 

@@ -5,8 +5,8 @@ import dev.netherite.engine.WireSerializable;
 import java.util.List;
 
 /**
- * INTERNAL API: what one instance sends another. Between partitions it travels in an outbox channel with
- * consecutive sequence numbers; within a partition it is applied at once.
+ * INTERNAL API: what one instance sends another. Between partitions it travels in an outbox channel
+ * with consecutive sequence numbers; within a partition it is applied at once.
  */
 public sealed interface PartitionMessage extends WireSerializable {
   /** The instance the message is for; it decides the destination partition. */
@@ -29,7 +29,11 @@ public sealed interface PartitionMessage extends WireSerializable {
 
   /** A sub-orchestration ended; exactly one of {@code result} and {@code failure} is meaningful. */
   record SubOrchestrationEnded(
-      String parentInstanceId, String parentExecutionId, int parentTaskId, String result, FailureDetails failure)
+      String parentInstanceId,
+      String parentExecutionId,
+      int parentTaskId,
+      String result,
+      FailureDetails failure)
       implements PartitionMessage {
     @Override
     public String targetId() {
@@ -38,7 +42,8 @@ public sealed interface PartitionMessage extends WireSerializable {
   }
 
   /** An orchestration raised an event on another instance. */
-  record EventDelivered(String instanceId, String eventName, String input) implements PartitionMessage {
+  record EventDelivered(String instanceId, String eventName, String input)
+      implements PartitionMessage {
     @Override
     public String targetId() {
       return instanceId;
@@ -58,9 +63,9 @@ public sealed interface PartitionMessage extends WireSerializable {
   }
 
   /**
-   * An operation for an entity. A call names its caller, which gets an {@link EntityResponded}; a signal
-   * ({@code callerInstanceId} null) gets no answer. {@code lockOwner} is set when the caller holds the entity's
-   * lock: only then may it run while the entity is locked.
+   * An operation for an entity. A call names its caller, which gets an {@link EntityResponded}; a
+   * signal ({@code callerInstanceId} null) gets no answer. {@code lockOwner} is set when the caller
+   * holds the entity's lock: only then may it run while the entity is locked.
    */
   record EntityOperationRequested(
       String entityId,
@@ -77,9 +82,9 @@ public sealed interface PartitionMessage extends WireSerializable {
   }
 
   /**
-   * A critical section's lock request, travelling along the sorted chain of {@code entityIds}: the entity at
-   * {@code position} grants it when it reaches the head of its queue and forwards it to the next; the last answers
-   * the owner with {@link LocksGranted}.
+   * A critical section's lock request, travelling along the sorted chain of {@code entityIds}: the
+   * entity at {@code position} grants it when it reaches the head of its queue and forwards it to
+   * the next; the last answers the owner with {@link LocksGranted}.
    */
   record LockRequested(List<String> entityIds, int position, LockOwner owner) implements ToEntity {
     public LockRequested {
@@ -95,9 +100,15 @@ public sealed interface PartitionMessage extends WireSerializable {
   /** The owner releases the entity's lock. */
   record LockReleased(String entityId, LockOwner owner) implements ToEntity {}
 
-  /** The answer to an entity call; exactly one of {@code result} and {@code failure} is meaningful. */
+  /**
+   * The answer to an entity call; exactly one of {@code result} and {@code failure} is meaningful.
+   */
   record EntityResponded(
-      String callerInstanceId, String callerExecutionId, int callerTaskId, String result, FailureDetails failure)
+      String callerInstanceId,
+      String callerExecutionId,
+      int callerTaskId,
+      String result,
+      FailureDetails failure)
       implements PartitionMessage {
     @Override
     public String targetId() {

@@ -1,5 +1,6 @@
 package dev.netherite.engine.partition;
 
+import dev.netherite.dsl.EntityId;
 import dev.netherite.dsl.FailureDetails;
 import dev.netherite.dsl.HistoryEvent;
 import dev.netherite.dsl.RuntimeStatus;
@@ -30,7 +31,6 @@ import dev.netherite.engine.partition.PartitionMessage.LockRequested;
 import dev.netherite.engine.partition.PartitionMessage.LocksGranted;
 import dev.netherite.engine.partition.PartitionMessage.SubOrchestrationEnded;
 import dev.netherite.engine.partition.PartitionMessage.ToEntity;
-import dev.netherite.dsl.EntityId;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -42,26 +42,33 @@ import java.util.Map;
 /**
  * INTERNAL API
  *
- * <p>The state of one partition and its transition function. {@link #apply} is deterministic: the same events in
- * the same order give the same state and the same effects, which is what makes recovery by replay correct. It is
- * not thread-safe; its host calls it from one thread.
+ * <p>The state of one partition and its transition function. {@link #apply} is deterministic: the
+ * same events in the same order give the same state and the same effects, which is what makes
+ * recovery by replay correct. It is not thread-safe; its host calls it from one thread.
  *
- * <p>Invariants: an instance has at most one step in progress; a step consumes every event its instance had
- * waiting when it was dispatched; messages between partitions go through the {@link Outbox} and are applied
- * through the {@link DedupVector}, messages within the partition are applied at once.
+ * <p>Invariants: an instance has at most one step in progress; a step consumes every event its
+ * instance had waiting when it was dispatched; messages between partitions go through the {@link
+ * Outbox} and are applied through the {@link DedupVector}, messages within the partition are
+ * applied at once.
  *
- * <p>Entities: an entity runs at most one batch of operations at a time; operations run in arrival order; a lock
- * request is granted only when no operation before it waits; a locked entity serves only its lock owner; every lock
- * granted is released exactly once, by the section's end, the owner's end, or (when the grant arrives for an owner
- * that has since ended) on the grant's arrival.
+ * <p>Entities: an entity runs at most one batch of operations at a time; operations run in arrival
+ * order; a lock request is granted only when no operation before it waits; a locked entity serves
+ * only its lock owner; every lock granted is released exactly once, by the section's end, the
+ * owner's end, or (when the grant arrives for an owner that has since ended) on the grant's
+ * arrival.
  */
 public final class PartitionState implements WireSerializable {
   private final int partitionId;
   private final int partitionCount;
   private final LinkedHashMap<String, InstanceState> instances = new LinkedHashMap<>();
   private final LinkedHashMap<String, EntityRecord> entities = new LinkedHashMap<>();
-  /** The most operations one entity batch takes; set by the host through {@link EntityBatchLimitSet}. */
+
+  /**
+   * The most operations one entity batch takes; set by the host through {@link
+   * EntityBatchLimitSet}.
+   */
   private int entityBatchLimit = DEFAULT_ENTITY_BATCH_LIMIT;
+
   private final Outbox outbox = new Outbox();
   private final DedupVector dedup = new DedupVector();
   private final TimerTable timers = new TimerTable();
@@ -141,8 +148,9 @@ public final class PartitionState implements WireSerializable {
   }
 
   /**
-   * The effects that restart everything pending after recovery: steps in progress, activities, timers, unsent
-   * or unacknowledged outbox entries, and acknowledgements of what this partition has applied.
+   * The effects that restart everything pending after recovery: steps in progress, activities,
+   * timers, unsent or unacknowledged outbox entries, and acknowledgements of what this partition
+   * has applied.
    */
   public List<Effect> recoveryEffects() {
     List<Effect> effects = new ArrayList<>();
@@ -151,7 +159,9 @@ public final class PartitionState implements WireSerializable {
         effects.add(runStep(i));
       }
       i.pendingActivities.forEach(
-          (taskId, call) -> effects.add(new Effect.StartActivity(i.instanceId, i.executionId, taskId, call[0], call[1])));
+          (taskId, call) ->
+              effects.add(
+                  new Effect.StartActivity(i.instanceId, i.executionId, taskId, call[0], call[1])));
     }
     for (EntityRecord e : entities.values()) {
       if (!e.batch.isEmpty()) {
@@ -162,7 +172,9 @@ public final class PartitionState implements WireSerializable {
     for (int destination : outbox.pendingDestinations()) {
       effects.add(new Effect.OutboxReady(destination, outbox.lastSeq(destination)));
     }
-    dedup.positions().forEach((origin, seq) -> effects.add(new Effect.AcknowledgeOrigin(origin, seq)));
+    dedup
+        .positions()
+        .forEach((origin, seq) -> effects.add(new Effect.AcknowledgeOrigin(origin, seq)));
     return effects;
   }
 
@@ -183,7 +195,11 @@ public final class PartitionState implements WireSerializable {
           case Resume r -> resume(r, e.timestamp(), effects);
           case Purge p -> purge(p, effects);
           case SignalEntity s -> {
-            deliver(new EntityOperationRequested(s.entityId(), s.operation(), s.input(), null, null, 0, null), e.timestamp(), effects);
+            deliver(
+                new EntityOperationRequested(
+                    s.entityId(), s.operation(), s.input(), null, null, 0, null),
+                e.timestamp(),
+                effects);
             yield new ClientResponse.Accepted();
           }
         };
@@ -191,7 +207,8 @@ public final class PartitionState implements WireSerializable {
     effects.add(new Effect.ReplyToClient(e.requestId(), response));
   }
 
-  private ClientResponse start(String requestId, StartOrchestration s, Instant now, List<Effect> effects) {
+  private ClientResponse start(
+      String requestId, StartOrchestration s, Instant now, List<Effect> effects) {
     InstanceState existing = instances.get(s.instanceId());
     if (existing != null) {
       if (requestId.equals(existing.createRequestId)) {
@@ -200,7 +217,10 @@ public final class PartitionState implements WireSerializable {
       if (s.refuseIfExistsWith().contains(existing.status) || !existing.status.isTerminal()) {
         return new ClientResponse.Rejected(
             Reason.ALREADY_EXISTS,
-            "An instance with id '" + s.instanceId() + "' already exists with status " + existing.status
+            "An instance with id '"
+                + s.instanceId()
+                + "' already exists with status "
+                + existing.status
                 + (existing.status.isTerminal()
                     ? "; the start options refuse to replace it."
                     : "; an instance that has not ended cannot be replaced: terminate it first, or use another id."));
@@ -209,7 +229,15 @@ public final class PartitionState implements WireSerializable {
     }
     boolean later = s.scheduledStart() != null && s.scheduledStart().isAfter(now);
     InstanceState i =
-        create(s.instanceId(), s.orchestrationName(), s.input(), null, null, 0, later ? RuntimeStatus.PENDING : RuntimeStatus.RUNNING, now);
+        create(
+            s.instanceId(),
+            s.orchestrationName(),
+            s.input(),
+            null,
+            null,
+            0,
+            later ? RuntimeStatus.PENDING : RuntimeStatus.RUNNING,
+            now);
     i.createRequestId = requestId;
     if (later) {
       timers.add(s.scheduledStart(), i.instanceId, i.executionId, TimerTable.SCHEDULED_START);
@@ -239,7 +267,9 @@ public final class PartitionState implements WireSerializable {
     i.parentInstanceId = parentInstanceId;
     i.parentExecutionId = parentExecutionId;
     i.parentTaskId = parentTaskId;
-    i.inbox.add(new HistoryEvent.ExecutionStarted(name, i.executionId, input, parentInstanceId, parentTaskId));
+    i.inbox.add(
+        new HistoryEvent.ExecutionStarted(
+            name, i.executionId, input, parentInstanceId, parentTaskId));
     instances.put(instanceId, i);
     return i;
   }
@@ -256,7 +286,11 @@ public final class PartitionState implements WireSerializable {
     if (i.status.isTerminal()) {
       return new ClientResponse.Rejected(
           Reason.INVALID_STATE,
-          "Instance '" + r.instanceId() + "' has ended with status " + i.status + "; it takes no more events.");
+          "Instance '"
+              + r.instanceId()
+              + "' has ended with status "
+              + i.status
+              + "; it takes no more events.");
     }
     i.inbox.add(new HistoryEvent.EventRaised(r.eventName(), r.input()));
     maybeDispatch(i, now, effects);
@@ -270,7 +304,13 @@ public final class PartitionState implements WireSerializable {
     }
     if (!i.status.isTerminal()) {
       i.history.add(new HistoryEvent.ExecutionTerminated(t.reason()));
-      end(i, RuntimeStatus.TERMINATED, null, FailureDetails.of("Terminated", t.reason()), now, effects);
+      end(
+          i,
+          RuntimeStatus.TERMINATED,
+          null,
+          FailureDetails.of("Terminated", t.reason()),
+          now,
+          effects);
     }
     return new ClientResponse.Accepted();
   }
@@ -285,7 +325,12 @@ public final class PartitionState implements WireSerializable {
       i.lastUpdatedAt = now;
     } else if (i.status != RuntimeStatus.SUSPENDED) {
       return new ClientResponse.Rejected(
-          Reason.INVALID_STATE, "Instance '" + s.instanceId() + "' is " + i.status + "; only a running instance can be suspended.");
+          Reason.INVALID_STATE,
+          "Instance '"
+              + s.instanceId()
+              + "' is "
+              + i.status
+              + "; only a running instance can be suspended.");
     }
     return new ClientResponse.Accepted();
   }
@@ -301,7 +346,12 @@ public final class PartitionState implements WireSerializable {
       maybeDispatch(i, now, effects);
     } else if (i.status != RuntimeStatus.RUNNING) {
       return new ClientResponse.Rejected(
-          Reason.INVALID_STATE, "Instance '" + r.instanceId() + "' is " + i.status + "; only a suspended instance can be resumed.");
+          Reason.INVALID_STATE,
+          "Instance '"
+              + r.instanceId()
+              + "' is "
+              + i.status
+              + "; only a suspended instance can be resumed.");
     }
     return new ClientResponse.Accepted();
   }
@@ -314,7 +364,11 @@ public final class PartitionState implements WireSerializable {
     if (!i.status.isTerminal()) {
       return new ClientResponse.Rejected(
           Reason.INVALID_STATE,
-          "Instance '" + p.instanceId() + "' is " + i.status + "; only an instance that has ended can be purged.");
+          "Instance '"
+              + p.instanceId()
+              + "' is "
+              + i.status
+              + "; only an instance that has ended can be purged.");
     }
     remove(i, effects);
     return new ClientResponse.Purged(true);
@@ -327,7 +381,8 @@ public final class PartitionState implements WireSerializable {
   }
 
   private static ClientResponse notFound(String instanceId) {
-    return new ClientResponse.Rejected(Reason.NOT_FOUND, "There is no instance with id '" + instanceId + "'.");
+    return new ClientResponse.Rejected(
+        Reason.NOT_FOUND, "There is no instance with id '" + instanceId + "'.");
   }
 
   // ---------------------------------------------------------------- messages between instances
@@ -374,8 +429,13 @@ public final class PartitionState implements WireSerializable {
                   null,
                   FailureDetails.of(
                       "InstanceAlreadyExists",
-                      "Cannot start sub-orchestration '" + r.orchestrationName() + "' with id '" + r.instanceId()
-                          + "': an instance with that id is " + existing.status + ".")),
+                      "Cannot start sub-orchestration '"
+                          + r.orchestrationName()
+                          + "' with id '"
+                          + r.instanceId()
+                          + "': an instance with that id is "
+                          + existing.status
+                          + ".")),
               now,
               effects);
           return;
@@ -384,12 +444,22 @@ public final class PartitionState implements WireSerializable {
           remove(existing, effects);
         }
         InstanceState i =
-            create(r.instanceId(), r.orchestrationName(), r.input(), r.parentInstanceId(), r.parentExecutionId(), r.parentTaskId(), RuntimeStatus.RUNNING, now);
+            create(
+                r.instanceId(),
+                r.orchestrationName(),
+                r.input(),
+                r.parentInstanceId(),
+                r.parentExecutionId(),
+                r.parentTaskId(),
+                RuntimeStatus.RUNNING,
+                now);
         maybeDispatch(i, now, effects);
       }
       case SubOrchestrationEnded r -> {
         InstanceState parent = instances.get(r.parentInstanceId());
-        if (parent != null && parent.executionId.equals(r.parentExecutionId()) && !parent.status.isTerminal()) {
+        if (parent != null
+            && parent.executionId.equals(r.parentExecutionId())
+            && !parent.status.isTerminal()) {
           parent.inbox.add(
               r.failure() == null
                   ? new HistoryEvent.SubOrchestrationCompleted(r.parentTaskId(), r.result())
@@ -435,12 +505,22 @@ public final class PartitionState implements WireSerializable {
 
   private static Effect.RunStep runStep(InstanceState i) {
     return new Effect.RunStep(
-        i.instanceId, i.executionId, i.name, i.stepNumber, i.stepTime, i.history, i.history.size(), i.stepEvents);
+        i.instanceId,
+        i.executionId,
+        i.name,
+        i.stepNumber,
+        i.stepTime,
+        i.history,
+        i.history.size(),
+        i.stepEvents);
   }
 
   private void onStepCompleted(StepCompleted e, List<Effect> effects) {
     InstanceState i = instances.get(e.instanceId());
-    if (i == null || !i.executionId.equals(e.executionId()) || !i.stepInProgress || i.stepNumber != e.stepNumber()) {
+    if (i == null
+        || !i.executionId.equals(e.executionId())
+        || !i.stepInProgress
+        || i.stepNumber != e.stepNumber()) {
       return; // the result of a step of an execution that has since ended or been replaced
     }
     Instant now = e.timestamp();
@@ -458,23 +538,43 @@ public final class PartitionState implements WireSerializable {
       switch (action) {
         case HistoryEvent.TaskScheduled t -> {
           i.pendingActivities.put(t.taskId(), new String[] {t.activityName(), t.input()});
-          effects.add(new Effect.StartActivity(i.instanceId, i.executionId, t.taskId(), t.activityName(), t.input()));
+          effects.add(
+              new Effect.StartActivity(
+                  i.instanceId, i.executionId, t.taskId(), t.activityName(), t.input()));
         }
         case HistoryEvent.TimerCreated t -> {
           timers.add(t.fireAt(), i.instanceId, i.executionId, t.taskId());
           effects.add(new Effect.TimersChanged());
         }
         case HistoryEvent.SubOrchestrationCreated s ->
-            send(new ExecutionRequested(s.instanceId(), s.orchestrationName(), s.input(), i.instanceId, i.executionId, s.taskId()), now, effects);
-        case HistoryEvent.EventSent s -> send(new EventDelivered(s.instanceId(), s.name(), s.input()), now, effects);
+            send(
+                new ExecutionRequested(
+                    s.instanceId(),
+                    s.orchestrationName(),
+                    s.input(),
+                    i.instanceId,
+                    i.executionId,
+                    s.taskId()),
+                now,
+                effects);
+        case HistoryEvent.EventSent s ->
+            send(new EventDelivered(s.instanceId(), s.name(), s.input()), now, effects);
         case HistoryEvent.EntityCalled c ->
             send(
                 new EntityOperationRequested(
-                    c.entityId(), c.operation(), c.input(), i.instanceId, i.executionId, c.taskId(), heldLock(i, c.entityId())),
+                    c.entityId(),
+                    c.operation(),
+                    c.input(),
+                    i.instanceId,
+                    i.executionId,
+                    c.taskId(),
+                    heldLock(i, c.entityId())),
                 now,
                 effects);
         case HistoryEvent.EntitySignaled s -> {
-          var signal = new EntityOperationRequested(s.entityId(), s.operation(), s.input(), null, null, 0, null);
+          var signal =
+              new EntityOperationRequested(
+                  s.entityId(), s.operation(), s.input(), null, null, 0, null);
           if (s.fireAt() != null && s.fireAt().isAfter(now)) {
             timers.addMessage(s.fireAt(), signal);
             effects.add(new Effect.TimersChanged());
@@ -486,16 +586,23 @@ public final class PartitionState implements WireSerializable {
           i.lockTaskId = l.taskId();
           i.lockEntities = List.copyOf(l.entityIds());
           i.locksGranted = false;
-          send(new LockRequested(l.entityIds(), 0, new LockOwner(i.instanceId, i.executionId, l.taskId())), now, effects);
+          send(
+              new LockRequested(
+                  l.entityIds(), 0, new LockOwner(i.instanceId, i.executionId, l.taskId())),
+              now,
+              effects);
         }
         case HistoryEvent.EntityUnlockSent u -> releaseLocks(i, now, effects);
-        default -> throw new IllegalStateException("not an action: " + action + " instance=" + i.instanceId);
+        default ->
+            throw new IllegalStateException(
+                "not an action: " + action + " instance=" + i.instanceId);
       }
     }
     switch (r.outcome()) {
       case null -> maybeDispatch(i, now, effects);
       case StepResult.Completed c -> {
-        i.history.add(new HistoryEvent.ExecutionCompleted(RuntimeStatus.COMPLETED, c.output(), null));
+        i.history.add(
+            new HistoryEvent.ExecutionCompleted(RuntimeStatus.COMPLETED, c.output(), null));
         end(i, RuntimeStatus.COMPLETED, c.output(), null, now, effects);
       }
       case StepResult.Failed f -> {
@@ -507,7 +614,12 @@ public final class PartitionState implements WireSerializable {
   }
 
   private void end(
-      InstanceState i, RuntimeStatus status, String output, FailureDetails failure, Instant now, List<Effect> effects) {
+      InstanceState i,
+      RuntimeStatus status,
+      String output,
+      FailureDetails failure,
+      Instant now,
+      List<Effect> effects) {
     i.status = status;
     i.output = output;
     i.failure = failure;
@@ -529,13 +641,16 @@ public final class PartitionState implements WireSerializable {
               output,
               status == RuntimeStatus.COMPLETED
                   ? null
-                  : failure != null ? failure : FailureDetails.of(status.name(), "Sub-orchestration " + status)),
+                  : failure != null
+                      ? failure
+                      : FailureDetails.of(status.name(), "Sub-orchestration " + status)),
           now,
           effects);
     }
   }
 
-  private void continueAsNew(InstanceState i, StepResult.ContinuedAsNew c, Instant now, List<Effect> effects) {
+  private void continueAsNew(
+      InstanceState i, StepResult.ContinuedAsNew c, Instant now, List<Effect> effects) {
     List<HistoryEvent> arrivedDuringStep = new ArrayList<>(i.inbox);
     timers.removeInstance(i.instanceId);
     releaseLocks(i, now, effects);
@@ -547,7 +662,9 @@ public final class PartitionState implements WireSerializable {
     i.input = c.input();
     i.customStatus = null;
     i.lastUpdatedAt = now;
-    i.inbox.add(new HistoryEvent.ExecutionStarted(i.name, i.executionId, c.input(), i.parentInstanceId, i.parentTaskId));
+    i.inbox.add(
+        new HistoryEvent.ExecutionStarted(
+            i.name, i.executionId, c.input(), i.parentInstanceId, i.parentTaskId));
     i.inbox.addAll(c.carriedEvents());
     for (HistoryEvent e : arrivedDuringStep) {
       // Results of the old execution's calls mean nothing to the new one; raised events are kept.
@@ -561,7 +678,9 @@ public final class PartitionState implements WireSerializable {
 
   private void onActivityCompleted(ActivityCompleted e, List<Effect> effects) {
     InstanceState i = instances.get(e.instanceId());
-    if (i == null || !i.executionId.equals(e.executionId()) || i.pendingActivities.remove(e.taskId()) == null) {
+    if (i == null
+        || !i.executionId.equals(e.executionId())
+        || i.pendingActivities.remove(e.taskId()) == null) {
       return; // a duplicate, or a result for an execution that has ended
     }
     i.inbox.add(
@@ -612,9 +731,10 @@ public final class PartitionState implements WireSerializable {
   }
 
   /**
-   * Takes from the entity's queue what can be served now: lock grants and releases at once, operations into one
-   * batch of at most {@link #entityBatchLimit}. A lock change waits until the operations before it have run. Starts
-   * the batch, or removes the entity when nothing is left of it.
+   * Takes from the entity's queue what can be served now: lock grants and releases at once,
+   * operations into one batch of at most {@link #entityBatchLimit}. A lock change waits until the
+   * operations before it have run. Starts the batch, or removes the entity when nothing is left of
+   * it.
    */
   private void schedule(EntityRecord e, Instant now, List<Effect> effects) {
     if (!e.batch.isEmpty()) {
@@ -624,7 +744,8 @@ public final class PartitionState implements WireSerializable {
     boolean lockChanged = true;
     while (lockChanged && batch.size() < entityBatchLimit) {
       lockChanged = false;
-      for (Iterator<ToEntity> it = e.queue.iterator(); it.hasNext() && batch.size() < entityBatchLimit; ) {
+      for (Iterator<ToEntity> it = e.queue.iterator();
+          it.hasNext() && batch.size() < entityBatchLimit; ) {
         ToEntity m = it.next();
         if (!e.mayServe(m)) {
           continue;
@@ -644,7 +765,9 @@ public final class PartitionState implements WireSerializable {
           e.lockedBy = null;
         }
         e.lastModified = now;
-        lockChanged = true; // what waited behind the old lock state may be served now: look again from the head
+        lockChanged =
+            true; // what waited behind the old lock state may be served now: look again from the
+        // head
         break;
       }
     }
@@ -678,8 +801,14 @@ public final class PartitionState implements WireSerializable {
     EntityBatchResult r = ev.result();
     if (r.outcomes().size() != e.batch.size()) {
       throw new IllegalStateException(
-          "entity batch result does not match its batch: entity=" + e.entityId + " batch=" + e.batchNumber
-              + " operations=" + e.batch.size() + " outcomes=" + r.outcomes().size());
+          "entity batch result does not match its batch: entity="
+              + e.entityId
+              + " batch="
+              + e.batchNumber
+              + " operations="
+              + e.batch.size()
+              + " outcomes="
+              + r.outcomes().size());
     }
     Instant now = ev.timestamp();
     e.state = r.state();
@@ -688,7 +817,15 @@ public final class PartitionState implements WireSerializable {
       EntityOperationRequested op = e.batch.get(k);
       if (!op.isSignal()) {
         EntityBatchResult.Outcome o = r.outcomes().get(k);
-        send(new EntityResponded(op.callerInstanceId(), op.callerExecutionId(), op.callerTaskId(), o.result(), o.failure()), now, effects);
+        send(
+            new EntityResponded(
+                op.callerInstanceId(),
+                op.callerExecutionId(),
+                op.callerTaskId(),
+                o.result(),
+                o.failure()),
+            now,
+            effects);
       }
     }
     e.batch = List.of();
@@ -711,18 +848,26 @@ public final class PartitionState implements WireSerializable {
       maybeDispatch(i, now, effects);
       return;
     }
-    // The section's owner ended (or moved on) while its request travelled: nobody will release these locks but us.
+    // The section's owner ended (or moved on) while its request travelled: nobody will release
+    // these locks but us.
     for (String entityId : g.entityIds()) {
       send(new LockReleased(entityId, owner), now, effects);
     }
   }
 
-  /** The lock an orchestration holds on the entity, to attach to its calls; null when it holds none. */
+  /**
+   * The lock an orchestration holds on the entity, to attach to its calls; null when it holds none.
+   */
   private static LockOwner heldLock(InstanceState i, String entityId) {
-    return i.locksGranted && i.lockEntities.contains(entityId) ? new LockOwner(i.instanceId, i.executionId, i.lockTaskId) : null;
+    return i.locksGranted && i.lockEntities.contains(entityId)
+        ? new LockOwner(i.instanceId, i.executionId, i.lockTaskId)
+        : null;
   }
 
-  /** Ends the instance's critical section: releases the locks it holds; a grant still travelling is released on arrival. */
+  /**
+   * Ends the instance's critical section: releases the locks it holds; a grant still travelling is
+   * released on arrival.
+   */
   private void releaseLocks(InstanceState i, Instant now, List<Effect> effects) {
     if (i.lockTaskId < 0) {
       return;

@@ -7,9 +7,10 @@ import java.util.Map;
 /**
  * INTERNAL API
  *
- * <p>The answers to the most recent client requests, by request id, so that a client that retries after a lost
- * reply gets the same answer and the request takes effect once. Bounded: a retry older than the last {@code
- * capacity} requests of the partition is treated as new (clients retry within seconds).
+ * <p>The answers to the most recent client requests, by request id, so that a client that retries
+ * after a lost reply gets the same answer and the request takes effect once. Bounded: a retry older
+ * than the last {@code capacity} requests of the partition is treated as new (clients retry within
+ * seconds).
  */
 public final class RequestLog implements WireSerializable {
   private final int capacity;

@@ -8,8 +8,8 @@ import java.util.List;
 /**
  * INTERNAL API: what one orchestration step produced.
  *
- * @param actions the new actions, as history records (TaskScheduled, TimerCreated, SubOrchestrationCreated,
- *     EventSent), in task-id order
+ * @param actions the new actions, as history records (TaskScheduled, TimerCreated,
+ *     SubOrchestrationCreated, EventSent), in task-id order
  * @param customStatus the custom status after the step, when {@code customStatusChanged}
  * @param outcome null while the orchestration waits; otherwise how the execution ended
  */
@@ -27,7 +27,10 @@ public record StepResult(
 
   public record Failed(FailureDetails failure) implements Outcome {}
 
-  /** The instance starts again with {@code input}; {@code carriedEvents} go to the new execution first. */
+  /**
+   * The instance starts again with {@code input}; {@code carriedEvents} go to the new execution
+   * first.
+   */
   public record ContinuedAsNew(String input, List<HistoryEvent> carriedEvents) implements Outcome {
     public ContinuedAsNew {
       carriedEvents = List.copyOf(carriedEvents);

@@ -9,11 +9,18 @@ import java.util.TreeSet;
 /** INTERNAL API: the durable timers of a partition, ordered by due time. */
 public final class TimerTable implements WireSerializable {
   /**
-   * A timer. {@code taskId} is the orchestration's timer task, or {@link #SCHEDULED_START} for a start that was
-   * scheduled for later. A delayed message (a signal sent with a delay) has no instance and carries {@code
-   * message}, which is sent when it fires whatever became of its sender.
+   * A timer. {@code taskId} is the orchestration's timer task, or {@link #SCHEDULED_START} for a
+   * start that was scheduled for later. A delayed message (a signal sent with a delay) has no
+   * instance and carries {@code message}, which is sent when it fires whatever became of its
+   * sender.
    */
-  public record Timer(Instant due, long seq, String instanceId, String executionId, int taskId, PartitionMessage message)
+  public record Timer(
+      Instant due,
+      long seq,
+      String instanceId,
+      String executionId,
+      int taskId,
+      PartitionMessage message)
       implements WireSerializable, Comparable<Timer> {
     @Override
     public int compareTo(Timer o) {

@@ -46,43 +46,63 @@ import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The replay executor: scripted step by step against histories ({@link ScriptedExecution}), and end to end on one
- * or two simulated partitions without faults ({@link SimulatedPartitions}).
+ * The replay executor: scripted step by step against histories ({@link ScriptedExecution}), and end
+ * to end on one or two simulated partitions without faults ({@link SimulatedPartitions}).
  */
 class OrchestrationExecutorTest {
   private static final Instant T0 = SimulatedPartitions.START_TIME;
   private static final TestDataConverter CONVERTER = new TestDataConverter();
-  private static final List<String> CITIES = List.of("Tokyo", "Seattle", "London", "Amsterdam", "Mumbai");
+  private static final List<String> CITIES =
+      List.of("Tokyo", "Seattle", "London", "Amsterdam", "Mumbai");
 
   @SuppressWarnings({"unchecked", "rawtypes"})
   private static final Class<List<String>> STRINGS = (Class) List.class;
 
-  private static final ActivityRef<String, String> SAY_HELLO = ActivityRef.of("SayHello", String.class, String.class);
-  private static final ActivityRef<Integer, Integer> SQUARE = ActivityRef.of("Square", Integer.class, Integer.class);
-  private static final ActivityRef<String, String> UPPER = ActivityRef.of("Upper", String.class, String.class);
-  private static final ActivityRef<String, String> FLAKY = ActivityRef.of("Flaky", String.class, String.class);
-  private static final ActivityRef<Integer, String> DEBIT = ActivityRef.of("Debit", Integer.class, String.class);
-  private static final ActivityRef<Integer, String> WITHDRAW = ActivityRef.of("Withdraw", Integer.class, String.class);
-  private static final ActivityRef<Integer, String> AUDIT = ActivityRef.of("Audit", Integer.class, String.class);
-  private static final ActivityRef<Integer, String> CREDIT = ActivityRef.of("Credit", Integer.class, String.class);
+  private static final ActivityRef<String, String> SAY_HELLO =
+      ActivityRef.of("SayHello", String.class, String.class);
+  private static final ActivityRef<Integer, Integer> SQUARE =
+      ActivityRef.of("Square", Integer.class, Integer.class);
+  private static final ActivityRef<String, String> UPPER =
+      ActivityRef.of("Upper", String.class, String.class);
+  private static final ActivityRef<String, String> FLAKY =
+      ActivityRef.of("Flaky", String.class, String.class);
+  private static final ActivityRef<Integer, String> DEBIT =
+      ActivityRef.of("Debit", Integer.class, String.class);
+  private static final ActivityRef<Integer, String> WITHDRAW =
+      ActivityRef.of("Withdraw", Integer.class, String.class);
+  private static final ActivityRef<Integer, String> AUDIT =
+      ActivityRef.of("Audit", Integer.class, String.class);
+  private static final ActivityRef<Integer, String> CREDIT =
+      ActivityRef.of("Credit", Integer.class, String.class);
 
-  private static final OrchestrationRef<String, List<String>> HELLO5 = OrchestrationRef.of("Hello5", String.class, STRINGS);
-  private static final OrchestrationRef<Integer, Integer> FAN_OUT = OrchestrationRef.of("FanOut", Integer.class, Integer.class);
-  private static final OrchestrationRef<Integer, Integer> NAP = OrchestrationRef.of("Nap", Integer.class, Integer.class);
-  private static final OrchestrationRef<Integer, String> APPROVAL = OrchestrationRef.of("Approval", Integer.class, String.class);
+  private static final OrchestrationRef<String, List<String>> HELLO5 =
+      OrchestrationRef.of("Hello5", String.class, STRINGS);
+  private static final OrchestrationRef<Integer, Integer> FAN_OUT =
+      OrchestrationRef.of("FanOut", Integer.class, Integer.class);
+  private static final OrchestrationRef<Integer, Integer> NAP =
+      OrchestrationRef.of("Nap", Integer.class, Integer.class);
+  private static final OrchestrationRef<Integer, String> APPROVAL =
+      OrchestrationRef.of("Approval", Integer.class, String.class);
   private static final OrchestrationRef<Integer, String> STRICT_APPROVAL =
       OrchestrationRef.of("StrictApproval", Integer.class, String.class);
   private static final OrchestrationRef<Integer, String> NAP_THEN_WAIT =
       OrchestrationRef.of("NapThenWait", Integer.class, String.class);
-  private static final OrchestrationRef<String, String> KEEP_EVENTS = OrchestrationRef.of("KeepEvents", String.class, String.class);
-  private static final OrchestrationRef<String, String> DROP_EVENTS = OrchestrationRef.of("DropEvents", String.class, String.class);
-  private static final OrchestrationRef<String, String> PARENT = OrchestrationRef.of("Parent", String.class, String.class);
-  private static final OrchestrationRef<String, String> CHILD = OrchestrationRef.of("Child", String.class, String.class);
+  private static final OrchestrationRef<String, String> KEEP_EVENTS =
+      OrchestrationRef.of("KeepEvents", String.class, String.class);
+  private static final OrchestrationRef<String, String> DROP_EVENTS =
+      OrchestrationRef.of("DropEvents", String.class, String.class);
+  private static final OrchestrationRef<String, String> PARENT =
+      OrchestrationRef.of("Parent", String.class, String.class);
+  private static final OrchestrationRef<String, String> CHILD =
+      OrchestrationRef.of("Child", String.class, String.class);
   private static final OrchestrationRef<String, String> BROKEN_CHILD =
       OrchestrationRef.of("BrokenChild", String.class, String.class);
-  private static final OrchestrationRef<String, String> STATUS = OrchestrationRef.of("Status", String.class, String.class);
-  private static final OrchestrationRef<String, List<String>> UUIDS = OrchestrationRef.of("Uuids", String.class, STRINGS);
-  private static final OrchestrationRef<Integer, String> BANK = OrchestrationRef.of("Bank", Integer.class, String.class);
+  private static final OrchestrationRef<String, String> STATUS =
+      OrchestrationRef.of("Status", String.class, String.class);
+  private static final OrchestrationRef<String, List<String>> UUIDS =
+      OrchestrationRef.of("Uuids", String.class, STRINGS);
+  private static final OrchestrationRef<Integer, String> BANK =
+      OrchestrationRef.of("Bank", Integer.class, String.class);
   private static final OrchestrationRef<Integer, Integer> LONG_SEQUENCE =
       OrchestrationRef.of("LongSequence", Integer.class, Integer.class);
 
@@ -91,8 +111,10 @@ class OrchestrationExecutorTest {
   private final AtomicInteger uuidsInvocations = new AtomicInteger();
   private final Map<String, AtomicInteger> flakyAttempts = new ConcurrentHashMap<>();
   private volatile int flakyFailures;
+
   /** What each run of Uuids computed before it waited for "go", by instance, in run order. */
   private final Map<String, List<List<UUID>>> uuidsSeen = new ConcurrentHashMap<>();
+
   private final List<AutoCloseable> toClose = new ArrayList<>();
 
   @AfterEach
@@ -121,104 +143,144 @@ class OrchestrationExecutorTest {
   }
 
   private Workflows.Builder app(Workflows.Builder builder) {
-    return builder.activity(SAY_HELLO, (ctx, city) -> "Hello " + city + "!")
+    return builder
+        .activity(SAY_HELLO, (ctx, city) -> "Hello " + city + "!")
         .activity(SQUARE, (ctx, n) -> n * n)
         .activity(UPPER, (ctx, s) -> s.toUpperCase())
-        .activity(FLAKY, (ctx, s) -> {
-          int attempt = flakyAttempts.computeIfAbsent(ctx.instanceId().value(), k -> new AtomicInteger()).incrementAndGet();
-          if (attempt <= flakyFailures) {
-            throw new IllegalStateException("attempt " + attempt + " failed");
-          }
-          return "ok after " + attempt;
-        })
+        .activity(
+            FLAKY,
+            (ctx, s) -> {
+              int attempt =
+                  flakyAttempts
+                      .computeIfAbsent(ctx.instanceId().value(), k -> new AtomicInteger())
+                      .incrementAndGet();
+              if (attempt <= flakyFailures) {
+                throw new IllegalStateException("attempt " + attempt + " failed");
+              }
+              return "ok after " + attempt;
+            })
         .activity(DEBIT, (ctx, n) -> "debited " + n)
         .activity(WITHDRAW, (ctx, n) -> "withdrew " + n)
         .activity(AUDIT, (ctx, n) -> "audited " + n)
         .activity(CREDIT, (ctx, n) -> "credited " + n)
-        .orchestration(HELLO5, (ctx, input) -> {
-          hello5Invocations.incrementAndGet();
-          List<String> out = new ArrayList<>();
-          for (String city : CITIES) {
-            out.add(ctx.call(SAY_HELLO, city).await());
-          }
-          return out;
-        })
-        .orchestration(LONG_SEQUENCE, (ctx, n) -> {
-          longSequenceInvocations.incrementAndGet();
-          int sum = 0;
-          for (int i = 0; i < n; i++) {
-            sum += ctx.call(SQUARE, i).await();
-          }
-          return sum;
-        })
-        .orchestration(FAN_OUT, (OrchestrationContext ctx, Integer n) -> {
-          List<Task<Integer>> squares = new ArrayList<>();
-          for (int i = 0; i < n; i++) {
-            squares.add(ctx.call(SQUARE, i));
-          }
-          return Task.allOf(squares).await().stream().mapToInt(Integer::intValue).sum();
-        })
-        .orchestration(NAP, (ctx, minutes) -> {
-          Instant before = ctx.currentTime();
-          ctx.timer(Duration.ofMinutes(minutes)).await();
-          return (int) Duration.between(before, ctx.currentTime()).toSeconds();
-        })
-        .orchestration(APPROVAL, (ctx, timeoutSeconds) -> {
-          try {
-            String v =
-                timeoutSeconds == 0
-                    ? ctx.waitForEvent("approve", String.class).await()
-                    : ctx.waitForEvent("approve", String.class, Duration.ofSeconds(timeoutSeconds)).await();
-            return "approved:" + v;
-          } catch (TaskTimeoutException e) {
-            return "timed out";
-          }
-        })
-        .orchestration(STRICT_APPROVAL, (ctx, timeoutSeconds) ->
-            "approved:" + ctx.waitForEvent("approve", String.class, Duration.ofSeconds(timeoutSeconds)).await())
-        .orchestration(NAP_THEN_WAIT, (ctx, minutes) -> {
-          ctx.timer(Duration.ofMinutes(minutes)).await();
-          return "approved:" + ctx.waitForEvent("approve", String.class).await();
-        })
+        .orchestration(
+            HELLO5,
+            (ctx, input) -> {
+              hello5Invocations.incrementAndGet();
+              List<String> out = new ArrayList<>();
+              for (String city : CITIES) {
+                out.add(ctx.call(SAY_HELLO, city).await());
+              }
+              return out;
+            })
+        .orchestration(
+            LONG_SEQUENCE,
+            (ctx, n) -> {
+              longSequenceInvocations.incrementAndGet();
+              int sum = 0;
+              for (int i = 0; i < n; i++) {
+                sum += ctx.call(SQUARE, i).await();
+              }
+              return sum;
+            })
+        .orchestration(
+            FAN_OUT,
+            (OrchestrationContext ctx, Integer n) -> {
+              List<Task<Integer>> squares = new ArrayList<>();
+              for (int i = 0; i < n; i++) {
+                squares.add(ctx.call(SQUARE, i));
+              }
+              return Task.allOf(squares).await().stream().mapToInt(Integer::intValue).sum();
+            })
+        .orchestration(
+            NAP,
+            (ctx, minutes) -> {
+              Instant before = ctx.currentTime();
+              ctx.timer(Duration.ofMinutes(minutes)).await();
+              return (int) Duration.between(before, ctx.currentTime()).toSeconds();
+            })
+        .orchestration(
+            APPROVAL,
+            (ctx, timeoutSeconds) -> {
+              try {
+                String v =
+                    timeoutSeconds == 0
+                        ? ctx.waitForEvent("approve", String.class).await()
+                        : ctx.waitForEvent(
+                                "approve", String.class, Duration.ofSeconds(timeoutSeconds))
+                            .await();
+                return "approved:" + v;
+              } catch (TaskTimeoutException e) {
+                return "timed out";
+              }
+            })
+        .orchestration(
+            STRICT_APPROVAL,
+            (ctx, timeoutSeconds) ->
+                "approved:"
+                    + ctx.waitForEvent("approve", String.class, Duration.ofSeconds(timeoutSeconds))
+                        .await())
+        .orchestration(
+            NAP_THEN_WAIT,
+            (ctx, minutes) -> {
+              ctx.timer(Duration.ofMinutes(minutes)).await();
+              return "approved:" + ctx.waitForEvent("approve", String.class).await();
+            })
         .orchestration(KEEP_EVENTS, (ctx, acc) -> accumulate(ctx, acc, true))
         .orchestration(DROP_EVENTS, (ctx, acc) -> accumulate(ctx, acc, false))
-        .orchestration(PARENT, (ctx, input) -> {
-          Task<String> explicit = ctx.callSubOrchestration(CHILD, input + "-a", InstanceId.of("child!1"));
-          Task<String> derived = ctx.callSubOrchestration(CHILD, input + "-b");
-          String broken;
-          try {
-            broken = ctx.callSubOrchestration(BROKEN_CHILD, input, InstanceId.of("broken!1")).await();
-          } catch (TaskFailedException e) {
-            broken = e.failure().errorType() + ": " + e.failure().message();
-          }
-          return explicit.await() + "," + derived.await() + "," + broken;
-        })
+        .orchestration(
+            PARENT,
+            (ctx, input) -> {
+              Task<String> explicit =
+                  ctx.callSubOrchestration(CHILD, input + "-a", InstanceId.of("child!1"));
+              Task<String> derived = ctx.callSubOrchestration(CHILD, input + "-b");
+              String broken;
+              try {
+                broken =
+                    ctx.callSubOrchestration(BROKEN_CHILD, input, InstanceId.of("broken!1"))
+                        .await();
+              } catch (TaskFailedException e) {
+                broken = e.failure().errorType() + ": " + e.failure().message();
+              }
+              return explicit.await() + "," + derived.await() + "," + broken;
+            })
         .orchestration(CHILD, (ctx, input) -> ctx.call(UPPER, input).await())
-        .orchestration(BROKEN_CHILD, (ctx, input) -> {
-          throw new IllegalStateException("child broke on " + input);
-        })
-        .orchestration(STATUS, (ctx, input) -> {
-          ctx.setCustomStatus("waiting");
-          String v = ctx.waitForEvent("go", String.class).await();
-          ctx.setCustomStatus(List.of("done", v));
-          return "ok";
-        })
-        .orchestration(UUIDS, (ctx, input) -> {
-          uuidsInvocations.incrementAndGet();
-          UUID a = ctx.newUuid();
-          ctx.call(UPPER, "x").await();
-          UUID b = ctx.newUuid();
-          uuidsSeen.computeIfAbsent(ctx.instanceId().value(), k -> Collections.synchronizedList(new ArrayList<>()))
-              .add(List.of(a, b));
-          ctx.waitForEvent("go", String.class).await();
-          UUID c = ctx.newUuid();
-          return List.of(a.toString(), b.toString(), c.toString());
-        })
-        .orchestration(BANK, (ctx, amount) -> {
-          String debited = ctx.call(DEBIT, amount).await();
-          ctx.waitForEvent("confirm", String.class).await();
-          return debited + ", " + ctx.call(CREDIT, amount).await();
-        });
+        .orchestration(
+            BROKEN_CHILD,
+            (ctx, input) -> {
+              throw new IllegalStateException("child broke on " + input);
+            })
+        .orchestration(
+            STATUS,
+            (ctx, input) -> {
+              ctx.setCustomStatus("waiting");
+              String v = ctx.waitForEvent("go", String.class).await();
+              ctx.setCustomStatus(List.of("done", v));
+              return "ok";
+            })
+        .orchestration(
+            UUIDS,
+            (ctx, input) -> {
+              uuidsInvocations.incrementAndGet();
+              UUID a = ctx.newUuid();
+              ctx.call(UPPER, "x").await();
+              UUID b = ctx.newUuid();
+              uuidsSeen
+                  .computeIfAbsent(
+                      ctx.instanceId().value(),
+                      k -> Collections.synchronizedList(new ArrayList<>()))
+                  .add(List.of(a, b));
+              ctx.waitForEvent("go", String.class).await();
+              UUID c = ctx.newUuid();
+              return List.of(a.toString(), b.toString(), c.toString());
+            })
+        .orchestration(
+            BANK,
+            (ctx, amount) -> {
+              String debited = ctx.call(DEBIT, amount).await();
+              ctx.waitForEvent("confirm", String.class).await();
+              return debited + ", " + ctx.call(CREDIT, amount).await();
+            });
   }
 
   private static String accumulate(OrchestrationContext ctx, String acc, boolean preserve) {
@@ -231,8 +293,11 @@ class OrchestrationExecutorTest {
 
   /** The application with "Retry", which calls Flaky with {@code policy}. */
   private Workflows retryApp(RetryPolicy policy) {
-    OrchestrationRef<String, String> retry = OrchestrationRef.of("Retry", String.class, String.class);
-    return app(Workflows.builder()).orchestration(retry, (ctx, input) -> ctx.call(FLAKY, input, policy).await()).build();
+    OrchestrationRef<String, String> retry =
+        OrchestrationRef.of("Retry", String.class, String.class);
+    return app(Workflows.builder())
+        .orchestration(retry, (ctx, input) -> ctx.call(FLAKY, input, policy).await())
+        .build();
   }
 
   private static String ser(Object value) {
@@ -243,13 +308,16 @@ class OrchestrationExecutorTest {
     return history.stream().<Class<?>>map(Object::getClass).toList();
   }
 
-  private static <T extends HistoryEvent> List<T> ofType(List<HistoryEvent> history, Class<T> type) {
+  private static <T extends HistoryEvent> List<T> ofType(
+      List<HistoryEvent> history, Class<T> type) {
     return history.stream().filter(type::isInstance).map(type::cast).toList();
   }
 
   // ---------------------------------------------------------------- scripted: Hello5 step by step
 
-  /** One scripted step of Hello5: the result fed in (none for the start) and the call expected out. */
+  /**
+   * One scripted step of Hello5: the result fed in (none for the start) and the call expected out.
+   */
   private record HelloStep(int step, String previousResult, String nextCity) {}
 
   private static final List<HelloStep> HELLO5_SCRIPT =
@@ -268,15 +336,20 @@ class OrchestrationExecutorTest {
       StepResult r =
           row.step() == 0
               ? run.start(time, null)
-              : run.step(time, new HistoryEvent.TaskCompleted(row.step() - 1, ser(row.previousResult())));
+              : run.step(
+                  time, new HistoryEvent.TaskCompleted(row.step() - 1, ser(row.previousResult())));
       assertEquals(
-          List.of(new HistoryEvent.TaskScheduled(row.step(), "SayHello", ser(row.nextCity()))), r.actions(), row.toString());
+          List.of(new HistoryEvent.TaskScheduled(row.step(), "SayHello", ser(row.nextCity()))),
+          r.actions(),
+          row.toString());
       assertNull(r.outcome(), row.toString());
     }
-    StepResult last = run.step(T0.plusSeconds(5), new HistoryEvent.TaskCompleted(4, ser("Hello Mumbai!")));
+    StepResult last =
+        run.step(T0.plusSeconds(5), new HistoryEvent.TaskCompleted(4, ser("Hello Mumbai!")));
     assertEquals(List.of(), last.actions());
     assertEquals(
-        new StepResult.Completed(ser(CITIES.stream().map(c -> "Hello " + c + "!").toList())), last.outcome());
+        new StepResult.Completed(ser(CITIES.stream().map(c -> "Hello " + c + "!").toList())),
+        last.outcome());
     assertEquals(1, run.loads(), "a cached run takes every step without replay");
     assertEquals(1, hello5Invocations.get(), "the orchestration body ran once for six steps");
   }
@@ -294,7 +367,10 @@ class OrchestrationExecutorTest {
       if (step == stepsBeforeUnload) {
         run.unload();
       }
-      r = run.step(T0.plusSeconds(step), new HistoryEvent.TaskCompleted(step - 1, ser("Hello " + CITIES.get(step - 1) + "!")));
+      r =
+          run.step(
+              T0.plusSeconds(step),
+              new HistoryEvent.TaskCompleted(step - 1, ser("Hello " + CITIES.get(step - 1) + "!")));
       if (step < 5) {
         assertEquals(
             List.of(new HistoryEvent.TaskScheduled(step, "SayHello", ser(CITIES.get(step)))),
@@ -303,7 +379,9 @@ class OrchestrationExecutorTest {
       }
       allActions.addAll(r.actions());
     }
-    assertEquals(new StepResult.Completed(ser(CITIES.stream().map(c -> "Hello " + c + "!").toList())), r.outcome());
+    assertEquals(
+        new StepResult.Completed(ser(CITIES.stream().map(c -> "Hello " + c + "!").toList())),
+        r.outcome());
     assertEquals(5, allActions.size(), "each activity is scheduled exactly once: " + allActions);
     assertEquals(
         IntStream.range(0, 5).boxed().toList(),
@@ -314,20 +392,27 @@ class OrchestrationExecutorTest {
 
   @Test
   void replayDeliversRecordedResultsAndFailuresInOrder() {
-    // History recorded by a Flaky retry: failure, timer, success. A new run must land on the same next action.
+    // History recorded by a Flaky retry: failure, timer, success. A new run must land on the same
+    // next action.
     RetryPolicy policy = RetryPolicy.of(3, Duration.ofSeconds(10));
     Workflows w = retryApp(policy);
     ScriptedExecution run = scripted(w, "Retry");
-    assertEquals(List.of(new HistoryEvent.TaskScheduled(0, "Flaky", ser("x"))), run.start(T0, ser("x")).actions());
-    FailureDetails failure = FailureDetails.of("java.lang.IllegalStateException", "attempt 1 failed");
+    assertEquals(
+        List.of(new HistoryEvent.TaskScheduled(0, "Flaky", ser("x"))),
+        run.start(T0, ser("x")).actions());
+    FailureDetails failure =
+        FailureDetails.of("java.lang.IllegalStateException", "attempt 1 failed");
     assertEquals(
         List.of(new HistoryEvent.TimerCreated(1, T0.plusSeconds(11))),
         run.step(T0.plusSeconds(1), new HistoryEvent.TaskFailed(0, failure)).actions());
     run.unload();
-    StepResult afterTimer = run.step(T0.plusSeconds(11), new HistoryEvent.TimerFired(1, T0.plusSeconds(11)));
-    assertEquals(List.of(new HistoryEvent.TaskScheduled(2, "Flaky", ser("x"))), afterTimer.actions());
+    StepResult afterTimer =
+        run.step(T0.plusSeconds(11), new HistoryEvent.TimerFired(1, T0.plusSeconds(11)));
+    assertEquals(
+        List.of(new HistoryEvent.TaskScheduled(2, "Flaky", ser("x"))), afterTimer.actions());
     run.unload();
-    StepResult done = run.step(T0.plusSeconds(12), new HistoryEvent.TaskCompleted(2, ser("ok after 2")));
+    StepResult done =
+        run.step(T0.plusSeconds(12), new HistoryEvent.TaskCompleted(2, ser("ok after 2")));
     assertEquals(new StepResult.Completed(ser("ok after 2")), done.outcome());
     assertEquals(List.of(), done.actions());
   }
@@ -339,39 +424,50 @@ class OrchestrationExecutorTest {
         Arguments.of(
             "calls another activity",
             (BankCode) (ctx, amount) -> ctx.call(WITHDRAW, amount).await(),
-            List.of("the history says step 0 called activity 'Debit'", "the code now called activity 'Withdraw'")),
+            List.of(
+                "the history says step 0 called activity 'Debit'",
+                "the code now called activity 'Withdraw'")),
         Arguments.of(
             "waits on a timer instead",
-            (BankCode) (ctx, amount) -> {
-              ctx.timer(Duration.ofSeconds(1)).await();
-              return "slept";
-            },
-            List.of("the history says step 0 called activity 'Debit'", "the code now created a timer")),
+            (BankCode)
+                (ctx, amount) -> {
+                  ctx.timer(Duration.ofSeconds(1)).await();
+                  return "slept";
+                },
+            List.of(
+                "the history says step 0 called activity 'Debit'", "the code now created a timer")),
         Arguments.of(
             "calls a sub-orchestration instead",
             (BankCode) (ctx, amount) -> ctx.callSubOrchestration(CHILD, "x").await(),
-            List.of("the history says step 0 called activity 'Debit'", "sub-orchestration 'Child'")),
+            List.of(
+                "the history says step 0 called activity 'Debit'", "sub-orchestration 'Child'")),
         Arguments.of(
             "returns before the recorded call",
             (BankCode) (ctx, amount) -> "nothing to do",
             List.of("the history says step 0 called activity 'Debit'", "completes before it")),
         Arguments.of(
             "calls something first",
-            (BankCode) (ctx, amount) -> {
-              ctx.call(AUDIT, amount).await();
-              return ctx.call(DEBIT, amount).await();
-            },
-            List.of("the history says step 0 called activity 'Debit'", "the code now called activity 'Audit'")),
+            (BankCode)
+                (ctx, amount) -> {
+                  ctx.call(AUDIT, amount).await();
+                  return ctx.call(DEBIT, amount).await();
+                },
+            List.of(
+                "the history says step 0 called activity 'Debit'",
+                "the code now called activity 'Audit'")),
         Arguments.of(
             "catches every exception around the changed call",
-            (BankCode) (ctx, amount) -> {
-              try {
-                return ctx.call(WITHDRAW, amount).await();
-              } catch (RuntimeException e) {
-                return "fallback";
-              }
-            },
-            List.of("the history says step 0 called activity 'Debit'", "the code now called activity 'Withdraw'")));
+            (BankCode)
+                (ctx, amount) -> {
+                  try {
+                    return ctx.call(WITHDRAW, amount).await();
+                  } catch (RuntimeException e) {
+                    return "fallback";
+                  }
+                },
+            List.of(
+                "the history says step 0 called activity 'Debit'",
+                "the code now called activity 'Withdraw'")));
   }
 
   @FunctionalInterface
@@ -379,20 +475,33 @@ class OrchestrationExecutorTest {
 
   @ParameterizedTest(name = "changed code {0}")
   @MethodSource("changedBankCode")
-  void replayWithChangedCodeFailsNamingBothActions(String description, BankCode changed, List<String> fragments) {
+  void replayWithChangedCodeFailsNamingBothActions(
+      String description, BankCode changed, List<String> fragments) {
     ScriptedExecution v1 = scripted(app(), "Bank");
-    assertEquals(List.of(new HistoryEvent.TaskScheduled(0, "Debit", ser(5))), v1.start(T0, ser(5)).actions());
-    assertNull(v1.step(T0.plusSeconds(1), new HistoryEvent.TaskCompleted(0, ser("debited 5"))).outcome());
+    assertEquals(
+        List.of(new HistoryEvent.TaskScheduled(0, "Debit", ser(5))),
+        v1.start(T0, ser(5)).actions());
+    assertNull(
+        v1.step(T0.plusSeconds(1), new HistoryEvent.TaskCompleted(0, ser("debited 5"))).outcome());
     v1.unload();
 
-    Workflows v2 = Workflows.builder().orchestration(BANK, changed).orchestration(CHILD, (ctx, s) -> s).build();
+    Workflows v2 =
+        Workflows.builder()
+            .orchestration(BANK, changed)
+            .orchestration(CHILD, (ctx, s) -> s)
+            .build();
     ScriptedExecution deployed = v1.withCode(v2);
     toClose.add(deployed);
-    StepResult r = deployed.step(T0.plusSeconds(2), new HistoryEvent.EventRaised("confirm", ser("yes")));
-    StepResult.Failed failed = assertInstanceOf(StepResult.Failed.class, r.outcome(), description + ": " + r);
-    assertEquals(NonDeterministicOrchestrationException.class.getName(), failed.failure().errorType());
+    StepResult r =
+        deployed.step(T0.plusSeconds(2), new HistoryEvent.EventRaised("confirm", ser("yes")));
+    StepResult.Failed failed =
+        assertInstanceOf(StepResult.Failed.class, r.outcome(), description + ": " + r);
+    assertEquals(
+        NonDeterministicOrchestrationException.class.getName(), failed.failure().errorType());
     for (String fragment : fragments) {
-      assertTrue(failed.failure().message().contains(fragment), "'" + fragment + "' not in: " + failed.failure().message());
+      assertTrue(
+          failed.failure().message().contains(fragment),
+          "'" + fragment + "' not in: " + failed.failure().message());
     }
   }
 
@@ -405,20 +514,27 @@ class OrchestrationExecutorTest {
 
     Workflows v2 =
         Workflows.builder()
-            .orchestration(BANK, (ctx, amount) -> {
-              ctx.continueAsNew(amount + 1);
-              return "unreachable";
-            })
+            .orchestration(
+                BANK,
+                (ctx, amount) -> {
+                  ctx.continueAsNew(amount + 1);
+                  return "unreachable";
+                })
             .build();
     ScriptedExecution deployed = v1.withCode(v2).stepTimeout(Duration.ofSeconds(2));
     toClose.add(deployed);
-    // The recorded call to Debit contradicts the new code; the step must report that, not leave the step unanswered.
-    StepResult r = deployed.step(T0.plusSeconds(2), new HistoryEvent.EventRaised("confirm", ser("yes")));
+    // The recorded call to Debit contradicts the new code; the step must report that, not leave the
+    // step unanswered.
+    StepResult r =
+        deployed.step(T0.plusSeconds(2), new HistoryEvent.EventRaised("confirm", ser("yes")));
     StepResult.Failed failed = assertInstanceOf(StepResult.Failed.class, r.outcome(), r.toString());
-    assertTrue(failed.failure().message().contains("the history says step 0 called activity 'Debit'"), failed.failure().message());
+    assertTrue(
+        failed.failure().message().contains("the history says step 0 called activity 'Debit'"),
+        failed.failure().message());
   }
 
-  // ---------------------------------------------------------------- end to end on simulated partitions
+  // ---------------------------------------------------------------- end to end on simulated
+  // partitions
 
   @Test
   void hello5ProducesItsOutputWithTheExpectedHistoryShape() {
@@ -426,22 +542,38 @@ class OrchestrationExecutorTest {
     String request = sim.start("hello!0", "Hello5", null);
     sim.settle();
 
-    assertEquals(new dev.netherite.engine.partition.ClientResponse.Started("hello!0"), sim.response(request));
+    assertEquals(
+        new dev.netherite.engine.partition.ClientResponse.Started("hello!0"),
+        sim.response(request));
     InstanceView v = sim.status("hello!0");
     assertEquals(RuntimeStatus.COMPLETED, v.status());
-    assertEquals(CITIES.stream().map(c -> "Hello " + c + "!").toList(), sim.output("hello!0", STRINGS));
+    assertEquals(
+        CITIES.stream().map(c -> "Hello " + c + "!").toList(), sim.output("hello!0", STRINGS));
     List<Class<?>> expected = new ArrayList<>();
     expected.add(HistoryEvent.OrchestratorStarted.class);
     expected.add(HistoryEvent.ExecutionStarted.class);
     expected.add(HistoryEvent.TaskScheduled.class);
     for (int i = 0; i < 4; i++) {
-      expected.addAll(List.of(HistoryEvent.OrchestratorStarted.class, HistoryEvent.TaskCompleted.class, HistoryEvent.TaskScheduled.class));
+      expected.addAll(
+          List.of(
+              HistoryEvent.OrchestratorStarted.class,
+              HistoryEvent.TaskCompleted.class,
+              HistoryEvent.TaskScheduled.class));
     }
-    expected.addAll(List.of(HistoryEvent.OrchestratorStarted.class, HistoryEvent.TaskCompleted.class, HistoryEvent.ExecutionCompleted.class));
+    expected.addAll(
+        List.of(
+            HistoryEvent.OrchestratorStarted.class,
+            HistoryEvent.TaskCompleted.class,
+            HistoryEvent.ExecutionCompleted.class));
     assertEquals(expected, shape(v.history()));
-    List<HistoryEvent.TaskScheduled> scheduled = ofType(v.history(), HistoryEvent.TaskScheduled.class);
-    assertEquals(IntStream.range(0, 5).boxed().toList(), scheduled.stream().map(HistoryEvent.TaskScheduled::taskId).toList());
-    assertEquals(CITIES.stream().map(OrchestrationExecutorTest::ser).toList(), scheduled.stream().map(HistoryEvent.TaskScheduled::input).toList());
+    List<HistoryEvent.TaskScheduled> scheduled =
+        ofType(v.history(), HistoryEvent.TaskScheduled.class);
+    assertEquals(
+        IntStream.range(0, 5).boxed().toList(),
+        scheduled.stream().map(HistoryEvent.TaskScheduled::taskId).toList());
+    assertEquals(
+        CITIES.stream().map(OrchestrationExecutorTest::ser).toList(),
+        scheduled.stream().map(HistoryEvent.TaskScheduled::input).toList());
     assertEquals(1, sim.endedCount().get("hello!0"));
   }
 
@@ -452,9 +584,14 @@ class OrchestrationExecutorTest {
     sim.start("long!0", "LongSequence", 100);
     sim.settle();
     assertEquals(RuntimeStatus.COMPLETED, sim.status("hello!0").status());
-    assertEquals(IntStream.range(0, 100).map(i -> i * i).sum(), sim.output("long!0", Integer.class));
-    assertEquals(1, hello5Invocations.get(), "the Hello5 body must be entered once for its 6 steps");
-    assertEquals(1, longSequenceInvocations.get(), "the LongSequence body must be entered once for its 101 steps");
+    assertEquals(
+        IntStream.range(0, 100).map(i -> i * i).sum(), sim.output("long!0", Integer.class));
+    assertEquals(
+        1, hello5Invocations.get(), "the Hello5 body must be entered once for its 6 steps");
+    assertEquals(
+        1,
+        longSequenceInvocations.get(),
+        "the LongSequence body must be entered once for its 101 steps");
     assertEquals(2, sim.loads(), "one load per instance: " + sim.summary());
     assertEquals(6 + 101, sim.stepsRun());
   }
@@ -468,7 +605,8 @@ class OrchestrationExecutorTest {
     int expected = IntStream.range(0, 20).map(i -> i * i).sum();
     assertEquals(expected, sim.output("a!0", Integer.class));
     assertEquals(expected, sim.output("b!0", Integer.class));
-    assertTrue(sim.loads() > 2, "interleaved instances with a cache of one must replay: " + sim.summary());
+    assertTrue(
+        sim.loads() > 2, "interleaved instances with a cache of one must replay: " + sim.summary());
     assertEquals(sim.loads(), longSequenceInvocations.get(), "each load enters the body once");
     assertEquals(40, sim.activityRuns("Square"), "no activity is scheduled twice by a replay");
   }
@@ -481,10 +619,13 @@ class OrchestrationExecutorTest {
     sim.crash(0);
     sim.settle();
     InstanceView v = sim.status("hello!0");
-    assertEquals(CITIES.stream().map(c -> "Hello " + c + "!").toList(), sim.output("hello!0", STRINGS));
+    assertEquals(
+        CITIES.stream().map(c -> "Hello " + c + "!").toList(), sim.output("hello!0", STRINGS));
     assertEquals(
         IntStream.range(0, 5).boxed().toList(),
-        ofType(v.history(), HistoryEvent.TaskScheduled.class).stream().map(HistoryEvent.TaskScheduled::taskId).toList());
+        ofType(v.history(), HistoryEvent.TaskScheduled.class).stream()
+            .map(HistoryEvent.TaskScheduled::taskId)
+            .toList());
     assertEquals(5, ofType(v.history(), HistoryEvent.TaskCompleted.class).size());
     assertEquals(2, hello5Invocations.get(), "recovery loads the run once more: " + sim.summary());
     assertEquals(1, sim.endedCount().get("hello!0"));
@@ -498,12 +639,19 @@ class OrchestrationExecutorTest {
     assertEquals(IntStream.range(0, 20).map(i -> i * i).sum(), sim.output("fan!0", Integer.class));
     List<HistoryEvent> h = sim.status("fan!0").history();
     // All twenty calls are scheduled by the first step, before any result.
-    int secondStep = IntStream.range(1, h.size()).filter(k -> h.get(k) instanceof HistoryEvent.OrchestratorStarted).findFirst().orElseThrow();
+    int secondStep =
+        IntStream.range(1, h.size())
+            .filter(k -> h.get(k) instanceof HistoryEvent.OrchestratorStarted)
+            .findFirst()
+            .orElseThrow();
     assertEquals(20, ofType(h.subList(0, secondStep), HistoryEvent.TaskScheduled.class).size());
     assertEquals(20, ofType(h, HistoryEvent.TaskScheduled.class).size());
     assertEquals(
         IntStream.range(0, 20).boxed().toList(),
-        ofType(h, HistoryEvent.TaskCompleted.class).stream().map(HistoryEvent.TaskCompleted::taskId).sorted().toList());
+        ofType(h, HistoryEvent.TaskCompleted.class).stream()
+            .map(HistoryEvent.TaskCompleted::taskId)
+            .sorted()
+            .toList());
     assertEquals(20, sim.activityRuns("Square"));
     assertTrue(ofType(h, HistoryEvent.OrchestratorStarted.class).size() <= 21);
   }
@@ -516,8 +664,12 @@ class OrchestrationExecutorTest {
     assertEquals(300, sim.output("nap!0", Integer.class));
     List<HistoryEvent> h = sim.status("nap!0").history();
     Instant started = ofType(h, HistoryEvent.OrchestratorStarted.class).get(0).time();
-    assertEquals(List.of(new HistoryEvent.TimerCreated(0, started.plusSeconds(300))), ofType(h, HistoryEvent.TimerCreated.class));
-    assertEquals(List.of(new HistoryEvent.TimerFired(0, started.plusSeconds(300))), ofType(h, HistoryEvent.TimerFired.class));
+    assertEquals(
+        List.of(new HistoryEvent.TimerCreated(0, started.plusSeconds(300))),
+        ofType(h, HistoryEvent.TimerCreated.class));
+    assertEquals(
+        List.of(new HistoryEvent.TimerFired(0, started.plusSeconds(300))),
+        ofType(h, HistoryEvent.TimerFired.class));
     assertTrue(!sim.now().isBefore(started.plusSeconds(300)));
   }
 
@@ -530,7 +682,12 @@ class OrchestrationExecutorTest {
     "event arrives before the wait,       NapThenWait,    1,  true,  COMPLETED, approved:yes",
   })
   void waitForEvent(
-      String description, String orchestration, int timeout, boolean raise, RuntimeStatus status, String output) {
+      String description,
+      String orchestration,
+      int timeout,
+      boolean raise,
+      RuntimeStatus status,
+      String output) {
     SimulatedPartitions sim = sim(1, app());
     sim.start("w!0", orchestration, timeout);
     sim.drain(); // without moving the clock: the instance waits
@@ -556,7 +713,8 @@ class OrchestrationExecutorTest {
 
   @ParameterizedTest(name = "maxAttempts={0}, failures={1}")
   @CsvSource({"3, 2, COMPLETED", "3, 0, COMPLETED", "2, 2, FAILED", "1, 1, FAILED"})
-  void retryPolicyRetriesWithDurableTimersBetweenAttempts(int maxAttempts, int failures, RuntimeStatus expected) {
+  void retryPolicyRetriesWithDurableTimersBetweenAttempts(
+      int maxAttempts, int failures, RuntimeStatus expected) {
     flakyFailures = failures;
     SimulatedPartitions sim = sim(1, retryApp(RetryPolicy.of(maxAttempts, Duration.ofSeconds(10))));
     sim.start("r!0", "Retry", "x");
@@ -567,7 +725,8 @@ class OrchestrationExecutorTest {
     assertEquals(attempts, flakyAttempts.get("r!0").get());
     assertEquals(attempts, ofType(v.history(), HistoryEvent.TaskScheduled.class).size());
     assertEquals(attempts - 1, ofType(v.history(), HistoryEvent.TimerFired.class).size());
-    assertWaitsBetweenAttempts(v.history(), Collections.nCopies(attempts - 1, Duration.ofSeconds(10)));
+    assertWaitsBetweenAttempts(
+        v.history(), Collections.nCopies(attempts - 1, Duration.ofSeconds(10)));
     if (expected == RuntimeStatus.COMPLETED) {
       assertEquals("ok after " + attempts, sim.output("r!0", String.class));
     } else {
@@ -585,7 +744,8 @@ class OrchestrationExecutorTest {
     sim.settle();
     assertEquals("ok after 4", sim.output("r!0", String.class));
     assertWaitsBetweenAttempts(
-        sim.status("r!0").history(), List.of(Duration.ofSeconds(1), Duration.ofSeconds(2), Duration.ofSeconds(3)));
+        sim.status("r!0").history(),
+        List.of(Duration.ofSeconds(1), Duration.ofSeconds(2), Duration.ofSeconds(3)));
   }
 
   /** Each TimerCreated is due {@code waits[k]} after the start of the step that created it. */
@@ -611,8 +771,10 @@ class OrchestrationExecutorTest {
     sim.drain();
     sim.submitNow(new ClientRequest.RaiseEvent("acc!0", "note", ser("n"))); // never consumed
     sim.drain();
-    sim.submitNow(new ClientRequest.RaiseEvent("acc!0", "add", ser("a"))); // step runs: continueAsNew("a")
-    sim.submitNow(new ClientRequest.RaiseEvent("acc!0", "add", ser("b"))); // arrive during that step
+    sim.submitNow(
+        new ClientRequest.RaiseEvent("acc!0", "add", ser("a"))); // step runs: continueAsNew("a")
+    sim.submitNow(
+        new ClientRequest.RaiseEvent("acc!0", "add", ser("b"))); // arrive during that step
     sim.submitNow(new ClientRequest.RaiseEvent("acc!0", "add", ser("c")));
     sim.settle();
 
@@ -622,15 +784,22 @@ class OrchestrationExecutorTest {
     HistoryEvent.ExecutionStarted started = ofType(h, HistoryEvent.ExecutionStarted.class).get(0);
     assertEquals(ser("ab"), started.input());
     assertEquals(v.input(), started.input());
-    List<String> events = ofType(h, HistoryEvent.EventRaised.class).stream().map(e -> e.name() + "=" + CONVERTER.deserialize(e.input(), String.class)).toList();
+    List<String> events =
+        ofType(h, HistoryEvent.EventRaised.class).stream()
+            .map(e -> e.name() + "=" + CONVERTER.deserialize(e.input(), String.class))
+            .toList();
     if (expected == RuntimeStatus.COMPLETED) {
       assertEquals("abc", sim.output("acc!0", String.class));
       // "c" was left in the step that continued as new, "n" was never consumed: both were carried.
       assertEquals(List.of("note=n", "add=c"), events);
     } else {
-      assertEquals(List.of(), events, "preserveUnprocessedEvents=false drops what the old execution left");
+      assertEquals(
+          List.of(), events, "preserveUnprocessedEvents=false drops what the old execution left");
     }
-    assertEquals(1, ofType(h, HistoryEvent.ExecutionStarted.class).size(), "a new execution starts a new history");
+    assertEquals(
+        1,
+        ofType(h, HistoryEvent.ExecutionStarted.class).size(),
+        "a new execution starts a new history");
   }
 
   @Test
@@ -639,11 +808,13 @@ class OrchestrationExecutorTest {
     sim.start("parent!0", "Parent", "in");
     sim.settle();
     assertEquals(
-        "IN-A,IN-B,java.lang.IllegalStateException: child broke on in", sim.output("parent!0", String.class));
+        "IN-A,IN-B,java.lang.IllegalStateException: child broke on in",
+        sim.output("parent!0", String.class));
 
     InstanceView child = sim.status("child!1");
     assertEquals(RuntimeStatus.COMPLETED, child.status());
-    HistoryEvent.ExecutionStarted childStart = ofType(child.history(), HistoryEvent.ExecutionStarted.class).get(0);
+    HistoryEvent.ExecutionStarted childStart =
+        ofType(child.history(), HistoryEvent.ExecutionStarted.class).get(0);
     assertEquals("parent!0", childStart.parentInstanceId());
     assertEquals(0, childStart.parentTaskId());
     InstanceView derived = sim.status("parent!0:1");
@@ -654,7 +825,9 @@ class OrchestrationExecutorTest {
     List<HistoryEvent> h = sim.status("parent!0").history();
     assertEquals(
         List.of("child!1", "parent!0:1", "broken!1"),
-        ofType(h, HistoryEvent.SubOrchestrationCreated.class).stream().map(HistoryEvent.SubOrchestrationCreated::instanceId).toList());
+        ofType(h, HistoryEvent.SubOrchestrationCreated.class).stream()
+            .map(HistoryEvent.SubOrchestrationCreated::instanceId)
+            .toList());
     assertEquals(2, ofType(h, HistoryEvent.SubOrchestrationCompleted.class).size());
     assertEquals(1, ofType(h, HistoryEvent.SubOrchestrationFailed.class).size());
     assertEquals(0, sim.state(0).outbox().unacknowledgedCount());
@@ -681,20 +854,26 @@ class OrchestrationExecutorTest {
     sim.start("v!0", "Uuids", null);
     sim.drain(); // both wait for "go"
 
-    sim.crash(0); // everything is durable: the next step of each instance replays its history in a new run
+    sim.crash(
+        0); // everything is durable: the next step of each instance replays its history in a new
+    // run
     sim.raiseEvent("u!0", "go", "now");
     sim.raiseEvent("v!0", "go", "now");
     sim.settle();
-    assertEquals(4, uuidsInvocations.get(), "each instance ran once and replayed once: " + sim.summary());
+    assertEquals(
+        4, uuidsInvocations.get(), "each instance ran once and replayed once: " + sim.summary());
     for (String id : List.of("u!0", "v!0")) {
       List<List<UUID>> runs = uuidsSeen.get(id);
       assertEquals(2, runs.size(), id);
-      assertEquals(runs.get(0), runs.get(1), "the replay of " + id + " must compute the same uuids");
+      assertEquals(
+          runs.get(0), runs.get(1), "the replay of " + id + " must compute the same uuids");
       List<String> output = sim.output(id, STRINGS);
       assertEquals(runs.get(0).stream().map(UUID::toString).toList(), output.subList(0, 2));
       assertEquals(3, new HashSet<>(output).size(), "uuids of one execution differ: " + output);
     }
-    assertTrue(Collections.disjoint(sim.output("u!0", STRINGS), sim.output("v!0", STRINGS)), "uuids of two instances differ");
+    assertTrue(
+        Collections.disjoint(sim.output("u!0", STRINGS), sim.output("v!0", STRINGS)),
+        "uuids of two instances differ");
   }
 
   @Test
@@ -708,11 +887,13 @@ class OrchestrationExecutorTest {
         Workflows.builder()
             .activity(WITHDRAW, (ctx, n) -> "withdrew " + n)
             .activity(CREDIT, (ctx, n) -> "credited " + n)
-            .orchestration(BANK, (ctx, amount) -> {
-              String w = ctx.call(WITHDRAW, amount).await();
-              ctx.waitForEvent("confirm", String.class).await();
-              return w + ", " + ctx.call(CREDIT, amount).await();
-            })
+            .orchestration(
+                BANK,
+                (ctx, amount) -> {
+                  String w = ctx.call(WITHDRAW, amount).await();
+                  ctx.waitForEvent("confirm", String.class).await();
+                  return w + ", " + ctx.call(CREDIT, amount).await();
+                })
             .build());
     sim.raiseEvent("bank!0", "confirm", "yes");
     sim.settle();
@@ -738,23 +919,37 @@ class OrchestrationExecutorTest {
         Workflows.builder()
             .activity(AUDIT, (ctx, n) -> "audited " + n)
             .activity(WITHDRAW, (ctx, n) -> "withdrew " + n)
-            .orchestration(BANK, (ctx, amount) -> {
-              Task<String> audit = ctx.call(AUDIT, amount);
-              Task<String> withdraw = ctx.call(WITHDRAW, amount);
-              return audit.await() + withdraw.await();
-            })
+            .orchestration(
+                BANK,
+                (ctx, amount) -> {
+                  Task<String> audit = ctx.call(AUDIT, amount);
+                  Task<String> withdraw = ctx.call(WITHDRAW, amount);
+                  return audit.await() + withdraw.await();
+                })
             .build());
     sim.raiseEvent("bank!0", "confirm", "yes");
     sim.settle();
 
     InstanceView v = sim.status("bank!0");
     assertEquals(RuntimeStatus.FAILED, v.status());
-    assertTrue(v.failure().message().contains("the code now called activity 'Audit'"), v.failure().message());
+    assertTrue(
+        v.failure().message().contains("the code now called activity 'Audit'"),
+        v.failure().message());
     List<String> recorded =
-        ofType(v.history(), HistoryEvent.TaskScheduled.class).stream().map(HistoryEvent.TaskScheduled::activityName).toList();
+        ofType(v.history(), HistoryEvent.TaskScheduled.class).stream()
+            .map(HistoryEvent.TaskScheduled::activityName)
+            .toList();
     assertAll(
-        () -> assertEquals(0, sim.activityRuns("Withdraw"), "a replay that failed must not run the changed code's activities"),
-        () -> assertEquals(List.of("Debit"), recorded, "a replay that failed must not record the changed code's actions"));
+        () ->
+            assertEquals(
+                0,
+                sim.activityRuns("Withdraw"),
+                "a replay that failed must not run the changed code's activities"),
+        () ->
+            assertEquals(
+                List.of("Debit"),
+                recorded,
+                "a replay that failed must not record the changed code's actions"));
   }
 
   @Test
@@ -772,9 +967,13 @@ class OrchestrationExecutorTest {
   void uncaughtActivityFailureFailsTheInstanceWithTheCause() {
     flakyFailures = 1;
     SimulatedPartitions sim =
-        sim(1, app(Workflows.builder())
-            .orchestration(OrchestrationRef.of("OneShot", String.class, String.class), (ctx, s) -> ctx.call(FLAKY, s).await())
-            .build());
+        sim(
+            1,
+            app(Workflows.builder())
+                .orchestration(
+                    OrchestrationRef.of("OneShot", String.class, String.class),
+                    (ctx, s) -> ctx.call(FLAKY, s).await())
+                .build());
     sim.start("o!0", "OneShot", "x");
     sim.settle();
     InstanceView v = sim.status("o!0");

@@ -16,10 +16,11 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Drives one execution through an {@link OrchestrationExecutor} step by step, with events the test writes, and
- * records the history the way the partition does (one {@code OrchestratorStarted}, the step's events, the step's
- * actions, then {@code ExecutionCompleted} when it ends). A cached run continues when it can; {@link #unload}
- * forces the next step to load a new run that replays the recorded history.
+ * Drives one execution through an {@link OrchestrationExecutor} step by step, with events the test
+ * writes, and records the history the way the partition does (one {@code OrchestratorStarted}, the
+ * step's events, the step's actions, then {@code ExecutionCompleted} when it ends). A cached run
+ * continues when it can; {@link #unload} forces the next step to load a new run that replays the
+ * recorded history.
  */
 final class ScriptedExecution implements AutoCloseable {
   private final OrchestrationExecutor executor;
@@ -38,13 +39,19 @@ final class ScriptedExecution implements AutoCloseable {
   }
 
   private ScriptedExecution(
-      Workflows workflows, String instanceId, String executionId, String orchestrationName, List<HistoryEvent> past) {
-    this.executor = new OrchestrationExecutor(workflows, new TestDataConverter(), Thread.ofVirtual().factory());
+      Workflows workflows,
+      String instanceId,
+      String executionId,
+      String orchestrationName,
+      List<HistoryEvent> past) {
+    this.executor =
+        new OrchestrationExecutor(workflows, new TestDataConverter(), Thread.ofVirtual().factory());
     this.instanceId = instanceId;
     this.executionId = executionId;
     this.orchestrationName = orchestrationName;
     this.history.addAll(past);
-    this.stepNumber = past.stream().filter(e -> e instanceof HistoryEvent.OrchestratorStarted).count();
+    this.stepNumber =
+        past.stream().filter(e -> e instanceof HistoryEvent.OrchestratorStarted).count();
   }
 
   /** Continues this instance's recorded history with other code, as after a deployment. */
@@ -60,7 +67,10 @@ final class ScriptedExecution implements AutoCloseable {
 
   /** The first step: {@code ExecutionStarted} with this input. */
   StepResult start(Instant time, String serializedInput) {
-    return step(time, new HistoryEvent.ExecutionStarted(orchestrationName, executionId, serializedInput, null, 0));
+    return step(
+        time,
+        new HistoryEvent.ExecutionStarted(
+            orchestrationName, executionId, serializedInput, null, 0));
   }
 
   StepResult step(Instant time, HistoryEvent... events) {
@@ -69,7 +79,13 @@ final class ScriptedExecution implements AutoCloseable {
         run.discard();
       }
       loads++;
-      run = executor.load(instanceId, executionId, orchestrationName, history, (r, n, result) -> results.add(result));
+      run =
+          executor.load(
+              instanceId,
+              executionId,
+              orchestrationName,
+              history,
+              (r, n, result) -> results.add(result));
     }
     stepNumber++;
     run.step(stepNumber, time, List.of(events));
@@ -88,8 +104,10 @@ final class ScriptedExecution implements AutoCloseable {
     switch (result.outcome()) {
       case null -> {}
       case StepResult.Completed c ->
-          history.add(new HistoryEvent.ExecutionCompleted(RuntimeStatus.COMPLETED, c.output(), null));
-      case StepResult.Failed f -> history.add(new HistoryEvent.ExecutionCompleted(RuntimeStatus.FAILED, null, f.failure()));
+          history.add(
+              new HistoryEvent.ExecutionCompleted(RuntimeStatus.COMPLETED, c.output(), null));
+      case StepResult.Failed f ->
+          history.add(new HistoryEvent.ExecutionCompleted(RuntimeStatus.FAILED, null, f.failure()));
       case StepResult.ContinuedAsNew c -> history.add(new HistoryEvent.ContinuedAsNew(c.input()));
     }
     return result;

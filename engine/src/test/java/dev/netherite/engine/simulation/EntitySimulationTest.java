@@ -30,11 +30,11 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Seeded simulation of entities and critical sections: transfers between accounts on 4 partitions, each locking
- * its two accounts, with conflicting pairs, clients depositing by signal, and lock holders terminated while they
- * hold (or still wait for) their locks, under partition crashes and lossy, duplicating delivery. Money must be
- * conserved, each transfer applied once, every lock released and every queue drained. Rerun one seed with
- * {@code -Dnetherite.sim.seed=<seed>}.
+ * Seeded simulation of entities and critical sections: transfers between accounts on 4 partitions,
+ * each locking its two accounts, with conflicting pairs, clients depositing by signal, and lock
+ * holders terminated while they hold (or still wait for) their locks, under partition crashes and
+ * lossy, duplicating delivery. Money must be conserved, each transfer applied once, every lock
+ * released and every queue drained. Rerun one seed with {@code -Dnetherite.sim.seed=<seed>}.
  */
 class EntitySimulationTest {
   private static final int PARTITIONS = 4;
@@ -48,41 +48,53 @@ class EntitySimulationTest {
   private static final EntityOp<Void, Integer> GET = EntityOp.of("get", Void.class, Integer.class);
   private static final EntityType<Integer> ACCOUNT =
       EntityType.define("Account", Integer.class, () -> 0)
-          .operation(ADD, (ctx, amount) -> {
-            ctx.setState(ctx.state() + amount);
-            return null;
-          })
+          .operation(
+              ADD,
+              (ctx, amount) -> {
+                ctx.setState(ctx.state() + amount);
+                return null;
+              })
           .operation(GET, (ctx, none) -> ctx.state());
 
   @SuppressWarnings("rawtypes")
-  private static final OrchestrationRef<List, Boolean> TRANSFER = OrchestrationRef.of("Transfer", List.class, Boolean.class);
+  private static final OrchestrationRef<List, Boolean> TRANSFER =
+      OrchestrationRef.of("Transfer", List.class, Boolean.class);
 
   @SuppressWarnings("rawtypes")
-  private static final OrchestrationRef<List, Boolean> HOLDER = OrchestrationRef.of("Holder", List.class, Boolean.class);
+  private static final OrchestrationRef<List, Boolean> HOLDER =
+      OrchestrationRef.of("Holder", List.class, Boolean.class);
 
   private static final PartitionPlacement PLACEMENT = new PartitionPlacement(PARTITIONS);
 
   static Workflows app() {
     return Workflows.builder()
         .entity(ACCOUNT)
-        .orchestration(TRANSFER, (ctx, t) -> {
-          EntityId from = ACCOUNT.id((String) t.get(0));
-          EntityId to = ACCOUNT.id((String) t.get(1));
-          int amount = (Integer) t.get(2);
-          try (CriticalSection section = ctx.lockEntities(from, to)) {
-            if (ctx.callEntity(from, GET).await() < amount) {
-              return false;
-            }
-            Task.allOf(ctx.callEntity(from, ADD, -amount), ctx.callEntity(to, ADD, amount)).await();
-            return true;
-          }
-        })
-        .orchestration(HOLDER, (ctx, accounts) -> {
-          // Takes the locks and waits for an event nobody sends: only its termination frees the accounts.
-          try (CriticalSection section = ctx.lockEntities(ACCOUNT.id((String) accounts.get(0)), ACCOUNT.id((String) accounts.get(1)))) {
-            return ctx.waitForEvent("never", Boolean.class).await();
-          }
-        })
+        .orchestration(
+            TRANSFER,
+            (ctx, t) -> {
+              EntityId from = ACCOUNT.id((String) t.get(0));
+              EntityId to = ACCOUNT.id((String) t.get(1));
+              int amount = (Integer) t.get(2);
+              try (CriticalSection section = ctx.lockEntities(from, to)) {
+                if (ctx.callEntity(from, GET).await() < amount) {
+                  return false;
+                }
+                Task.allOf(ctx.callEntity(from, ADD, -amount), ctx.callEntity(to, ADD, amount))
+                    .await();
+                return true;
+              }
+            })
+        .orchestration(
+            HOLDER,
+            (ctx, accounts) -> {
+              // Takes the locks and waits for an event nobody sends: only its termination frees the
+              // accounts.
+              try (CriticalSection section =
+                  ctx.lockEntities(
+                      ACCOUNT.id((String) accounts.get(0)), ACCOUNT.id((String) accounts.get(1)))) {
+                return ctx.waitForEvent("never", Boolean.class).await();
+              }
+            })
         .build();
   }
 
@@ -104,9 +116,12 @@ class EntitySimulationTest {
 
   private void simulate(SimulatedPartitions sim, long seed) {
     Random random = new Random(seed * 13 + 5);
-    // Initial balances go in while the network is reliable, so that the test knows what was deposited.
+    // Initial balances go in while the network is reliable, so that the test knows what was
+    // deposited.
     for (int k = 0; k < ACCOUNTS; k++) {
-      sim.submit(new ClientRequest.SignalEntity(ACCOUNT.id(account(k)).toString(), ADD.name(), sim.converter().serialize(INITIAL)));
+      sim.submit(
+          new ClientRequest.SignalEntity(
+              ACCOUNT.id(account(k)).toString(), ADD.name(), sim.converter().serialize(INITIAL)));
     }
     sim.settle(100_000);
     sim.faults(0.1, 0.1).cacheCapacity(6).maxMessagesPerDelivery(3);
@@ -119,7 +134,9 @@ class EntitySimulationTest {
         a = 0; // a hot pair, so that transfers conflict
         b = 1 + k % 2;
       }
-      Transfer t = new Transfer("t" + k + "!" + (k % PARTITIONS), account(a), account(b), 1 + random.nextInt(60));
+      Transfer t =
+          new Transfer(
+              "t" + k + "!" + (k % PARTITIONS), account(a), account(b), 1 + random.nextInt(60));
       transfers.add(t);
       sim.start(t.id(), TRANSFER.name(), List.of(t.from(), t.to(), t.amount()));
     }
@@ -128,34 +145,44 @@ class EntitySimulationTest {
     for (int k = 0; k < HOLDERS; k++) {
       String id = "h" + k + "!" + ((k + 1) % PARTITIONS);
       holders.add(id);
-      holderStarts.put(id, sim.start(id, HOLDER.name(), List.of(account(2 * k), account(2 * k + 1))));
+      holderStarts.put(
+          id, sim.start(id, HOLDER.name(), List.of(account(2 * k), account(2 * k + 1))));
     }
     Map<String, String> terminations = new TreeMap<>();
     List<String> deposits = new ArrayList<>();
-    Runnable client = () -> {
-      if (deposits.size() < DEPOSITS && random.nextDouble() < 0.01) {
-        deposits.add(sim.submit(new ClientRequest.SignalEntity(
-            ACCOUNT.id(account(random.nextInt(ACCOUNTS))).toString(), ADD.name(), sim.converter().serialize(10))));
-      }
-      if (random.nextDouble() < 0.004) {
-        String holder = holders.get(random.nextInt(HOLDERS));
-        if (sim.response(holderStarts.get(holder)) == null) {
-          return; // not started yet as far as the client knows
-        }
-        terminations.computeIfAbsent(holder, h -> sim.submit(new ClientRequest.Terminate(h, "free the accounts")));
-      }
-    };
+    Runnable client =
+        () -> {
+          if (deposits.size() < DEPOSITS && random.nextDouble() < 0.01) {
+            deposits.add(
+                sim.submit(
+                    new ClientRequest.SignalEntity(
+                        ACCOUNT.id(account(random.nextInt(ACCOUNTS))).toString(),
+                        ADD.name(),
+                        sim.converter().serialize(10))));
+          }
+          if (random.nextDouble() < 0.004) {
+            String holder = holders.get(random.nextInt(HOLDERS));
+            if (sim.response(holderStarts.get(holder)) == null) {
+              return; // not started yet as far as the client knows
+            }
+            terminations.computeIfAbsent(
+                holder, h -> sim.submit(new ClientRequest.Terminate(h, "free the accounts")));
+          }
+        };
     PartitionSimulationTest.chaos(
         sim,
         random,
-        () -> transfers.stream().allMatch(t -> sim.endedCount().containsKey(t.id())) && deposits.size() == DEPOSITS
-            && holders.stream().allMatch(h -> sim.endedCount().containsKey(h)),
+        () ->
+            transfers.stream().allMatch(t -> sim.endedCount().containsKey(t.id()))
+                && deposits.size() == DEPOSITS
+                && holders.stream().allMatch(h -> sim.endedCount().containsKey(h)),
         client);
     sim.faults(0, 0);
     sim.settle(300_000);
     assertTrue(sim.quiescent(), "not quiescent after settling");
 
-    // Each transfer ended once, as its own outcome says; the balances are what the applied transfers make them.
+    // Each transfer ended once, as its own outcome says; the balances are what the applied
+    // transfers make them.
     Map<String, Integer> expected = new TreeMap<>();
     for (int k = 0; k < ACCOUNTS; k++) {
       expected.put(account(k), INITIAL);
@@ -188,14 +215,22 @@ class EntitySimulationTest {
       actual.put(account(k), balance);
       total += balance;
     }
-    // Deposits of 10 land on random accounts: each account may exceed what the transfers make it by a multiple of 10.
+    // Deposits of 10 land on random accounts: each account may exceed what the transfers make it by
+    // a multiple of 10.
     int depositedDuringRun = 10 * deposits.size();
     assertEquals(ACCOUNTS * INITIAL + depositedDuringRun, total, "money is conserved");
     int drift = 0;
     for (String acct : expected.keySet()) {
       drift += actual.get(acct) - expected.get(acct);
-      assertTrue(actual.get(acct) - expected.get(acct) >= 0 && (actual.get(acct) - expected.get(acct)) % 10 == 0,
-          acct + ": balance " + actual.get(acct) + " is not what the applied transfers make it (" + expected.get(acct) + ") plus deposits");
+      assertTrue(
+          actual.get(acct) - expected.get(acct) >= 0
+              && (actual.get(acct) - expected.get(acct)) % 10 == 0,
+          acct
+              + ": balance "
+              + actual.get(acct)
+              + " is not what the applied transfers make it ("
+              + expected.get(acct)
+              + ") plus deposits");
     }
     assertEquals(depositedDuringRun, drift);
 
@@ -212,15 +247,26 @@ class EntitySimulationTest {
         String entity = ACCOUNT.id(account(k)).toString();
         if (PLACEMENT.partitionOf(entity) == p) {
           assertEquals(
-              sim.state(p).query(new ClientQuery.ReadEntity(entity)), rebuilt.query(new ClientQuery.ReadEntity(entity)), entity);
+              sim.state(p).query(new ClientQuery.ReadEntity(entity)),
+              rebuilt.query(new ClientQuery.ReadEntity(entity)),
+              entity);
         }
       }
     }
-    assertTrue(sim.crashes() > 0 && sim.dropped() > 0, "the seed caused no faults: " + sim.summary());
+    assertTrue(
+        sim.crashes() > 0 && sim.dropped() > 0, "the seed caused no faults: " + sim.summary());
     System.out.printf(
         "seed %d (entities): %d transfers (%d applied), %d holders terminated, %d deposits, %d actions, %d entity batches,"
             + " %d crashes, %d dropped, %d duplicated%n",
-        seed, TRANSFERS, applied, HOLDERS, deposits.size(), sim.actions(), sim.entityBatchesRun(), sim.crashes(),
-        sim.dropped(), sim.duplicated());
+        seed,
+        TRANSFERS,
+        applied,
+        HOLDERS,
+        deposits.size(),
+        sim.actions(),
+        sim.entityBatchesRun(),
+        sim.crashes(),
+        sim.dropped(),
+        sim.duplicated());
   }
 }

@@ -33,10 +33,11 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Seeded randomized simulation: orchestrations on 4 partitions, each calling 2 activities and 2 sub-orchestrations
- * on other partitions (which raise an event back on their parent), under crashes of partitions and losses,
- * duplicates and reordering of deliveries, acknowledgements, client requests and replies. A failure names its
- * seed; rerun one seed with {@code -Dnetherite.sim.seed=<seed>} (see {@link #seeds()}).
+ * Seeded randomized simulation: orchestrations on 4 partitions, each calling 2 activities and 2
+ * sub-orchestrations on other partitions (which raise an event back on their parent), under crashes
+ * of partitions and losses, duplicates and reordering of deliveries, acknowledgements, client
+ * requests and replies. A failure names its seed; rerun one seed with {@code
+ * -Dnetherite.sim.seed=<seed>} (see {@link #seeds()}).
  */
 class PartitionSimulationTest {
   private static final int PARTITIONS = 4;
@@ -50,54 +51,68 @@ class PartitionSimulationTest {
   private static final int COUNTER_BATCH = 2;
   private static final int VICTIMS = 8;
 
-  private static final ActivityRef<String, String> UPPER = ActivityRef.of("Upper", String.class, String.class);
-  private static final ActivityRef<String, String> REVERSE = ActivityRef.of("Reverse", String.class, String.class);
-  private static final OrchestrationRef<String, String> PARENT = OrchestrationRef.of("Parent", String.class, String.class);
-  private static final OrchestrationRef<String, String> CHILD = OrchestrationRef.of("Child", String.class, String.class);
-  private static final OrchestrationRef<String, String> COUNTER = OrchestrationRef.of("Counter", String.class, String.class);
+  private static final ActivityRef<String, String> UPPER =
+      ActivityRef.of("Upper", String.class, String.class);
+  private static final ActivityRef<String, String> REVERSE =
+      ActivityRef.of("Reverse", String.class, String.class);
+  private static final OrchestrationRef<String, String> PARENT =
+      OrchestrationRef.of("Parent", String.class, String.class);
+  private static final OrchestrationRef<String, String> CHILD =
+      OrchestrationRef.of("Child", String.class, String.class);
+  private static final OrchestrationRef<String, String> COUNTER =
+      OrchestrationRef.of("Counter", String.class, String.class);
   private static final PartitionPlacement PLACEMENT = new PartitionPlacement(PARTITIONS);
 
   static Workflows app() {
     return Workflows.builder()
         .activity(UPPER, (ctx, s) -> s.toUpperCase())
         .activity(REVERSE, (ctx, s) -> new StringBuilder(s).reverse().toString())
-        .orchestration(PARENT, (ctx, input) -> {
-          String id = ctx.instanceId().value();
-          int p = PLACEMENT.partitionOf(id);
-          Task<String> upper = ctx.call(UPPER, input);
-          Task<String> first = ctx.callSubOrchestration(CHILD, input + "-x", InstanceId.of(firstChild(id, p)));
-          String reversed = ctx.call(REVERSE, upper.await()).await();
-          Task<String> second = ctx.callSubOrchestration(CHILD, reversed, InstanceId.of(secondChild(id, p)));
-          String a = first.await();
-          String b = second.await();
-          // Each child raises one event here: exactly two must arrive.
-          TreeSet<String> notes = new TreeSet<>();
-          notes.add(ctx.waitForEvent("child-done", String.class).await());
-          notes.add(ctx.waitForEvent("child-done", String.class).await());
-          return reversed + "|" + a + "|" + b + "|" + String.join("+", notes);
-        })
-        .orchestration(CHILD, (ctx, input) -> {
-          String upper = ctx.call(UPPER, input).await();
-          ctx.timer(Duration.ofMillis(200)).await();
-          String id = ctx.instanceId().value();
-          ctx.raiseEvent(InstanceId.of(id.substring(0, id.lastIndexOf("-c"))), "child-done", input);
-          return ctx.call(REVERSE, upper).await();
-        })
-        .orchestration(COUNTER, (ctx, counted) -> {
-          // Counts "inc" events by payload; continues as new after every COUNTER_BATCH of them.
-          String acc = counted;
-          int inBatch = 0;
-          while (true) {
-            String e = ctx.waitForEvent("inc", String.class).await();
-            acc = acc.isEmpty() ? e : acc + "," + e;
-            if (acc.split(",").length >= COUNTER_EVENTS) {
-              return acc;
-            }
-            if (++inBatch == COUNTER_BATCH) {
-              ctx.continueAsNew(acc);
-            }
-          }
-        })
+        .orchestration(
+            PARENT,
+            (ctx, input) -> {
+              String id = ctx.instanceId().value();
+              int p = PLACEMENT.partitionOf(id);
+              Task<String> upper = ctx.call(UPPER, input);
+              Task<String> first =
+                  ctx.callSubOrchestration(CHILD, input + "-x", InstanceId.of(firstChild(id, p)));
+              String reversed = ctx.call(REVERSE, upper.await()).await();
+              Task<String> second =
+                  ctx.callSubOrchestration(CHILD, reversed, InstanceId.of(secondChild(id, p)));
+              String a = first.await();
+              String b = second.await();
+              // Each child raises one event here: exactly two must arrive.
+              TreeSet<String> notes = new TreeSet<>();
+              notes.add(ctx.waitForEvent("child-done", String.class).await());
+              notes.add(ctx.waitForEvent("child-done", String.class).await());
+              return reversed + "|" + a + "|" + b + "|" + String.join("+", notes);
+            })
+        .orchestration(
+            CHILD,
+            (ctx, input) -> {
+              String upper = ctx.call(UPPER, input).await();
+              ctx.timer(Duration.ofMillis(200)).await();
+              String id = ctx.instanceId().value();
+              ctx.raiseEvent(
+                  InstanceId.of(id.substring(0, id.lastIndexOf("-c"))), "child-done", input);
+              return ctx.call(REVERSE, upper).await();
+            })
+        .orchestration(
+            COUNTER,
+            (ctx, counted) -> {
+              // Counts "inc" events by payload; continues as new after every COUNTER_BATCH of them.
+              String acc = counted;
+              int inBatch = 0;
+              while (true) {
+                String e = ctx.waitForEvent("inc", String.class).await();
+                acc = acc.isEmpty() ? e : acc + "," + e;
+                if (acc.split(",").length >= COUNTER_EVENTS) {
+                  return acc;
+                }
+                if (++inBatch == COUNTER_BATCH) {
+                  ctx.continueAsNew(acc);
+                }
+              }
+            })
         .build();
   }
 
@@ -113,7 +128,13 @@ class PartitionSimulationTest {
     String reversed = reverseUpper(input);
     List<String> notes = new ArrayList<>(List.of(input + "-x", reversed));
     notes.sort(null);
-    return reversed + "|" + reverseUpper(input + "-x") + "|" + reverseUpper(reversed) + "|" + String.join("+", notes);
+    return reversed
+        + "|"
+        + reverseUpper(input + "-x")
+        + "|"
+        + reverseUpper(reversed)
+        + "|"
+        + String.join("+", notes);
   }
 
   private static String reverseUpper(String s) {
@@ -121,8 +142,8 @@ class PartitionSimulationTest {
   }
 
   /**
-   * Five fixed seeds; {@code -Dnetherite.sim.seed=S} runs seed S only, {@code -Dnetherite.sim.seeds=N} seeds 1 to N
-   * (a longer search).
+   * Five fixed seeds; {@code -Dnetherite.sim.seed=S} runs seed S only, {@code
+   * -Dnetherite.sim.seeds=N} seeds 1 to N (a longer search).
    */
   static LongStream seeds() {
     String one = System.getProperty("netherite.sim.seed", "");
@@ -148,15 +169,25 @@ class PartitionSimulationTest {
     withSeed(seed, app(), sim -> simulateClients(sim, seed));
   }
 
-  /** Runs {@code body} on a fresh simulation of {@code app}; a failure names the seed and how to rerun it. */
-  static void withSeed(long seed, Workflows app, java.util.function.Consumer<SimulatedPartitions> body) {
+  /**
+   * Runs {@code body} on a fresh simulation of {@code app}; a failure names the seed and how to
+   * rerun it.
+   */
+  static void withSeed(
+      long seed, Workflows app, java.util.function.Consumer<SimulatedPartitions> body) {
     try (SimulatedPartitions sim = new SimulatedPartitions(PARTITIONS, app, seed)) {
       try {
         body.accept(sim);
       } catch (AssertionError | RuntimeException e) {
         throw new AssertionError(
-            "simulation failed with seed " + seed + " (rerun: -Dnetherite.sim.seed=" + seed + "): " + e.getMessage()
-                + "\n" + sim.summary(),
+            "simulation failed with seed "
+                + seed
+                + " (rerun: -Dnetherite.sim.seed="
+                + seed
+                + "): "
+                + e.getMessage()
+                + "\n"
+                + sim.summary(),
             e);
       }
     }
@@ -182,7 +213,11 @@ class PartitionSimulationTest {
     }
 
     // Chaos until every parent's end was made visible (after durability).
-    chaos(sim, random, () -> inputs.keySet().stream().allMatch(id -> sim.endedCount().containsKey(id)), () -> {});
+    chaos(
+        sim,
+        random,
+        () -> inputs.keySet().stream().allMatch(id -> sim.endedCount().containsKey(id)),
+        () -> {});
 
     // Calm: no more faults; everything in flight settles and every outbox drains.
     sim.faults(0, 0);
@@ -193,15 +228,19 @@ class PartitionSimulationTest {
       String id = e.getKey();
       InstanceView v = sim.status(id);
       assertEquals(RuntimeStatus.COMPLETED, v.status(), id + ": " + v);
-      assertEquals(expectedOutput(e.getValue()), sim.converter().deserialize(v.output(), String.class), id);
+      assertEquals(
+          expectedOutput(e.getValue()), sim.converter().deserialize(v.output(), String.class), id);
       assertEquals(1, sim.endedCount().get(id), id + " ended more than once");
       assertEquals(new ClientResponse.Started(id), sim.response(startRequests.get(id)), id);
       for (ClientResponse r : sim.responses(startRequests.get(id))) {
-        assertEquals(new ClientResponse.Started(id), r, "every answer to a retried start is the same");
+        assertEquals(
+            new ClientResponse.Started(id), r, "every answer to a retried start is the same");
       }
       assertEquals(
           2,
-          v.history().stream().filter(h -> h instanceof HistoryEvent.EventRaised r && r.name().equals("child-done")).count(),
+          v.history().stream()
+              .filter(h -> h instanceof HistoryEvent.EventRaised r && r.name().equals("child-done"))
+              .count(),
           id + " must receive each child's event exactly once");
       assertEachTaskScheduledAndCompletedOnce(id, v.history());
     }
@@ -213,7 +252,8 @@ class PartitionSimulationTest {
       assertEachTaskScheduledAndCompletedOnce(child, v.history());
     }
 
-    // Exactly one execution of every instance in the durable logs: no sub-orchestration was created twice.
+    // Exactly one execution of every instance in the durable logs: no sub-orchestration was created
+    // twice.
     Map<String, Integer> expectedCreations = new TreeMap<>();
     inputs.keySet().forEach(id -> expectedCreations.put(id, 1));
     children.forEach(id -> expectedCreations.put(id, 1));
@@ -233,22 +273,34 @@ class PartitionSimulationTest {
       }
     }
 
-    assertTrue(sim.crashes() > 0 && sim.dropped() > 0 && sim.duplicated() > 0, "the seed caused no faults: " + sim.summary());
+    assertTrue(
+        sim.crashes() > 0 && sim.dropped() > 0 && sim.duplicated() > 0,
+        "the seed caused no faults: " + sim.summary());
     System.out.printf(
         "seed %d: %d orchestrations, %d actions, %d steps, %d loads, %d crashes, %d dropped, %d duplicated,"
             + " %d Upper runs, %d Reverse runs (%d each without crashes)%n",
-        seed, ORCHESTRATIONS, sim.actions(), sim.stepsRun(), sim.loads(), sim.crashes(), sim.dropped(),
-        sim.duplicated(), sim.activityRuns("Upper"), sim.activityRuns("Reverse"), 3 * ORCHESTRATIONS);
+        seed,
+        ORCHESTRATIONS,
+        sim.actions(),
+        sim.stepsRun(),
+        sim.loads(),
+        sim.crashes(),
+        sim.dropped(),
+        sim.duplicated(),
+        sim.activityRuns("Upper"),
+        sim.activityRuns("Reverse"),
+        3 * ORCHESTRATIONS);
   }
 
   /**
-   * Runs pending work in random order, crashing partitions and moving the clock at random, until {@code done}.
-   * {@code client} runs before each action, to send client requests.
+   * Runs pending work in random order, crashing partitions and moving the clock at random, until
+   * {@code done}. {@code client} runs before each action, to send client requests.
    */
   static void chaos(SimulatedPartitions sim, Random random, BooleanSupplier done, Runnable client) {
     for (long iteration = 0; !done.getAsBoolean(); iteration++) {
       if (sim.actions() > MAX_ACTIONS || iteration > 10 * MAX_ACTIONS) {
-        throw new AssertionError("not every orchestration ended within " + MAX_ACTIONS + " actions");
+        throw new AssertionError(
+            "not every orchestration ended within " + MAX_ACTIONS + " actions");
       }
       client.run();
       if (random.nextDouble() < CRASH_RATE) {
@@ -258,10 +310,13 @@ class PartitionSimulationTest {
         sim.advanceClock(Duration.ofMillis(random.nextInt(20)));
       }
       if (!sim.runOnce()) {
-        // Idle: wait for the next timer, resend or retry; with none, the clients may still have requests to send.
+        // Idle: wait for the next timer, resend or retry; with none, the clients may still have
+        // requests to send.
         Instant next = sim.nextDeadline();
         sim.advanceClock(
-            next != null && next.isAfter(sim.now()) ? Duration.between(sim.now(), next) : Duration.ofMillis(10));
+            next != null && next.isAfter(sim.now())
+                ? Duration.between(sim.now(), next)
+                : Duration.ofMillis(10));
       }
     }
   }
@@ -282,9 +337,10 @@ class PartitionSimulationTest {
   }
 
   /**
-   * Counters that continue as new every {@link #COUNTER_BATCH} events, fed {@link #COUNTER_EVENTS} events each by
-   * clients through the lossy network, and suspended and resumed at random; meanwhile a few parents are terminated
-   * at random. Every accepted event must be counted once, and every instance must end once.
+   * Counters that continue as new every {@link #COUNTER_BATCH} events, fed {@link #COUNTER_EVENTS}
+   * events each by clients through the lossy network, and suspended and resumed at random;
+   * meanwhile a few parents are terminated at random. Every accepted event must be counted once,
+   * and every instance must end once.
    */
   private void simulateClients(SimulatedPartitions sim, long seed) {
     Random random = new Random(seed * 31 + 17);
@@ -302,42 +358,48 @@ class PartitionSimulationTest {
       victims.put(id, sim.start(id, "Parent", "victim" + k));
     }
 
-    Runnable client = () -> {
-      if (random.nextDouble() < 0.05) {
-        CounterClient c = counters.get(random.nextInt(counters.size()));
-        if (sim.response(c.startRequest) != null && c.raises.size() < COUNTER_EVENTS) {
-          c.raises.add(sim.raiseEvent(c.id, "inc", "e" + c.raises.size()));
-        }
-      }
-      if (random.nextDouble() < 0.01) {
-        CounterClient c = counters.get(random.nextInt(counters.size()));
-        if (sim.response(c.startRequest) != null && c.suspendRequest == null && c.cycles < 3) {
-          c.suspendRequest = sim.submit(new ClientRequest.Suspend(c.id, "pause"));
-        }
-      }
-      for (CounterClient c : counters) {
-        // Resume only once the suspension took effect: requests may overtake each other on the network.
-        if (c.suspendRequest != null && c.resumeRequest == null && sim.response(c.suspendRequest) != null) {
-          c.resumeRequest = sim.submit(new ClientRequest.Resume(c.id, "go on"));
-        }
-        if (c.resumeRequest != null && sim.response(c.resumeRequest) != null) {
-          c.suspendRequest = null;
-          c.resumeRequest = null;
-          c.cycles++;
-        }
-      }
-      if (random.nextDouble() < 0.05) {
-        String victim = victims.keySet().stream().skip(random.nextInt(VICTIMS)).findFirst().orElseThrow();
-        if (sim.response(victims.get(victim)) != null && !terminations.containsKey(victim)) {
-          terminations.put(victim, sim.submit(new ClientRequest.Terminate(victim, "chaos")));
-        }
-      }
-    };
+    Runnable client =
+        () -> {
+          if (random.nextDouble() < 0.05) {
+            CounterClient c = counters.get(random.nextInt(counters.size()));
+            if (sim.response(c.startRequest) != null && c.raises.size() < COUNTER_EVENTS) {
+              c.raises.add(sim.raiseEvent(c.id, "inc", "e" + c.raises.size()));
+            }
+          }
+          if (random.nextDouble() < 0.01) {
+            CounterClient c = counters.get(random.nextInt(counters.size()));
+            if (sim.response(c.startRequest) != null && c.suspendRequest == null && c.cycles < 3) {
+              c.suspendRequest = sim.submit(new ClientRequest.Suspend(c.id, "pause"));
+            }
+          }
+          for (CounterClient c : counters) {
+            // Resume only once the suspension took effect: requests may overtake each other on the
+            // network.
+            if (c.suspendRequest != null
+                && c.resumeRequest == null
+                && sim.response(c.suspendRequest) != null) {
+              c.resumeRequest = sim.submit(new ClientRequest.Resume(c.id, "go on"));
+            }
+            if (c.resumeRequest != null && sim.response(c.resumeRequest) != null) {
+              c.suspendRequest = null;
+              c.resumeRequest = null;
+              c.cycles++;
+            }
+          }
+          if (random.nextDouble() < 0.05) {
+            String victim =
+                victims.keySet().stream().skip(random.nextInt(VICTIMS)).findFirst().orElseThrow();
+            if (sim.response(victims.get(victim)) != null && !terminations.containsKey(victim)) {
+              terminations.put(victim, sim.submit(new ClientRequest.Terminate(victim, "chaos")));
+            }
+          }
+        };
     chaos(
         sim,
         random,
-        () -> counters.stream().allMatch(c -> sim.endedCount().containsKey(c.id))
-            && victims.keySet().stream().allMatch(id -> sim.endedCount().containsKey(id)),
+        () ->
+            counters.stream().allMatch(c -> sim.endedCount().containsKey(c.id))
+                && victims.keySet().stream().allMatch(id -> sim.endedCount().containsKey(id)),
         client);
 
     sim.faults(0, 0);
@@ -349,7 +411,9 @@ class PartitionSimulationTest {
       InstanceView v = sim.status(c.id);
       assertEquals(RuntimeStatus.COMPLETED, v.status(), c.id + ": " + v);
       assertEquals(1, sim.endedCount().get(c.id), c.id + " ended more than once");
-      List<String> counted = new ArrayList<>(List.of(sim.converter().deserialize(v.output(), String.class).split(",")));
+      List<String> counted =
+          new ArrayList<>(
+              List.of(sim.converter().deserialize(v.output(), String.class).split(",")));
       counted.sort(null);
       List<String> expected = new ArrayList<>();
       for (int k = 0; k < COUNTER_EVENTS; k++) {
@@ -374,7 +438,9 @@ class PartitionSimulationTest {
         assertTrue(terminations.containsKey(id), id + " terminated without a request");
       } else {
         assertEquals(RuntimeStatus.COMPLETED, v.status(), id + ": " + v);
-        assertEquals(expectedOutput("victim" + id.substring(1, id.indexOf('!'))), sim.converter().deserialize(v.output(), String.class));
+        assertEquals(
+            expectedOutput("victim" + id.substring(1, id.indexOf('!'))),
+            sim.converter().deserialize(v.output(), String.class));
       }
       int p = PLACEMENT.partitionOf(id);
       for (String child : List.of(firstChild(id, p), secondChild(id, p))) {
@@ -391,12 +457,24 @@ class PartitionSimulationTest {
     }
     System.out.printf(
         "seed %d (clients): %d actions, %d crashes, %d dropped, %d duplicated, %d suspensions, %d terminated of %d%n",
-        seed, sim.actions(), sim.crashes(), sim.dropped(), sim.duplicated(), counters.stream().mapToInt(c -> c.cycles).sum(),
-        victims.keySet().stream().filter(id -> sim.status(id).status() == RuntimeStatus.TERMINATED).count(), VICTIMS);
+        seed,
+        sim.actions(),
+        sim.crashes(),
+        sim.dropped(),
+        sim.duplicated(),
+        counters.stream().mapToInt(c -> c.cycles).sum(),
+        victims.keySet().stream()
+            .filter(id -> sim.status(id).status() == RuntimeStatus.TERMINATED)
+            .count(),
+        VICTIMS);
   }
 
-  /** Every action of the history has one task id of its own, and at most one completion refers to it. */
-  private static void assertEachTaskScheduledAndCompletedOnce(String id, List<HistoryEvent> history) {
+  /**
+   * Every action of the history has one task id of its own, and at most one completion refers to
+   * it.
+   */
+  private static void assertEachTaskScheduledAndCompletedOnce(
+      String id, List<HistoryEvent> history) {
     Map<Integer, Integer> scheduled = new TreeMap<>();
     Map<Integer, Integer> completed = new TreeMap<>();
     for (HistoryEvent e : history) {
@@ -408,16 +486,21 @@ class PartitionSimulationTest {
         case HistoryEvent.TaskCompleted t -> completed.merge(t.taskId(), 1, Integer::sum);
         case HistoryEvent.TaskFailed t -> completed.merge(t.taskId(), 1, Integer::sum);
         case HistoryEvent.TimerFired t -> completed.merge(t.taskId(), 1, Integer::sum);
-        case HistoryEvent.SubOrchestrationCompleted t -> completed.merge(t.taskId(), 1, Integer::sum);
+        case HistoryEvent.SubOrchestrationCompleted t ->
+            completed.merge(t.taskId(), 1, Integer::sum);
         case HistoryEvent.SubOrchestrationFailed t -> completed.merge(t.taskId(), 1, Integer::sum);
         default -> {}
       }
     }
-    scheduled.forEach((task, n) -> assertEquals(1, n, id + ": task " + task + " scheduled " + n + " times"));
-    completed.forEach((task, n) -> {
-      assertEquals(1, n, id + ": task " + task + " completed " + n + " times");
-      assertTrue(scheduled.containsKey(task), id + ": task " + task + " completed but never scheduled");
-    });
+    scheduled.forEach(
+        (task, n) -> assertEquals(1, n, id + ": task " + task + " scheduled " + n + " times"));
+    completed.forEach(
+        (task, n) -> {
+          assertEquals(1, n, id + ": task " + task + " completed " + n + " times");
+          assertTrue(
+              scheduled.containsKey(task),
+              id + ": task " + task + " completed but never scheduled");
+        });
     assertInstanceOf(HistoryEvent.ExecutionCompleted.class, history.get(history.size() - 1), id);
   }
 }

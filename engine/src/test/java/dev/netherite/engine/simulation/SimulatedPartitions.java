@@ -6,14 +6,14 @@ import dev.netherite.dsl.RuntimeStatus;
 import dev.netherite.dsl.Workflows;
 import dev.netherite.dsl.spi.DataConverter;
 import dev.netherite.engine.PartitionPlacement;
+import dev.netherite.engine.activity.ActivityExecutor;
+import dev.netherite.engine.entity.EntityExecutor;
 import dev.netherite.engine.orchestration.InstanceCache;
 import dev.netherite.engine.orchestration.OrchestrationExecutor;
 import dev.netherite.engine.orchestration.OrchestrationRun;
 import dev.netherite.engine.partition.ClientQuery;
 import dev.netherite.engine.partition.ClientRequest;
 import dev.netherite.engine.partition.ClientResponse;
-import dev.netherite.engine.activity.ActivityExecutor;
-import dev.netherite.engine.entity.EntityExecutor;
 import dev.netherite.engine.partition.Effect;
 import dev.netherite.engine.partition.EntityBatchResult;
 import dev.netherite.engine.partition.InstanceView;
@@ -40,32 +40,37 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
 /**
- * Test harness: hosts {@code N} {@link PartitionState}s on the test's thread, the way the partition actor of
- * {@code sharding/} hosts one, with everything around them simulated and driven by one seeded {@link Random}.
+ * Test harness: hosts {@code N} {@link PartitionState}s on the test's thread, the way the partition
+ * actor of {@code sharding/} hosts one, with everything around them simulated and driven by one
+ * seeded {@link Random}.
  *
  * <ul>
- *   <li><b>Commit log.</b> Each partition has a log of events. An event is applied at once (pipelining) and its
- *       {@link Effect.Immediate} effects run at once; its {@link Effect.AfterDurable} effects (client replies,
- *       {@code OutboxReady}, {@code AcknowledgeOrigin}, {@code InstanceEnded}) are released only when the simulated
- *       write that covers the event completes. At most one write is in flight per partition; what is appended
+ *   <li><b>Commit log.</b> Each partition has a log of events. An event is applied at once
+ *       (pipelining) and its {@link Effect.Immediate} effects run at once; its {@link
+ *       Effect.AfterDurable} effects (client replies, {@code OutboxReady}, {@code
+ *       AcknowledgeOrigin}, {@code InstanceEnded}) are released only when the simulated write that
+ *       covers the event completes. At most one write is in flight per partition; what is appended
  *       meanwhile goes into the next one (group commit).
- *   <li><b>Crash.</b> {@link #crash} discards the log's non-durable suffix, every deferred effect and every piece
- *       of local work in flight (steps, activities, writes), replays the durable log into a fresh state with all
- *       effects discarded, and runs {@link PartitionState#recoveryEffects()}.
- *   <li><b>Steps.</b> A real {@link OrchestrationExecutor} (virtual threads) with an {@link InstanceCache} per
- *       partition: a cached run continues when it can, otherwise one is loaded from the history. The harness waits
- *       for the step's result (with a timeout) and later feeds it back as a {@code StepCompleted} event.
- *   <li><b>Activities</b> run synchronously from the {@link Workflows} registry, some time after they were started.
- *   <li><b>Time</b> is a simulated clock: it moves only when a test advances it or when nothing is left to do but
- *       wait for the next timer, resend or client retry.
- *   <li><b>Network.</b> Outbox deliveries, acknowledgements, client requests and replies go through a simulated
- *       network that loses, duplicates and reorders them with the configured rates. Senders resend unacknowledged
- *       durable outbox entries after {@code resendAfter}; clients retry requests, with the same request id, after
- *       {@code clientRetryAfter}.
+ *   <li><b>Crash.</b> {@link #crash} discards the log's non-durable suffix, every deferred effect
+ *       and every piece of local work in flight (steps, activities, writes), replays the durable
+ *       log into a fresh state with all effects discarded, and runs {@link
+ *       PartitionState#recoveryEffects()}.
+ *   <li><b>Steps.</b> A real {@link OrchestrationExecutor} (virtual threads) with an {@link
+ *       InstanceCache} per partition: a cached run continues when it can, otherwise one is loaded
+ *       from the history. The harness waits for the step's result (with a timeout) and later feeds
+ *       it back as a {@code StepCompleted} event.
+ *   <li><b>Activities</b> run synchronously from the {@link Workflows} registry, some time after
+ *       they were started.
+ *   <li><b>Time</b> is a simulated clock: it moves only when a test advances it or when nothing is
+ *       left to do but wait for the next timer, resend or client retry.
+ *   <li><b>Network.</b> Outbox deliveries, acknowledgements, client requests and replies go through
+ *       a simulated network that loses, duplicates and reorders them with the configured rates.
+ *       Senders resend unacknowledged durable outbox entries after {@code resendAfter}; clients
+ *       retry requests, with the same request id, after {@code clientRetryAfter}.
  * </ul>
  *
- * <p>Pending work is executed in a random order, so one seed gives one interleaving; orchestration threads do not
- * add nondeterminism since every step is awaited synchronously.
+ * <p>Pending work is executed in a random order, so one seed gives one interleaving; orchestration
+ * threads do not add nondeterminism since every step is awaited synchronously.
  */
 public final class SimulatedPartitions implements AutoCloseable {
   public static final Instant START_TIME = Instant.parse("2030-01-01T00:00:00Z");
@@ -79,8 +84,12 @@ public final class SimulatedPartitions implements AutoCloseable {
   private final DataConverter converter = new TestDataConverter();
   private final Host[] hosts;
   private final List<Work> pending = new ArrayList<>();
-  /** Activities started while {@link #runActivities} is off; {@link #completeActivity} answers them. */
+
+  /**
+   * Activities started while {@link #runActivities} is off; {@link #completeActivity} answers them.
+   */
   private final List<RunActivity> parkedActivities = new ArrayList<>();
+
   private final BlockingQueue<StepReport> stepReports = new LinkedBlockingQueue<>();
   private Workflows workflows;
   private int entityBatchesRun;
@@ -126,7 +135,10 @@ public final class SimulatedPartitions implements AutoCloseable {
 
   // ---------------------------------------------------------------- settings
 
-  /** Losses and duplicates of network messages (deliveries, acks, client requests and replies), 0 to 1. */
+  /**
+   * Losses and duplicates of network messages (deliveries, acks, client requests and replies), 0 to
+   * 1.
+   */
   public SimulatedPartitions faults(double dropRate, double duplicateRate) {
     this.dropRate = dropRate;
     this.duplicateRate = duplicateRate;
@@ -165,12 +177,13 @@ public final class SimulatedPartitions implements AutoCloseable {
   }
 
   /**
-   * Deploys other code: the executor is replaced and every cached run is discarded, so that the next step of each
-   * instance replays its history with the new code.
+   * Deploys other code: the executor is replaced and every cached run is discarded, so that the
+   * next step of each instance replays its history with the new code.
    */
   public void deploy(Workflows newWorkflows) {
     this.workflows = newWorkflows;
-    this.executor = new OrchestrationExecutor(newWorkflows, converter, Thread.ofVirtual().factory());
+    this.executor =
+        new OrchestrationExecutor(newWorkflows, converter, Thread.ofVirtual().factory());
     for (Host h : hosts) {
       h.cache.discardAll();
     }
@@ -216,10 +229,14 @@ public final class SimulatedPartitions implements AutoCloseable {
   }
 
   public String raiseEvent(String instanceId, String eventName, Object payload) {
-    return submit(new ClientRequest.RaiseEvent(instanceId, eventName, converter.serialize(payload)));
+    return submit(
+        new ClientRequest.RaiseEvent(instanceId, eventName, converter.serialize(payload)));
   }
 
-  /** Sends a client request through the network; the client retries it with the same id until it is answered. */
+  /**
+   * Sends a client request through the network; the client retries it with the same id until it is
+   * answered.
+   */
   public String submit(ClientRequest request) {
     ClientCall call = newCall(request);
     send(new ClientSend(call.requestId, request));
@@ -227,8 +244,8 @@ public final class SimulatedPartitions implements AutoCloseable {
   }
 
   /**
-   * Appends a client request to its partition's log at once, bypassing the network: for tests that need requests
-   * applied in a given order. The reply still waits for durability.
+   * Appends a client request to its partition's log at once, bypassing the network: for tests that
+   * need requests applied in a given order. The reply still waits for durability.
    */
   public String submitNow(ClientRequest request) {
     ClientCall call = newCall(request);
@@ -280,8 +297,8 @@ public final class SimulatedPartitions implements AutoCloseable {
   // ---------------------------------------------------------------- running
 
   /**
-   * Runs due timers, resends and client retries, then one piece of pending work chosen at random. Returns false
-   * when there was nothing to do at the current time.
+   * Runs due timers, resends and client retries, then one piece of pending work chosen at random.
+   * Returns false when there was nothing to do at the current time.
    */
   public boolean runOnce() {
     onClockTick();
@@ -317,14 +334,16 @@ public final class SimulatedPartitions implements AutoCloseable {
     for (long waits = 0; ; waits++) {
       while (runOnce()) {
         if (actions > limit) {
-          throw new AssertionError("settle did not finish within " + maxActions + " actions; " + summary());
+          throw new AssertionError(
+              "settle did not finish within " + maxActions + " actions; " + summary());
         }
       }
       if (!advanceToNextDeadline()) {
         return;
       }
       if (actions > limit || waits > maxActions) {
-        throw new AssertionError("settle did not finish within " + maxActions + " actions; " + summary());
+        throw new AssertionError(
+            "settle did not finish within " + maxActions + " actions; " + summary());
       }
     }
   }
@@ -340,14 +359,15 @@ public final class SimulatedPartitions implements AutoCloseable {
   }
 
   /**
-   * Runs until {@code condition} holds, moving the clock to the next deadline when idle. Fails after {@code
-   * maxActions} actions or when nothing is left to do.
+   * Runs until {@code condition} holds, moving the clock to the next deadline when idle. Fails
+   * after {@code maxActions} actions or when nothing is left to do.
    */
   public void runUntil(BooleanSupplier condition, long maxActions) {
     long limit = actions + maxActions;
     while (!condition.getAsBoolean()) {
       if (actions > limit) {
-        throw new AssertionError("condition not reached within " + maxActions + " actions; " + summary());
+        throw new AssertionError(
+            "condition not reached within " + maxActions + " actions; " + summary());
       }
       if (!runOnce() && !advanceToNextDeadline()) {
         throw new AssertionError("condition not reached and nothing left to do; " + summary());
@@ -361,7 +381,9 @@ public final class SimulatedPartitions implements AutoCloseable {
       return false;
     }
     for (Host h : hosts) {
-      if (h.durable != h.log.size() || h.writeInFlight || h.state.outbox().unacknowledgedCount() > 0) {
+      if (h.durable != h.log.size()
+          || h.writeInFlight
+          || h.state.outbox().unacknowledgedCount() > 0) {
         return false;
       }
     }
@@ -423,7 +445,10 @@ public final class SimulatedPartitions implements AutoCloseable {
 
   // ---------------------------------------------------------------- crashes
 
-  /** Crashes a partition: its non-durable log suffix and all its local work are lost; it recovers at once. */
+  /**
+   * Crashes a partition: its non-durable log suffix and all its local work are lost; it recovers at
+   * once.
+   */
   public void crash(int partition) {
     Host h = hosts[partition];
     crashes++;
@@ -466,7 +491,10 @@ public final class SimulatedPartitions implements AutoCloseable {
     return List.copyOf(h.log.subList(0, h.durable));
   }
 
-  /** How many times the end of each instance was made visible (InstanceEnded released after durability). */
+  /**
+   * How many times the end of each instance was made visible (InstanceEnded released after
+   * durability).
+   */
   public Map<String, Integer> endedCount() {
     return endedCount;
   }
@@ -481,8 +509,9 @@ public final class SimulatedPartitions implements AutoCloseable {
   }
 
   /**
-   * For each instance, how many times an execution of it was created (a first step dispatched with its {@code
-   * ExecutionStarted}), counted by replaying every partition's durable log into a fresh state.
+   * For each instance, how many times an execution of it was created (a first step dispatched with
+   * its {@code ExecutionStarted}), counted by replaying every partition's durable log into a fresh
+   * state.
    */
   public Map<String, Integer> creationsInDurableLogs() {
     Map<String, Integer> creations = new TreeMap<>();
@@ -532,27 +561,52 @@ public final class SimulatedPartitions implements AutoCloseable {
 
   public String summary() {
     StringBuilder out = new StringBuilder();
-    out.append("now=").append(now).append(" actions=").append(actions).append(" pending=").append(pending.size())
-        .append(" steps=").append(stepsRun).append(" loads=").append(loads).append(" crashes=").append(crashes)
-        .append(" dropped=").append(dropped).append(" duplicated=").append(duplicated);
+    out.append("now=")
+        .append(now)
+        .append(" actions=")
+        .append(actions)
+        .append(" pending=")
+        .append(pending.size())
+        .append(" steps=")
+        .append(stepsRun)
+        .append(" loads=")
+        .append(loads)
+        .append(" crashes=")
+        .append(crashes)
+        .append(" dropped=")
+        .append(dropped)
+        .append(" duplicated=")
+        .append(duplicated);
     for (Host h : hosts) {
-      out.append(" | p").append(h.id).append(" log=").append(h.log.size()).append(" durable=").append(h.durable)
-          .append(" unacked=").append(h.state.outbox().unacknowledgedCount())
-          .append(" statuses=").append(h.state.statusCounts());
+      out.append(" | p")
+          .append(h.id)
+          .append(" log=")
+          .append(h.log.size())
+          .append(" durable=")
+          .append(h.durable)
+          .append(" unacked=")
+          .append(h.state.outbox().unacknowledgedCount())
+          .append(" statuses=")
+          .append(h.state.statusCounts());
     }
     return out.toString();
   }
 
-  /** Activity calls parked while {@link #runActivities} is off, as (instance id, task id, activity name). */
+  /**
+   * Activity calls parked while {@link #runActivities} is off, as (instance id, task id, activity
+   * name).
+   */
   public List<Effect.StartActivity> parkedActivities() {
     return parkedActivities.stream().map(RunActivity::call).toList();
   }
 
   /** Completes an activity call by hand (see {@link #runActivities}). */
-  public void completeActivity(String instanceId, int taskId, Object result, FailureDetails failure) {
+  public void completeActivity(
+      String instanceId, int taskId, Object result, FailureDetails failure) {
     Host h = host(instanceId);
     String executionId = h.state.instance(instanceId).executionId();
-    parkedActivities.removeIf(a -> a.call().instanceId().equals(instanceId) && a.call().taskId() == taskId);
+    parkedActivities.removeIf(
+        a -> a.call().instanceId().equals(instanceId) && a.call().taskId() == taskId);
     append(
         h,
         new PartitionEvent.ActivityCompleted(
@@ -580,8 +634,13 @@ public final class SimulatedPartitions implements AutoCloseable {
     List<PartitionEvent> log = new ArrayList<>();
     int durable;
     boolean writeInFlight;
-    /** Effects and callbacks that wait until {@code durable >= required}, in the order they were registered. */
+
+    /**
+     * Effects and callbacks that wait until {@code durable >= required}, in the order they were
+     * registered.
+     */
     final ArrayDeque<Deferred> deferred = new ArrayDeque<>();
+
     InstanceCache cache;
     final Map<Integer, Long> durableOutbox = new HashMap<>();
     final Map<Integer, Long> sentUpTo = new HashMap<>();
@@ -650,12 +709,13 @@ public final class SimulatedPartitions implements AutoCloseable {
         h.cache.discard(s.instanceId());
       }
       loads++;
-      run = executor.load(
-          s.instanceId(),
-          s.executionId(),
-          s.orchestrationName(),
-          s.history().subList(0, s.historySize()),
-          (r, stepNumber, result) -> stepReports.add(new StepReport(r, stepNumber, result)));
+      run =
+          executor.load(
+              s.instanceId(),
+              s.executionId(),
+              s.orchestrationName(),
+              s.history().subList(0, s.historySize()),
+              (r, stepNumber, result) -> stepReports.add(new StepReport(r, stepNumber, result)));
       h.cache.put(run);
     }
     stepsRun++;
@@ -677,13 +737,20 @@ public final class SimulatedPartitions implements AutoCloseable {
       }
       if (report == null) {
         throw new AssertionError(
-            "step did not report within " + STEP_TIMEOUT_SECONDS + "s: instance=" + s.instanceId() + " step="
-                + s.stepNumber() + " execution=" + s.executionId());
+            "step did not report within "
+                + STEP_TIMEOUT_SECONDS
+                + "s: instance="
+                + s.instanceId()
+                + " step="
+                + s.stepNumber()
+                + " execution="
+                + s.executionId());
       }
       if (report.run() == run && report.stepNumber() == s.stepNumber()) {
         return report;
       }
-      // A report of a run that was discarded in the middle of a step: nobody takes it, as in the actor.
+      // A report of a run that was discarded in the middle of a step: nobody takes it, as in the
+      // actor.
     }
   }
 
@@ -705,9 +772,11 @@ public final class SimulatedPartitions implements AutoCloseable {
   private void sendOutbox(Host h, int destination) {
     Outbox outbox = h.state.outbox();
     long durable = h.durableOutbox.getOrDefault(destination, 0L);
-    long sent = Math.max(h.sentUpTo.getOrDefault(destination, 0L), outbox.acknowledged(destination));
+    long sent =
+        Math.max(h.sentUpTo.getOrDefault(destination, 0L), outbox.acknowledged(destination));
     while (sent < durable) {
-      List<Outbox.Entry> entries = outbox.entries(destination, sent, durable, maxMessagesPerDelivery);
+      List<Outbox.Entry> entries =
+          outbox.entries(destination, sent, durable, maxMessagesPerDelivery);
       if (entries.isEmpty()) {
         break;
       }
@@ -731,14 +800,18 @@ public final class SimulatedPartitions implements AutoCloseable {
 
   private record WriteDone(int partition, int incarnation, int upTo) implements LocalWork {}
 
-  private record StepDone(int partition, int incarnation, OrchestrationRun run, long stepNumber, StepResult result)
+  private record StepDone(
+      int partition, int incarnation, OrchestrationRun run, long stepNumber, StepResult result)
       implements LocalWork {}
 
-  private record RunActivity(int partition, int incarnation, Effect.StartActivity call) implements LocalWork {}
+  private record RunActivity(int partition, int incarnation, Effect.StartActivity call)
+      implements LocalWork {}
 
-  private record RunEntityBatch(int partition, int incarnation, Effect.RunEntityBatch batch) implements LocalWork {}
+  private record RunEntityBatch(int partition, int incarnation, Effect.RunEntityBatch batch)
+      implements LocalWork {}
 
-  private record Deliver(int from, int to, long firstSeq, List<PartitionMessage> messages) implements Work {}
+  private record Deliver(int from, int to, long firstSeq, List<PartitionMessage> messages)
+      implements Work {}
 
   private record Ack(int from, int to, long upTo) implements Work {}
 
@@ -797,7 +870,10 @@ public final class SimulatedPartitions implements AutoCloseable {
         if (s.result().outcome() != null && h.cache.get(run.instanceId()) == run) {
           h.cache.discard(run.instanceId());
         }
-        append(h, new PartitionEvent.StepCompleted(run.instanceId(), run.executionId(), s.stepNumber(), s.result(), now));
+        append(
+            h,
+            new PartitionEvent.StepCompleted(
+                run.instanceId(), run.executionId(), s.stepNumber(), s.result(), now));
       }
       case RunActivity a -> {
         Host h = hosts[a.partition()];
@@ -811,9 +887,17 @@ public final class SimulatedPartitions implements AutoCloseable {
         Effect.StartActivity call = a.call();
         activityRuns.merge(call.activityName(), 1, Integer::sum);
         ActivityExecutor.Outcome outcome =
-            new ActivityExecutor(workflows, converter).run(call.instanceId(), call.taskId(), call.activityName(), call.input());
-        append(h, new PartitionEvent.ActivityCompleted(
-            call.instanceId(), call.executionId(), call.taskId(), outcome.result(), outcome.failure(), now));
+            new ActivityExecutor(workflows, converter)
+                .run(call.instanceId(), call.taskId(), call.activityName(), call.input());
+        append(
+            h,
+            new PartitionEvent.ActivityCompleted(
+                call.instanceId(),
+                call.executionId(),
+                call.taskId(),
+                outcome.result(),
+                outcome.failure(),
+                now));
       }
       case RunEntityBatch b -> {
         Host h = hosts[b.partition()];
@@ -822,7 +906,10 @@ public final class SimulatedPartitions implements AutoCloseable {
         }
         entityBatchesRun++;
         EntityBatchResult result = new EntityExecutor(workflows, converter).run(b.batch());
-        append(h, new PartitionEvent.EntityBatchCompleted(b.batch().entityId(), b.batch().batchNumber(), result, now));
+        append(
+            h,
+            new PartitionEvent.EntityBatchCompleted(
+                b.batch().entityId(), b.batch().batchNumber(), result, now));
       }
       case Deliver d -> onDeliver(hosts[d.to()], d);
       case Ack a -> {
@@ -831,8 +918,10 @@ public final class SimulatedPartitions implements AutoCloseable {
           append(h, new PartitionEvent.DeliveryAcknowledged(a.from(), a.upTo(), now));
         }
       }
-      case ClientSend c -> append(hosts[placement.partitionOf(c.request().targetId())],
-          new PartitionEvent.ClientRequestReceived(c.requestId(), c.request(), now));
+      case ClientSend c ->
+          append(
+              hosts[placement.partitionOf(c.request().targetId())],
+              new PartitionEvent.ClientRequestReceived(c.requestId(), c.request(), now));
       case ClientReply r -> {
         ClientCall call = calls.get(r.requestId());
         if (call != null) {
@@ -846,15 +935,17 @@ public final class SimulatedPartitions implements AutoCloseable {
   }
 
   /**
-   * As the actor: drop what was applied already and answer duplicates and gaps with an acknowledgement once
-   * durable. Half of the deliveries skip this filter, so that the state machine's own dedup is exercised as well.
+   * As the actor: drop what was applied already and answer duplicates and gaps with an
+   * acknowledgement once durable. Half of the deliveries skip this filter, so that the state
+   * machine's own dedup is exercised as well.
    */
   private void onDeliver(Host h, Deliver d) {
     if (random.nextBoolean()) {
       append(h, new PartitionEvent.MessagesReceived(d.from(), d.firstSeq(), d.messages(), now));
       return;
     }
-    List<PartitionMessage> messages = h.state.dedup().applicable(d.from(), d.firstSeq(), d.messages());
+    List<PartitionMessage> messages =
+        h.state.dedup().applicable(d.from(), d.firstSeq(), d.messages());
     long applied = h.state.dedup().lastApplied(d.from());
     if (messages.isEmpty()) {
       whenDurable(h, () -> send(new Ack(h.id, d.from(), applied)));

@@ -10,9 +10,9 @@ import java.util.List;
 import java.util.UUID;
 
 /**
- * A small deterministic converter for tests, without JSON: strings, integers, longs, booleans, UUIDs and lists of
- * them. Every value is written with its type tag and, for text, its length, so that parsing is unambiguous:
- * {@code "s5:hello"}, {@code "i42;"}, {@code "[2:s1:ai7;"}.
+ * A small deterministic converter for tests, without JSON: strings, integers, longs, booleans,
+ * UUIDs and lists of them. Every value is written with its type tag and, for text, its length, so
+ * that parsing is unambiguous: {@code "s5:hello"}, {@code "i42;"}, {@code "[2:s1:ai7;"}.
  */
 public final class TestDataConverter implements DataConverter {
 
@@ -55,7 +55,13 @@ public final class TestDataConverter implements DataConverter {
     Class<?> boxed = box(type);
     if (value != null && !boxed.isInstance(value)) {
       throw new DataConversionException(
-          "text '" + data + "' holds a " + value.getClass().getSimpleName() + ", not a " + type.getSimpleName(), null);
+          "text '"
+              + data
+              + "' holds a "
+              + value.getClass().getSimpleName()
+              + ", not a "
+              + type.getSimpleName(),
+          null);
     }
     @SuppressWarnings("unchecked")
     T typed = (T) value;
@@ -93,7 +99,8 @@ public final class TestDataConverter implements DataConverter {
     Reader reader = new Reader(data);
     Object value = reader.read();
     if (reader.pos != data.length()) {
-      throw new DataConversionException("trailing text at " + reader.pos + " in '" + data + "'", null);
+      throw new DataConversionException(
+          "trailing text at " + reader.pos + " in '" + data + "'", null);
     }
     return value;
   }
@@ -129,7 +136,9 @@ public final class TestDataConverter implements DataConverter {
             }
             yield Collections.unmodifiableList(list);
           }
-          default -> throw new DataConversionException("unknown tag '" + tag + "' in '" + text + "'", null);
+          default ->
+              throw new DataConversionException(
+                  "unknown tag '" + tag + "' in '" + text + "'", null);
         };
       } catch (IndexOutOfBoundsException | IllegalArgumentException e) {
         throw new DataConversionException("malformed text '" + text + "'", e);

@@ -15,13 +15,14 @@ import org.apache.pekko.serialization.Serialization;
 /**
  * INTERNAL API
  *
- * <p>Kryo serializers for Pekko actor references, typed and classic, written as their serialization-format path
- * (with address and uid) and resolved against the actor system on read.
+ * <p>Kryo serializers for Pekko actor references, typed and classic, written as their
+ * serialization-format path (with address and uid) and resolved against the actor system on read.
  *
- * <p>The runtime classes of actor references are internal to Pekko ({@code ActorRefAdapter},
- * {@code LocalActorRef}, {@code RemoteActorRef}, ...) and vary with the provider; with registration required they
- * could not be registered one by one. {@link ActorRefClassResolver} maps every implementation onto the registration
- * of its interface, so a field of type {@code ActorRef} works whatever reference it holds.
+ * <p>The runtime classes of actor references are internal to Pekko ({@code ActorRefAdapter}, {@code
+ * LocalActorRef}, {@code RemoteActorRef}, ...) and vary with the provider; with registration
+ * required they could not be registered one by one. {@link ActorRefClassResolver} maps every
+ * implementation onto the registration of its interface, so a field of type {@code ActorRef} works
+ * whatever reference it holds.
  */
 final class ActorRefSerializers {
   private ActorRefSerializers() {}
@@ -29,7 +30,8 @@ final class ActorRefSerializers {
   /** Typed {@link ActorRef} through {@link ActorRefResolver}. */
   static final class TypedActorRefSerializer extends Serializer<ActorRef<?>> {
     private final ExtendedActorSystem system;
-    // Looked up on first use: the serializer may be created while the actor system is still starting.
+    // Looked up on first use: the serializer may be created while the actor system is still
+    // starting.
     private ActorRefResolver resolver;
 
     TypedActorRefSerializer(ExtendedActorSystem systemOrNull) {
@@ -87,8 +89,9 @@ final class ActorRefSerializers {
   }
 
   /**
-   * Resolves any implementation of typed or classic {@code ActorRef} to the registration of the interface (or
-   * abstract class) itself, so the id on the wire is the interface's and the serializer above reads it back.
+   * Resolves any implementation of typed or classic {@code ActorRef} to the registration of the
+   * interface (or abstract class) itself, so the id on the wire is the interface's and the
+   * serializer above reads it back.
    */
   static final class ActorRefClassResolver extends DefaultClassResolver {
     @Override

@@ -9,14 +9,17 @@ import org.apache.pekko.actor.ExtendedActorSystem;
 /**
  * INTERNAL API
  *
- * <p>The serializer of partition checkpoints (bound to {@code PartitionState} in this module's {@code reference.conf}):
- * the Kryo bytes of {@link KryoSerializer}, deflated. A checkpoint is one row of the snapshot store, and Cassandra
- * refuses a request larger than its native-transport limit (16 MiB by default): the histories and payloads a
- * partition holds are text that deflates several times over, so a partition can hold that many times more before it
- * reaches the limit. Its own identifier lets checkpoints written before it still be read, by {@link KryoSerializer}.
+ * <p>The serializer of partition checkpoints (bound to {@code PartitionState} in this module's
+ * {@code reference.conf}): the Kryo bytes of {@link KryoSerializer}, deflated. A checkpoint is one
+ * row of the snapshot store, and Cassandra refuses a request larger than its native-transport limit
+ * (16 MiB by default): the histories and payloads a partition holds are text that deflates several
+ * times over, so a partition can hold that many times more before it reaches the limit. Its own
+ * identifier lets checkpoints written before it still be read, by {@link KryoSerializer}.
  */
 public final class DeflatingKryoSerializer extends KryoSerializer {
-  /** Pekko's id of this serializer, in the snapshot store next to every checkpoint: never change it. */
+  /**
+   * Pekko's id of this serializer, in the snapshot store next to every checkpoint: never change it.
+   */
   public static final int IDENTIFIER = 7467;
 
   public DeflatingKryoSerializer(ExtendedActorSystem system) {
@@ -65,7 +68,8 @@ public final class DeflatingKryoSerializer extends KryoSerializer {
       while (!inflater.finished()) {
         int n = inflater.inflate(chunk);
         if (n == 0 && (inflater.needsInput() || inflater.needsDictionary())) {
-          throw new IllegalArgumentException("A checkpoint ends early: " + deflated.length + " deflated bytes are cut off.");
+          throw new IllegalArgumentException(
+              "A checkpoint ends early: " + deflated.length + " deflated bytes are cut off.");
         }
         out.write(chunk, 0, n);
       }

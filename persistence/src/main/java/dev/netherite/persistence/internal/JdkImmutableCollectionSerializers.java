@@ -15,21 +15,26 @@ import java.util.stream.Stream;
  * INTERNAL API
  *
  * <p>Kryo serializers for the JDK's immutable collections ({@code List.of}, {@code List.copyOf},
- * {@code Stream.toList}, {@code Set.of}, {@code Map.of} and their {@code copyOf}), whose runtime classes
- * ({@code java.util.ImmutableCollections$ListN} and so on) are private to the JDK.
+ * {@code Stream.toList}, {@code Set.of}, {@code Map.of} and their {@code copyOf}), whose runtime
+ * classes ({@code java.util.ImmutableCollections$ListN} and so on) are private to the JDK.
  *
- * <p>Kryo 5.6.2 ships {@code ImmutableCollectionsSerializers}, but it writes sets and maps in iteration order, and
- * the iteration order of {@code Set.of} and {@code Map.of} is randomized per JVM ({@code ImmutableCollections.SALT}):
- * the same value would give different bytes in each process, which breaks golden fixtures and makes journals
- * needlessly unreproducible. These serializers sort the elements (the keys) when they are all of one
- * {@link Comparable} class, and otherwise fall back to iteration order.
+ * <p>Kryo 5.6.2 ships {@code ImmutableCollectionsSerializers}, but it writes sets and maps in
+ * iteration order, and the iteration order of {@code Set.of} and {@code Map.of} is randomized per
+ * JVM ({@code ImmutableCollections.SALT}): the same value would give different bytes in each
+ * process, which breaks golden fixtures and makes journals needlessly unreproducible. These
+ * serializers sort the elements (the keys) when they are all of one {@link Comparable} class, and
+ * otherwise fall back to iteration order.
  *
- * <p>Format: the size as a positive varint, then each element (each key and value) with its class id.
+ * <p>Format: the size as a positive varint, then each element (each key and value) with its class
+ * id.
  */
 final class JdkImmutableCollectionSerializers {
   private JdkImmutableCollectionSerializers() {}
 
-  /** Reads back as {@code List.of}, or as {@code Stream.toList()} when an element is null (which List.of refuses). */
+  /**
+   * Reads back as {@code List.of}, or as {@code Stream.toList()} when an element is null (which
+   * List.of refuses).
+   */
   static final class ListSerializer extends Serializer<List<?>> {
     ListSerializer() {
       super(false, true);
@@ -111,8 +116,9 @@ final class JdkImmutableCollectionSerializers {
   }
 
   /**
-   * Sorts {@code items} by {@code key} when the keys are all instances of the same {@link Comparable} class (the
-   * common case: strings, numbers, enums, ids); otherwise leaves them in iteration order.
+   * Sorts {@code items} by {@code key} when the keys are all instances of the same {@link
+   * Comparable} class (the common case: strings, numbers, enums, ids); otherwise leaves them in
+   * iteration order.
    */
   @SuppressWarnings({"rawtypes", "unchecked"})
   private static void sortIfComparable(Object[] items, Function<Object, Object> key) {

@@ -13,11 +13,13 @@ import org.apache.pekko.serialization.JSerializer;
 /**
  * INTERNAL API
  *
- * <p>The Pekko serializer of everything that implements {@code dev.netherite.engine.WireSerializable} (bound in
- * this module's {@code reference.conf}): Kryo with the explicit, fixed registration ids of {@link WireRegistry}.
- * The class id is part of the bytes, so no manifest is written.
+ * <p>The Pekko serializer of everything that implements {@code
+ * dev.netherite.engine.WireSerializable} (bound in this module's {@code reference.conf}): Kryo with
+ * the explicit, fixed registration ids of {@link WireRegistry}. The class id is part of the bytes,
+ * so no manifest is written.
  *
- * <p>Kryo instances are not thread-safe; each call borrows one, with its own output buffer, from a pool.
+ * <p>Kryo instances are not thread-safe; each call borrows one, with its own output buffer, from a
+ * pool.
  */
 public class KryoSerializer extends JSerializer {
   /** Pekko's id of this serializer, in the journal next to every event: never change it. */
@@ -31,7 +33,10 @@ public class KryoSerializer extends JSerializer {
     this(system, kryo -> {});
   }
 
-  /** With registrations beyond {@link WireRegistry}'s: for tests only, through a subclass with its own identifier. */
+  /**
+   * With registrations beyond {@link WireRegistry}'s: for tests only, through a subclass with its
+   * own identifier.
+   */
   KryoSerializer(ExtendedActorSystem system, Consumer<Kryo> extraRegistrations) {
     Config config = system.settings().config().getConfig("netherite.persistence.kryo");
     int bufferSize = Math.toIntExact(config.getBytes("buffer-size"));
@@ -65,7 +70,9 @@ public class KryoSerializer extends JSerializer {
     return bytes;
   }
 
-  /** Storage traffic is a headline figure: counts what goes to the journal and the snapshot store. */
+  /**
+   * Storage traffic is a headline figure: counts what goes to the journal and the snapshot store.
+   */
   static void countStored(Object o, int length) {
     if (o instanceof dev.netherite.engine.partition.EventBatch) {
       dev.netherite.persistence.StorageMetrics.global().recordJournalBytes(length);

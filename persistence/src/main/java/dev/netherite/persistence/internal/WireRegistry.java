@@ -5,11 +5,11 @@ import com.esotericsoftware.kryo.Serializer;
 import com.esotericsoftware.kryo.serializers.EnumNameSerializer;
 import com.esotericsoftware.kryo.util.DefaultInstantiatorStrategy;
 import dev.netherite.dsl.FailureDetails;
+import dev.netherite.dsl.HistoryEvent;
 import dev.netherite.dsl.InstanceId;
 import dev.netherite.dsl.RetryPolicy;
 import dev.netherite.dsl.RuntimeStatus;
 import dev.netherite.engine.WireSerializable;
-import dev.netherite.dsl.HistoryEvent;
 import dev.netherite.engine.partition.ClientQuery;
 import dev.netherite.engine.partition.ClientRequest;
 import dev.netherite.engine.partition.ClientResponse;
@@ -18,9 +18,9 @@ import dev.netherite.engine.partition.EntityBatchResult;
 import dev.netherite.engine.partition.EntityRecord;
 import dev.netherite.engine.partition.EntityView;
 import dev.netherite.engine.partition.EventBatch;
-import dev.netherite.engine.partition.LockOwner;
 import dev.netherite.engine.partition.InstanceState;
 import dev.netherite.engine.partition.InstanceView;
+import dev.netherite.engine.partition.LockOwner;
 import dev.netherite.engine.partition.Outbox;
 import dev.netherite.engine.partition.PartitionEvent;
 import dev.netherite.engine.partition.PartitionMessage;
@@ -63,13 +63,15 @@ import org.objenesis.strategy.StdInstantiatorStrategy;
 /**
  * INTERNAL API
  *
- * <p>THE list of every class that crosses the wire between nodes or goes to the journal and snapshot store, each with
- * its fixed Kryo registration id. The Kryo serializer writes that id instead of the class name, and registration is
- * required: a class that is not listed here cannot be serialized at all.
+ * <p>THE list of every class that crosses the wire between nodes or goes to the journal and
+ * snapshot store, each with its fixed Kryo registration id. The Kryo serializer writes that id
+ * instead of the class name, and registration is required: a class that is not listed here cannot
+ * be serialized at all.
  *
- * <p>To add a class, add one line to {@link #ENTRIES}: {@code wire(<next free id>, MyEvent.class),}. Then add a
- * sample instance to {@code WireSamples} (test) and run the persistence tests once with
- * {@code -Dgolden.update=true} to write its golden fixture, and commit that file.
+ * <p>To add a class, add one line to {@link #ENTRIES}: {@code wire(<next free id>,
+ * MyEvent.class),}. Then add a sample instance to {@code WireSamples} (test) and run the
+ * persistence tests once with {@code -Dgolden.update=true} to write its golden fixture, and commit
+ * that file.
  */
 public final class WireRegistry {
   private WireRegistry() {}
@@ -77,22 +79,33 @@ public final class WireRegistry {
   // =================================================================================================================
   //  REGISTRATION IDS ARE FOREVER.
   //
-  //  Every id below is written into journals, snapshots and messages in flight between nodes of different versions.
-  //  - Never reuse an id, never renumber, never remove a line whose class may still be in a journal or snapshot.
-  //  - A class whose serialized form changes (a record component or field added, removed, renamed or retyped: Kryo
-  //    writes them without a schema, record components in the order of their NAMES) gets a NEW id under a NEW class
-  //    name; the old class stays, registered under its old id, so that old data can still be read and converted.
-  //  - Enums are written by constant name: adding or reordering constants is safe, renaming or removing is not.
-  //  - The golden fixtures (persistence/src/test/resources/golden) fail when the bytes of a registered class change.
-  //  - Until the first release (1.0) no journal is kept across versions: a change to an existing class may then
-  //    regenerate its fixture instead, and its commit says so. (0.1: entities added fields to the state classes
+  //  Every id below is written into journals, snapshots and messages in flight between nodes of
+  // different versions.
+  //  - Never reuse an id, never renumber, never remove a line whose class may still be in a journal
+  // or snapshot.
+  //  - A class whose serialized form changes (a record component or field added, removed, renamed
+  // or retyped: Kryo
+  //    writes them without a schema, record components in the order of their NAMES) gets a NEW id
+  // under a NEW class
+  //    name; the old class stays, registered under its old id, so that old data can still be read
+  // and converted.
+  //  - Enums are written by constant name: adding or reordering constants is safe, renaming or
+  // removing is not.
+  //  - The golden fixtures (persistence/src/test/resources/golden) fail when the bytes of a
+  // registered class change.
+  //  - Until the first release (1.0) no journal is kept across versions: a change to an existing
+  // class may then
+  //    regenerate its fixture instead, and its commit says so. (0.1: entities added fields to the
+  // state classes
   //    and a message to TimerTable.Timer.)
   //
   //  Ranges:
-  //    0..8      Kryo's own (int, String, float, boolean, byte, char, short, long, double; boxed types share them)
+  //    0..8      Kryo's own (int, String, float, boolean, byte, char, short, long, double; boxed
+  // types share them)
   //    9..19     unused, reserved
   //    20..99    JDK and Pekko types
-  //    100..     Netherite classes (dsl, engine, persistence, sharding); gaps are fine, take max + 1.
+  //    100..     Netherite classes (dsl, engine, persistence, sharding); gaps are fine, take max +
+  // 1.
   // =================================================================================================================
   private static final List<Entry> ENTRIES =
       List.of(
@@ -101,7 +114,8 @@ public final class WireRegistry {
           wire(21, String[].class),
           wire(22, int[].class),
           wire(23, long[].class),
-          // ---- 30..39: mutable JDK collections (Kryo's CollectionSerializer, MapSerializer, TreeMapSerializer, ...)
+          // ---- 30..39: mutable JDK collections (Kryo's CollectionSerializer, MapSerializer,
+          // TreeMapSerializer, ...)
           wire(30, ArrayList.class),
           wire(31, LinkedList.class),
           wire(32, ArrayDeque.class),
@@ -111,7 +125,8 @@ public final class WireRegistry {
           wire(36, HashSet.class),
           wire(37, LinkedHashSet.class),
           wire(38, TreeSet.class),
-          // ---- 40..49: immutable JDK collections; their classes are private to the JDK, named here by an example
+          // ---- 40..49: immutable JDK collections; their classes are private to the JDK, named
+          // here by an example
           // value. They read back as List.of / Set.of / Map.of (a SubList reads back as a List.of).
           immutableList(40, List.of("a", "b")), // List12
           immutableList(41, List.of("a", "b", "c")), // ListN
@@ -125,8 +140,14 @@ public final class WireRegistry {
           wire(51, Duration.class),
           wire(52, UUID.class),
           // ---- 60..69: Pekko actor references, any implementation (see ActorRefSerializers)
-          wire(60, org.apache.pekko.actor.typed.ActorRef.class, ActorRefSerializers.TypedActorRefSerializer::new),
-          wire(61, org.apache.pekko.actor.ActorRef.class, ActorRefSerializers.ClassicActorRefSerializer::new),
+          wire(
+              60,
+              org.apache.pekko.actor.typed.ActorRef.class,
+              ActorRefSerializers.TypedActorRefSerializer::new),
+          wire(
+              61,
+              org.apache.pekko.actor.ActorRef.class,
+              ActorRefSerializers.ClassicActorRefSerializer::new),
           // ---- 100..: Netherite classes. dsl values embedded in engine events:
           wire(100, InstanceId.class),
           wire(101, FailureDetails.class),
@@ -227,43 +248,51 @@ public final class WireRegistry {
           wire(219, ClientResponse.EntityStatus.class),
           wire(220, EntityRecord.class)
           // ---- next free id: 221
-          // ---- sharding: its classes cannot be named by class literal here (sharding depends on persistence);
-          //      list them by name instead: wire(<id>, "dev.netherite.sharding.internal.Partition$Deliver"),
+          // ---- sharding: its classes cannot be named by class literal here (sharding depends on
+          // persistence);
+          //      list them by name instead: wire(<id>,
+          // "dev.netherite.sharding.internal.Partition$Deliver"),
           );
 
   private static final Map<Integer, Entry> BY_ID = validate(ENTRIES);
 
   /**
-   * A Kryo configured the way the serializer configures its pooled instances: registration required, no
-   * references, actor references mapped onto their interface, every class of {@link #ENTRIES} registered.
+   * A Kryo configured the way the serializer configures its pooled instances: registration
+   * required, no references, actor references mapped onto their interface, every class of {@link
+   * #ENTRIES} registered.
    *
-   * @param systemOrNull the actor system that resolves actor references, or {@code null} (tests): then an actor
-   *     reference fails to serialize with a clear message
+   * @param systemOrNull the actor system that resolves actor references, or {@code null} (tests):
+   *     then an actor reference fails to serialize with a clear message
    */
   public static Kryo newKryo(ExtendedActorSystem systemOrNull) {
     Kryo kryo = new Kryo(new ActorRefSerializers.ActorRefClassResolver(), null);
     kryo.setRegistrationRequired(true);
     // No shared or cyclic object graphs cross the wire; references would cost a varint per object.
     kryo.setReferences(false);
-    // No-arg constructors when there are any; classes without one are created without running a constructor.
+    // No-arg constructors when there are any; classes without one are created without running a
+    // constructor.
     kryo.setInstantiatorStrategy(new DefaultInstantiatorStrategy(new StdInstantiatorStrategy()));
     registerAll(kryo, systemOrNull);
     return kryo;
   }
 
   /**
-   * Registers every class of the list with its fixed id and serializer. Prefer {@link #newKryo}: a Kryo created
-   * with {@code new Kryo()} lacks the class resolver that maps actor-reference implementations to their interface.
+   * Registers every class of the list with its fixed id and serializer. Prefer {@link #newKryo}: a
+   * Kryo created with {@code new Kryo()} lacks the class resolver that maps actor-reference
+   * implementations to their interface.
    *
-   * @param systemOrNull the actor system that resolves actor references, or {@code null} when none are serialized
+   * @param systemOrNull the actor system that resolves actor references, or {@code null} when none
+   *     are serialized
    */
   public static void registerAll(Kryo kryo, ExtendedActorSystem systemOrNull) {
     for (Entry entry : ENTRIES) {
       Class<?> type = entry.type();
-      if (type == null || (entry.alias() && kryo.getClassResolver().getRegistration(type) != null)) {
+      if (type == null
+          || (entry.alias() && kryo.getClassResolver().getRegistration(type) != null)) {
         continue;
       }
-      Serializer<?> serializer = entry.serializer() != null ? entry.serializer().apply(systemOrNull) : null;
+      Serializer<?> serializer =
+          entry.serializer() != null ? entry.serializer().apply(systemOrNull) : null;
       if (serializer == null && type.isEnum()) {
         serializer = enumByName(type);
       }
@@ -282,17 +311,25 @@ public final class WireRegistry {
 
   /** The registration id of {@code type}, or -1 when it is not registered. */
   public static int registrationId(Class<?> type) {
-    return BY_ID.values().stream().filter(e -> e.type() == type).mapToInt(Entry::id).findFirst().orElse(-1);
+    return BY_ID.values().stream()
+        .filter(e -> e.type() == type)
+        .mapToInt(Entry::id)
+        .findFirst()
+        .orElse(-1);
   }
 
-  /** Names listed by name whose class is not on the classpath (expected for sharding classes in a module below it). */
+  /**
+   * Names listed by name whose class is not on the classpath (expected for sharding classes in a
+   * module below it).
+   */
   public static List<String> unresolvedClassNames() {
     return ENTRIES.stream().filter(e -> e.type() == null).map(Entry::className).toList();
   }
 
   /**
-   * Every concrete class under the {@code dev.netherite} packages visible to {@code loader} (directories and jars)
-   * that implements {@link WireSerializable}: what a test compares with {@link #registeredClasses()}.
+   * Every concrete class under the {@code dev.netherite} packages visible to {@code loader}
+   * (directories and jars) that implements {@link WireSerializable}: what a test compares with
+   * {@link #registeredClasses()}.
    */
   public static List<Class<?>> concreteWireClasses(ClassLoader loader) {
     List<Class<?>> found = new ArrayList<>();
@@ -314,7 +351,10 @@ public final class WireRegistry {
     return found;
   }
 
-  /** The binary names of the classes under {@code packagePath} (e.g. {@code dev/netherite}) in every root. */
+  /**
+   * The binary names of the classes under {@code packagePath} (e.g. {@code dev/netherite}) in every
+   * root.
+   */
   static List<String> classNamesUnder(ClassLoader loader, String packagePath) {
     Set<String> names = new TreeSet<>();
     try {
@@ -355,7 +395,9 @@ public final class WireRegistry {
   }
 
   private static void addClassName(Set<String> names, String path) {
-    if (path.endsWith(".class") && !path.endsWith("module-info.class") && !path.endsWith("package-info.class")) {
+    if (path.endsWith(".class")
+        && !path.endsWith("module-info.class")
+        && !path.endsWith("package-info.class")) {
       names.add(path.substring(0, path.length() - ".class".length()).replace('/', '.'));
     }
   }
@@ -372,19 +414,32 @@ public final class WireRegistry {
       Entry previous = byId.putIfAbsent(entry.id(), entry);
       if (previous != null) {
         throw new IllegalStateException(
-            "duplicate registration id=" + entry.id() + " classes=" + previous.className() + "," + entry.className());
+            "duplicate registration id="
+                + entry.id()
+                + " classes="
+                + previous.className()
+                + ","
+                + entry.className());
       }
       boolean netherite = entry.className().startsWith("dev.netherite.");
       if (entry.id() < 20 || (netherite != entry.id() >= 100)) {
         throw new IllegalStateException(
-            "registration id out of range id=" + entry.id() + " class=" + entry.className()
+            "registration id out of range id="
+                + entry.id()
+                + " class="
+                + entry.className()
                 + " ranges=20..99:JDK/Pekko,100..:dev.netherite");
       }
       if (entry.type() != null) {
         Entry sameClass = byClass.putIfAbsent(entry.type(), entry);
         if (sameClass != null && !entry.alias()) {
           throw new IllegalStateException(
-              "class registered twice class=" + entry.className() + " ids=" + sameClass.id() + "," + entry.id());
+              "class registered twice class="
+                  + entry.className()
+                  + " ids="
+                  + sameClass.id()
+                  + ","
+                  + entry.id());
         }
       }
     }
@@ -395,7 +450,8 @@ public final class WireRegistry {
     return new Entry(id, type.getName(), type, null, false);
   }
 
-  private static Entry wire(int id, Class<?> type, Function<ExtendedActorSystem, Serializer<?>> serializer) {
+  private static Entry wire(
+      int id, Class<?> type, Function<ExtendedActorSystem, Serializer<?>> serializer) {
     return new Entry(id, type.getName(), type, serializer, false);
   }
 
@@ -423,10 +479,11 @@ public final class WireRegistry {
   }
 
   /**
-   * A JDK-private class named by an example value. Should a future JDK give two examples the same class, the later
-   * entry is skipped (an alias) rather than overwriting the first id.
+   * A JDK-private class named by an example value. Should a future JDK give two examples the same
+   * class, the later entry is skipped (an alias) rather than overwriting the first id.
    */
-  private static Entry jdkImmutable(int id, Object example, Function<ExtendedActorSystem, Serializer<?>> serializer) {
+  private static Entry jdkImmutable(
+      int id, Object example, Function<ExtendedActorSystem, Serializer<?>> serializer) {
     return new Entry(id, example.getClass().getName(), example.getClass(), serializer, true);
   }
 
@@ -434,8 +491,10 @@ public final class WireRegistry {
    * One registration.
    *
    * @param type null when {@code className} is not on the classpath
-   * @param serializer null for Kryo's default serializer of the class (for records: Kryo's RecordSerializer)
-   * @param alias whether the entry is skipped when its class is already registered by an earlier entry
+   * @param serializer null for Kryo's default serializer of the class (for records: Kryo's
+   *     RecordSerializer)
+   * @param alias whether the entry is skipped when its class is already registered by an earlier
+   *     entry
    */
   private record Entry(
       int id,

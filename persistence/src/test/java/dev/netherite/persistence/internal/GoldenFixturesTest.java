@@ -24,17 +24,24 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
 
 /**
- * The serialization contract (STYLE rule 12): the bytes of every registered class's sample must equal the committed
- * fixture {@code src/test/resources/golden/<id>-<SimpleName>.bin}, and the committed fixture must read back as the
- * sample. A change that would make old journals unreadable fails here.
+ * The serialization contract (STYLE rule 12): the bytes of every registered class's sample must
+ * equal the committed fixture {@code src/test/resources/golden/<id>-<SimpleName>.bin}, and the
+ * committed fixture must read back as the sample. A change that would make old journals unreadable
+ * fails here.
  *
- * <p>To write the fixtures (a new class, or a deliberate change of format before any data exists), run
- * {@code mvn -pl persistence test -Dtest=GoldenFixturesTest -Dgolden.update=true} and commit the files.
+ * <p>To write the fixtures (a new class, or a deliberate change of format before any data exists),
+ * run {@code mvn -pl persistence test -Dtest=GoldenFixturesTest -Dgolden.update=true} and commit
+ * the files.
  */
 class GoldenFixturesTest {
   private static final boolean UPDATE = Boolean.getBoolean("golden.update");
   private static final Path GOLDEN =
-      Path.of(System.getProperty("basedir", System.getProperty("user.dir")), "src", "test", "resources", "golden");
+      Path.of(
+          System.getProperty("basedir", System.getProperty("user.dir")),
+          "src",
+          "test",
+          "resources",
+          "golden");
   private static final String HOW_TO_UPDATE =
       "If this is a new class, or the format may change because nothing was ever recorded with it, (re)generate the "
           + "fixtures with: mvn -pl persistence test -Dtest=GoldenFixturesTest -Dgolden.update=true, and commit "
@@ -45,7 +52,10 @@ class GoldenFixturesTest {
   Stream<DynamicTest> everySampleMatchesItsFixture() {
     Map<Class<?>, Object> samples = WireSamples.all();
     return samples.entrySet().stream()
-        .map(e -> DynamicTest.dynamicTest(fixtureName(e.getKey()), () -> checkFixture(e.getKey(), e.getValue())));
+        .map(
+            e ->
+                DynamicTest.dynamicTest(
+                    fixtureName(e.getKey()), () -> checkFixture(e.getKey(), e.getValue())));
   }
 
   private static void checkFixture(Class<?> type, Object sample) throws IOException {
@@ -88,9 +98,13 @@ class GoldenFixturesTest {
     }
     assertTrue(
         missing.isEmpty(),
-        () -> "Registered classes without a sample in WireSamples (add one, then write its fixture): " + missing);
+        () ->
+            "Registered classes without a sample in WireSamples (add one, then write its fixture): "
+                + missing);
     for (Class<?> type : WireSamples.all().keySet()) {
-      assertTrue(WireRegistry.registrationId(type) >= 0, () -> "A sample of an unregistered class: " + type);
+      assertTrue(
+          WireRegistry.registrationId(type) >= 0,
+          () -> "A sample of an unregistered class: " + type);
     }
   }
 
@@ -105,15 +119,19 @@ class GoldenFixturesTest {
             .toList();
     assertTrue(
         absent.isEmpty(),
-        () -> "Classes in COVERED_BY_PARTITION_STATE that the PartitionState sample does not hold: " + absent);
+        () ->
+            "Classes in COVERED_BY_PARTITION_STATE that the PartitionState sample does not hold: "
+                + absent);
     for (Class<?> type : WireSamples.COVERED_BY_PARTITION_STATE) {
-      assertTrue(WireRegistry.registrationId(type) >= 0, () -> "Covered but not registered: " + type);
+      assertTrue(
+          WireRegistry.registrationId(type) >= 0, () -> "Covered but not registered: " + type);
     }
   }
 
   /**
-   * Classes listed by name that a module above persistence defines (sharding) are not on this module's classpath:
-   * the registry skips them, so they need no sample here, and registering the rest still works.
+   * Classes listed by name that a module above persistence defines (sharding) are not on this
+   * module's classpath: the registry skips them, so they need no sample here, and registering the
+   * rest still works.
    */
   @Test
   void classesListedByNameAndAbsentAreSkipped() {
@@ -121,7 +139,9 @@ class GoldenFixturesTest {
     for (String name : unresolved) {
       assertTrue(
           name.startsWith("dev.netherite.runtime."),
-          () -> "A class listed by name is missing from persistence's classpath and is not a sharding class: " + name);
+          () ->
+              "A class listed by name is missing from persistence's classpath and is not a sharding class: "
+                  + name);
       assertTrue(
           WireRegistry.registeredClasses().stream().noneMatch(c -> c.getName().equals(name)),
           () -> "An unresolved name among the registered classes: " + name);
@@ -129,7 +149,9 @@ class GoldenFixturesTest {
     Kryo kryo = WireRegistry.newKryo(null);
     assertEquals(
         WireRegistry.registeredClasses().size(),
-        WireRegistry.registeredClasses().stream().filter(c -> kryo.getRegistration(c) != null).count());
+        WireRegistry.registeredClasses().stream()
+            .filter(c -> kryo.getRegistration(c) != null)
+            .count());
   }
 
   @Test
@@ -137,8 +159,11 @@ class GoldenFixturesTest {
     ClassLoader loader = getClass().getClassLoader();
     // The scan must see the engine's classes and this module's, or it proves nothing.
     List<String> scanned = WireRegistry.classNamesUnder(loader, "dev/netherite");
-    assertTrue(scanned.contains("dev.netherite.engine.WireSerializable"), "the engine's classes were not scanned");
-    assertTrue(scanned.contains(WireRegistry.class.getName()), "the persistence classes were not scanned");
+    assertTrue(
+        scanned.contains("dev.netherite.engine.WireSerializable"),
+        "the engine's classes were not scanned");
+    assertTrue(
+        scanned.contains(WireRegistry.class.getName()), "the persistence classes were not scanned");
 
     List<String> unregistered =
         WireRegistry.concreteWireClasses(loader).stream()
@@ -147,19 +172,25 @@ class GoldenFixturesTest {
             .toList();
     assertTrue(
         unregistered.isEmpty(),
-        () -> "WireSerializable classes missing from WireRegistry (add each with a new id): " + unregistered);
+        () ->
+            "WireSerializable classes missing from WireRegistry (add each with a new id): "
+                + unregistered);
   }
 
   @Test
   void registrationIdsAreTheOnesOnTheWire() {
     Kryo kryo = WireRegistry.newKryo(null);
     for (Class<?> type : WireRegistry.registeredClasses()) {
-      assertEquals(WireRegistry.registrationId(type), kryo.getRegistration(type).getId(), type.getName());
+      assertEquals(
+          WireRegistry.registrationId(type), kryo.getRegistration(type).getId(), type.getName());
     }
   }
 
   static String fixtureName(Class<?> type) {
-    return WireRegistry.registrationId(type) + "-" + type.getSimpleName().replace("[]", "Array") + ".bin";
+    return WireRegistry.registrationId(type)
+        + "-"
+        + type.getSimpleName().replace("[]", "Array")
+        + ".bin";
   }
 
   private static byte[] write(Object value) {
@@ -173,19 +204,21 @@ class GoldenFixturesTest {
   }
 
   /**
-   * Equality as the engine relies on it: arrays by content, collections without equals (ArrayDeque) by elements.
-   * A class that does not override {@code equals} (the mutable checkpoint classes: PartitionState and what it holds)
-   * is compared by serializing the value read back again and comparing those bytes with the golden bytes: the read
-   * lost nothing that the format carries.
+   * Equality as the engine relies on it: arrays by content, collections without equals (ArrayDeque)
+   * by elements. A class that does not override {@code equals} (the mutable checkpoint classes:
+   * PartitionState and what it holds) is compared by serializing the value read back again and
+   * comparing those bytes with the golden bytes: the read lost nothing that the format carries.
    */
   static void assertWireEquals(Object expected, Object actual, Class<?> type, byte[] golden) {
     boolean jdkImmutable = type.getName().startsWith("java.util.ImmutableCollections$");
     if (!jdkImmutable) {
-      // A JDK immutable collection may come back as another of its private classes (SubList as List.of).
+      // A JDK immutable collection may come back as another of its private classes (SubList as
+      // List.of).
       assertEquals(expected.getClass(), Objects.requireNonNull(actual).getClass());
     }
     if (expected.getClass().isArray()) {
-      assertTrue(Objects.deepEquals(expected, actual), () -> type.getName() + " read back differently");
+      assertTrue(
+          Objects.deepEquals(expected, actual), () -> type.getName() + " read back differently");
     } else if (expected instanceof java.util.ArrayDeque<?> deque) {
       assertEquals(List.copyOf(deque), List.copyOf((Collection<?>) actual));
     } else if (!overridesEquals(expected.getClass())) {

@@ -36,9 +36,15 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** The Kryo serializer inside a real actor system: bindings from reference.conf, actor references, the pool. */
+/**
+ * The Kryo serializer inside a real actor system: bindings from reference.conf, actor references,
+ * the pool.
+ */
 class KryoSerializerTest {
-  /** A message with typed actor references in a field and inside a collection. Test-only, so not WireSerializable. */
+  /**
+   * A message with typed actor references in a field and inside a collection. Test-only, so not
+   * WireSerializable.
+   */
   public record Ping(String text, ActorRef<String> replyTo, List<ActorRef<?>> others) {}
 
   /** A message with a classic actor reference. */
@@ -47,8 +53,8 @@ class KryoSerializerTest {
   public record NotRegistered(String value) {}
 
   /**
-   * The production serializer plus the test messages above, under its own identifier: WireRegistry stays the list
-   * of production classes only.
+   * The production serializer plus the test messages above, under its own identifier: WireRegistry
+   * stays the list of production classes only.
    */
   public static final class TestTypesKryoSerializer extends KryoSerializer {
     public TestTypesKryoSerializer(ExtendedActorSystem system) {
@@ -83,7 +89,9 @@ class KryoSerializerTest {
                 }
                 """
                     .formatted(
-                        TestTypesKryoSerializer.class.getName(), Ping.class.getName(), ClassicPing.class.getName()))
+                        TestTypesKryoSerializer.class.getName(),
+                        Ping.class.getName(),
+                        ClassicPing.class.getName()))
             .withFallback(ConfigFactory.load());
     system = ActorSystem.create(Behaviors.empty(), "KryoSerializerTest", config);
     serialization = SerializationExtension.get(Adapter.toClassic(system));
@@ -119,20 +127,28 @@ class KryoSerializerTest {
     assertInstanceOf(DeflatingKryoSerializer.class, serializer);
     byte[] deflated = serializer.toBinary(state);
     byte[] plain = serialization.serializerFor(WireSerializable.class).toBinary(state);
-    assertTrue(deflated.length < plain.length, deflated.length + " deflated vs " + plain.length + " plain bytes");
+    assertTrue(
+        deflated.length < plain.length,
+        deflated.length + " deflated vs " + plain.length + " plain bytes");
 
-    var back = (PartitionState)
-        serialization.deserialize(deflated, DeflatingKryoSerializer.IDENTIFIER, "").get();
-    var older = (PartitionState)
-        serialization.deserialize(plain, KryoSerializer.IDENTIFIER, "").get();
+    var back =
+        (PartitionState)
+            serialization.deserialize(deflated, DeflatingKryoSerializer.IDENTIFIER, "").get();
+    var older =
+        (PartitionState) serialization.deserialize(plain, KryoSerializer.IDENTIFIER, "").get();
     for (var s : List.of(back, older)) {
       assertEquals(state.instanceCount(), s.instanceCount());
-      assertEquals(state.instance(WireSamples.ORDER).status(), s.instance(WireSamples.ORDER).status());
+      assertEquals(
+          state.instance(WireSamples.ORDER).status(), s.instance(WireSamples.ORDER).status());
       assertEquals(state.outbox().lastSeq(5), s.outbox().lastSeq(5));
       assertEquals(state.entityCount(), s.entityCount());
     }
-    IllegalArgumentException cut = assertThrows(IllegalArgumentException.class,
-        () -> DeflatingKryoSerializer.inflate(java.util.Arrays.copyOf(deflated, deflated.length / 2)));
+    IllegalArgumentException cut =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                DeflatingKryoSerializer.inflate(
+                    java.util.Arrays.copyOf(deflated, deflated.length / 2)));
     assertTrue(cut.getMessage().contains("cut off"), cut.getMessage());
   }
 
@@ -159,7 +175,8 @@ class KryoSerializerTest {
   @Test
   void theProductionSerializerCarriesActorRefsInsideCollections() throws Exception {
     Serializer serializer = serialization.serializerFor(WireSerializable.class);
-    HashMap<String, Object> map = new HashMap<>(Map.of("ref", probe, "refs", List.of(probe, probe)));
+    HashMap<String, Object> map =
+        new HashMap<>(Map.of("ref", probe, "refs", List.of(probe, probe)));
     byte[] bytes = serializer.toBinary(map);
     assertEquals(map, serialization.deserialize(bytes, KryoSerializer.IDENTIFIER, "").get());
   }
@@ -168,7 +185,8 @@ class KryoSerializerTest {
   void anUnregisteredClassFailsWithItsNameAndTheFix() throws Exception {
     Serializer serializer = serialization.serializerFor(WireSerializable.class);
     IllegalArgumentException e =
-        assertThrows(IllegalArgumentException.class, () -> serializer.toBinary(new NotRegistered("x")));
+        assertThrows(
+            IllegalArgumentException.class, () -> serializer.toBinary(new NotRegistered("x")));
     assertTrue(e.getMessage().contains(NotRegistered.class.getName()), e.getMessage());
     assertTrue(e.getMessage().contains("WireRegistry"), e.getMessage());
   }
@@ -177,7 +195,9 @@ class KryoSerializerTest {
   void withoutAnActorSystemAnActorRefFailsClearly() {
     Kryo kryo = WireRegistry.newKryo(null);
     RuntimeException e =
-        assertThrows(RuntimeException.class, () -> kryo.writeClassAndObject(new Output(64, -1), List.of(probe)));
+        assertThrows(
+            RuntimeException.class,
+            () -> kryo.writeClassAndObject(new Output(64, -1), List.of(probe)));
     String messages = e + " " + e.getCause();
     assertTrue(messages.contains("without one"), messages);
   }
@@ -195,9 +215,14 @@ class KryoSerializerTest {
                 () -> {
                   for (int i = 0; i < 500; i++) {
                     List<Object> value =
-                        List.of(probe, FailureDetails.of("E", "t" + thread + "-" + i), "x".repeat(i * 20));
+                        List.of(
+                            probe,
+                            FailureDetails.of("E", "t" + thread + "-" + i),
+                            "x".repeat(i * 20));
                     byte[] bytes = serializer.toBinary(value);
-                    assertEquals(value, serialization.deserialize(bytes, KryoSerializer.IDENTIFIER, "").get());
+                    assertEquals(
+                        value,
+                        serialization.deserialize(bytes, KryoSerializer.IDENTIFIER, "").get());
                   }
                   return null;
                 }));

@@ -33,16 +33,17 @@ import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 
 /**
- * A checkpoint restores a working partition: the sample PartitionState, written and read back with the production
- * Kryo configuration, answers queries as the original does and, given the same further events, asks for the same
- * effects and reaches the same state.
+ * A checkpoint restores a working partition: the sample PartitionState, written and read back with
+ * the production Kryo configuration, answers queries as the original does and, given the same
+ * further events, asks for the same effects and reaches the same state.
  */
 class PartitionStateRoundTripTest {
 
   private static PartitionState roundTrip(PartitionState state) {
     Output output = new Output(1024, -1);
     WireRegistry.newKryo(null).writeClassAndObject(output, state);
-    return (PartitionState) WireRegistry.newKryo(null).readClassAndObject(new Input(output.toBytes()));
+    return (PartitionState)
+        WireRegistry.newKryo(null).readClassAndObject(new Input(output.toBytes()));
   }
 
   @Test
@@ -54,7 +55,8 @@ class PartitionStateRoundTripTest {
     assertEquals(RuntimeStatus.RUNNING, s.instance(ORDER).status());
     assertEquals(RuntimeStatus.PENDING, s.instance(REPORT).status());
     assertEquals(List.of(5), s.outbox().pendingDestinations());
-    // event (acknowledged), sub-orchestration, call to carol, lock request forwarded to carol by alice
+    // event (acknowledged), sub-orchestration, call to carol, lock request forwarded to carol by
+    // alice
     assertEquals(4, s.outbox().lastSeq(5));
     assertEquals(1, s.outbox().acknowledged(5));
     assertEquals(3, s.outbox().unacknowledgedCount());
@@ -69,13 +71,18 @@ class PartitionStateRoundTripTest {
     assertEquals(50, s.entityBatchLimit());
     assertEquals(T0.plus(Duration.ofHours(1)), s.timers().nextDue());
     assertEquals(Set.of(1), s.instance(ORDER).pendingActivities().keySet());
-    // req-4, a second start of a running instance, was rejected; its retry is answered from the request log.
+    // req-4, a second start of a running instance, was rejected; its retry is answered from the
+    // request log.
     List<Effect> retried =
         s.apply(
             new PartitionEvent.ClientRequestReceived(
-                "req-4", new ClientRequest.StartOrchestration(ORDER, "OrderFlow", "{}", null, Set.of()), T0));
+                "req-4",
+                new ClientRequest.StartOrchestration(ORDER, "OrderFlow", "{}", null, Set.of()),
+                T0));
     assertInstanceOf(
-        ClientResponse.Rejected.class, ((Effect.ReplyToClient) retried.get(0)).response(), retried.toString());
+        ClientResponse.Rejected.class,
+        ((Effect.ReplyToClient) retried.get(0)).response(),
+        retried.toString());
   }
 
   @Test
@@ -88,7 +95,8 @@ class PartitionStateRoundTripTest {
     String execution = original.instance(ORDER).executionId();
     List<PartitionEvent> next =
         List.of(
-            // Step 2 (the one in progress) ends: an event to partition 5 (outbox seq 3), then step 3 for "Note".
+            // Step 2 (the one in progress) ends: an event to partition 5 (outbox seq 3), then step
+            // 3 for "Note".
             new PartitionEvent.StepCompleted(
                 ORDER,
                 execution,
@@ -113,7 +121,8 @@ class PartitionStateRoundTripTest {
                     new PartitionMessage.EventDelivered(REPORT, "Go", "1")),
                 T0.plus(Duration.ofDays(1)).plusSeconds(1)),
             // Partition 5 acknowledges everything; a retried request is answered from the log.
-            new PartitionEvent.DeliveryAcknowledged(5, 5, T0.plus(Duration.ofDays(1)).plusSeconds(2)),
+            new PartitionEvent.DeliveryAcknowledged(
+                5, 5, T0.plus(Duration.ofDays(1)).plusSeconds(2)),
             new PartitionEvent.ClientRequestReceived(
                 "req-1",
                 new ClientRequest.StartOrchestration(
@@ -122,7 +131,8 @@ class PartitionStateRoundTripTest {
             // A new instance takes the next execution id (the counter is part of the checkpoint).
             new PartitionEvent.ClientRequestReceived(
                 "req-5",
-                new ClientRequest.StartOrchestration("invoice-9!3", "Invoice", "{\"order\":42}", null, Set.of()),
+                new ClientRequest.StartOrchestration(
+                    "invoice-9!3", "Invoice", "{\"order\":42}", null, Set.of()),
                 T0.plus(Duration.ofDays(1)).plusSeconds(4)));
     for (PartitionEvent event : next) {
       List<Effect> expected = original.apply(event);
@@ -130,13 +140,16 @@ class PartitionStateRoundTripTest {
       assertEquals(expected, actual, () -> "effects of " + event);
       assertEquals(observe(original), observe(copy), () -> "state after " + event);
     }
-    // The events did change the state: the outbox drained, the timers fired, the dedup position advanced.
+    // The events did change the state: the outbox drained, the timers fired, the dedup position
+    // advanced.
     assertEquals(0, copy.outbox().unacknowledgedCount());
     assertEquals(0, copy.timers().size());
-    assertEquals(2, copy.entity(HITS).backlog()); // the delayed signal arrived behind the running batch
+    assertEquals(
+        2, copy.entity(HITS).backlog()); // the delayed signal arrived behind the running batch
     assertEquals(Map.of(7, 2L), copy.dedup().positions());
     assertEquals(RuntimeStatus.RUNNING, copy.instance(REPORT).status());
-    assertEquals(original.instance("invoice-9!3").executionId(), copy.instance("invoice-9!3").executionId());
+    assertEquals(
+        original.instance("invoice-9!3").executionId(), copy.instance("invoice-9!3").executionId());
   }
 
   /** Everything the engine can observe of a partition's state. */
@@ -167,9 +180,10 @@ class PartitionStateRoundTripTest {
   }
 
   /**
-   * recoveryEffects() walks the instances in the iteration order of PartitionState's HashMap, which depends on the
-   * map's capacity, not only on its keys: Kryo's MapSerializer re-creates the map sized for its entries, so once a
-   * key is added the original and the restored copy may list the same effects in another order.
+   * recoveryEffects() walks the instances in the iteration order of PartitionState's HashMap, which
+   * depends on the map's capacity, not only on its keys: Kryo's MapSerializer re-creates the map
+   * sized for its entries, so once a key is added the original and the restored copy may list the
+   * same effects in another order.
    */
   private static List<String> inAnyOrder(List<Effect> effects) {
     return effects.stream().map(Object::toString).sorted().toList();
@@ -178,6 +192,7 @@ class PartitionStateRoundTripTest {
   private static List<Object> instanceDetails(InstanceState i) {
     Map<Integer, List<String>> pending = new TreeMap<>();
     i.pendingActivities().forEach((task, call) -> pending.put(task, Arrays.asList(call)));
-    return Arrays.asList(i.instanceId(), i.executionId(), i.status(), new ArrayList<>(i.history()), pending);
+    return Arrays.asList(
+        i.instanceId(), i.executionId(), i.status(), new ArrayList<>(i.history()), pending);
   }
 }

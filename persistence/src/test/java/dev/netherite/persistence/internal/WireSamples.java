@@ -13,9 +13,9 @@ import dev.netherite.engine.partition.EntityBatchResult;
 import dev.netherite.engine.partition.EntityRecord;
 import dev.netherite.engine.partition.EntityView;
 import dev.netherite.engine.partition.EventBatch;
-import dev.netherite.engine.partition.LockOwner;
 import dev.netherite.engine.partition.InstanceState;
 import dev.netherite.engine.partition.InstanceView;
+import dev.netherite.engine.partition.LockOwner;
 import dev.netherite.engine.partition.Outbox;
 import dev.netherite.engine.partition.PartitionEvent;
 import dev.netherite.engine.partition.PartitionMessage;
@@ -44,23 +44,28 @@ import java.util.TreeSet;
 import java.util.UUID;
 
 /**
- * A canonical sample of every class in {@link WireRegistry}, for the golden fixtures. Each sample populates every
- * field (components, elements) with a non-default value, so that a change to any part of the format shows.
+ * A canonical sample of every class in {@link WireRegistry}, for the golden fixtures. Each sample
+ * populates every field (components, elements) with a non-default value, so that a change to any
+ * part of the format shows.
  *
- * <p>Samples must not change once their fixture is committed: a new format gets a new class, id and sample. Keys
- * of hash-based collections are strings (stable hash codes), so that their iteration order, hence their bytes,
- * does not vary between runs.
+ * <p>Samples must not change once their fixture is committed: a new format gets a new class, id and
+ * sample. Keys of hash-based collections are strings (stable hash codes), so that their iteration
+ * order, hence their bytes, does not vary between runs.
  */
 final class WireSamples {
   private WireSamples() {}
 
-  /** Registered classes that have no ActorRef-free sample: KryoSerializerTest covers them with an actor system. */
+  /**
+   * Registered classes that have no ActorRef-free sample: KryoSerializerTest covers them with an
+   * actor system.
+   */
   static final Set<Class<?>> COVERED_ELSEWHERE =
       Set.of(org.apache.pekko.actor.typed.ActorRef.class, org.apache.pekko.actor.ActorRef.class);
 
   /**
-   * Registered classes without a sample of their own (mutable, package-private or without {@code equals}): the
-   * {@link #partitionState()} sample holds an instance of each, which {@code GoldenFixturesTest} checks.
+   * Registered classes without a sample of their own (mutable, package-private or without {@code
+   * equals}): the {@link #partitionState()} sample holds an instance of each, which {@code
+   * GoldenFixturesTest} checks.
    */
   static final Set<Class<?>> COVERED_BY_PARTITION_STATE =
       Set.of(
@@ -73,11 +78,16 @@ final class WireSamples {
           EntityRecord.class);
 
   static final Instant T0 = Instant.parse("2025-01-02T03:04:05Z");
+
   /** The instances of the {@link #partitionState()} sample; both map to partition 3 of 12. */
   static final String ORDER = "order-42!3";
 
   static final String REPORT = "report-7!3";
-  /** Entities of the {@link #partitionState()} sample: alice and the counter on partition 3, carol on 5. */
+
+  /**
+   * Entities of the {@link #partitionState()} sample: alice and the counter on partition 3, carol
+   * on 5.
+   */
   static final String ALICE = "@Account@alice!3";
 
   static final String CAROL = "@Account@carol!5";
@@ -93,7 +103,10 @@ final class WireSamples {
     add(samples, new int[] {0, 1, -1, Integer.MAX_VALUE, Integer.MIN_VALUE});
     add(samples, new long[] {0L, 1L, -1L, Long.MAX_VALUE, Long.MIN_VALUE});
     // 30..39
-    add(samples, new ArrayList<>(Arrays.asList("text", 42, 7L, true, 3.5, 'c', (short) 2, (byte) 1, 1.5f, null)));
+    add(
+        samples,
+        new ArrayList<>(
+            Arrays.asList("text", 42, 7L, true, 3.5, 'c', (short) 2, (byte) 1, 1.5f, null)));
     add(samples, new LinkedList<>(List.of("first", "second")));
     add(samples, new ArrayDeque<>(List.of("head", "tail")));
     add(samples, new HashMap<>(Map.of("one", 1, "two", "zwei")));
@@ -128,11 +141,18 @@ final class WireSamples {
             new FailureDetails("java.io.IOException", "inner", "\tat d.E.f(E.java:2)\n", null)));
     add(samples, new RetryPolicy(5, Duration.ofSeconds(1), 2.0, Duration.ofMinutes(1)));
     add(samples, RuntimeStatus.FAILED);
-    add(samples, new PartitionMessage.ExecutionRequested("child!1", "Child", "{\"n\":1}", "parent!0", "exec-7", 3));
+    add(
+        samples,
+        new PartitionMessage.ExecutionRequested(
+            "child!1", "Child", "{\"n\":1}", "parent!0", "exec-7", 3));
     add(
         samples,
         new PartitionMessage.SubOrchestrationEnded(
-            "parent!0", "exec-7", 3, "\"done\"", FailureDetails.of("java.lang.IllegalStateException", "boom")));
+            "parent!0",
+            "exec-7",
+            3,
+            "\"done\"",
+            FailureDetails.of("java.lang.IllegalStateException", "boom")));
     add(samples, new PartitionMessage.EventDelivered("other!2", "Approved", "true"));
     // 110..126: dsl history events
     for (HistoryEvent event : historyEvents()) {
@@ -161,7 +181,8 @@ final class WireSamples {
     add(
         samples,
         new ClientResponse.Rejected(
-            ClientResponse.Reason.ALREADY_EXISTS, "An instance with id 'order-42!3' already exists with status RUNNING"));
+            ClientResponse.Reason.ALREADY_EXISTS,
+            "An instance with id 'order-42!3' already exists with status RUNNING"));
     add(samples, ClientResponse.Reason.INVALID_STATE);
     add(samples, new ClientResponse.Status(instanceView()));
     add(
@@ -170,19 +191,30 @@ final class WireSamples {
             List.of(
                 instanceView(),
                 new InstanceView(
-                    REPORT, "DailyReport", RuntimeStatus.PENDING, T0, T0, "{\"day\":\"2025-01-03\"}", null, null, null,
+                    REPORT,
+                    "DailyReport",
+                    RuntimeStatus.PENDING,
+                    T0,
+                    T0,
+                    "{\"day\":\"2025-01-03\"}",
+                    null,
+                    null,
+                    null,
                     null)),
             true));
     add(samples, instanceView());
     // 150..160: the commit log
-    add(samples, new EventBatch(List.of(clientRequestReceived(), messagesReceived(), stepCompleted())));
+    add(
+        samples,
+        new EventBatch(List.of(clientRequestReceived(), messagesReceived(), stepCompleted())));
     add(samples, clientRequestReceived());
     add(samples, messagesReceived());
     add(samples, new PartitionEvent.DeliveryAcknowledged(5, 9L, T0.plusSeconds(3)));
     add(samples, stepCompleted());
     add(
         samples,
-        new PartitionEvent.ActivityCompleted(ORDER, "3-1", 1, "\"reserved\"", failure(), T0.plusSeconds(4)));
+        new PartitionEvent.ActivityCompleted(
+            ORDER, "3-1", 1, "\"reserved\"", failure(), T0.plusSeconds(4)));
     add(samples, new PartitionEvent.TimersFired(T0.plus(Duration.ofHours(1))));
     add(samples, stepResult());
     add(samples, new StepResult.Completed("\"delivered\""));
@@ -191,21 +223,30 @@ final class WireSamples {
         samples,
         new StepResult.ContinuedAsNew(
             "{\"round\":2}",
-            List.of(new HistoryEvent.EventRaised("Approved", "true"), new HistoryEvent.TaskCompleted(1, "\"ok\""))));
+            List.of(
+                new HistoryEvent.EventRaised("Approved", "true"),
+                new HistoryEvent.TaskCompleted(1, "\"ok\""))));
     // 170..178: the checkpoint
     add(samples, partitionState());
-    add(samples, new Outbox.Entry(2L, new PartitionMessage.EventDelivered("audit!5", "OrderPlaced", "{\"id\":42}")));
+    add(
+        samples,
+        new Outbox.Entry(
+            2L, new PartitionMessage.EventDelivered("audit!5", "OrderPlaced", "{\"id\":42}")));
     add(samples, new TimerTable.Timer(T0.plus(Duration.ofHours(1)), 1L, ORDER, "3-1", 2, null));
     // 199..220: entities
     LockOwner owner = new LockOwner(ORDER, "3-1", 6);
     add(samples, new HistoryEvent.EntityCalled(5, ALICE, "add", "25"));
-    add(samples, new HistoryEvent.EntitySignaled(7, ALICE, "add", "-5", T0.plus(Duration.ofHours(2))));
+    add(
+        samples,
+        new HistoryEvent.EntitySignaled(7, ALICE, "add", "-5", T0.plus(Duration.ofHours(2))));
     add(samples, new HistoryEvent.EntityLockRequested(6, List.of(ALICE, CAROL)));
     add(samples, new HistoryEvent.EntityUnlockSent(8, 6, List.of(ALICE, CAROL)));
     add(samples, new HistoryEvent.EntityCallCompleted(5, "125"));
     add(samples, new HistoryEvent.EntityCallFailed(5, failure()));
     add(samples, new HistoryEvent.EntityLocksGranted(6));
-    add(samples, new PartitionMessage.EntityOperationRequested(ALICE, "add", "25", ORDER, "3-1", 5, owner));
+    add(
+        samples,
+        new PartitionMessage.EntityOperationRequested(ALICE, "add", "25", ORDER, "3-1", 5, owner));
     add(samples, new PartitionMessage.LockRequested(List.of(ALICE, CAROL), 1, owner));
     add(samples, new PartitionMessage.LockReleased(CAROL, owner));
     add(samples, new PartitionMessage.EntityResponded(ORDER, "3-1", 5, "125", failure()));
@@ -215,25 +256,35 @@ final class WireSamples {
         samples,
         new EntityBatchResult(
             "130",
-            List.of(new EntityBatchResult.Outcome("125", null), new EntityBatchResult.Outcome(null, failure())),
             List.of(
-                new PartitionMessage.EntityOperationRequested(CAROL, "add", "5", null, null, 0, null),
-                new PartitionMessage.ExecutionRequested("audit-9!1", "Audit", "{}", null, null, 0))));
+                new EntityBatchResult.Outcome("125", null),
+                new EntityBatchResult.Outcome(null, failure())),
+            List.of(
+                new PartitionMessage.EntityOperationRequested(
+                    CAROL, "add", "5", null, null, 0, null),
+                new PartitionMessage.ExecutionRequested(
+                    "audit-9!1", "Audit", "{}", null, null, 0))));
     add(samples, new EntityBatchResult.Outcome("125", failure()));
     add(samples, new EntityView(ALICE, "130", ORDER, 3, T0.plusSeconds(9)));
-    add(samples, new PartitionEvent.EntityBatchCompleted(ALICE, 4L, new EntityBatchResult("130", List.of(), List.of()), T0.plusSeconds(8)));
+    add(
+        samples,
+        new PartitionEvent.EntityBatchCompleted(
+            ALICE, 4L, new EntityBatchResult("130", List.of(), List.of()), T0.plusSeconds(8)));
     add(samples, new PartitionEvent.EntityBatchLimitSet(250, T0.plusSeconds(9)));
     add(samples, new ClientRequest.SignalEntity(ALICE, "add", "100"));
     add(samples, new ClientQuery.ReadEntity(ALICE));
-    add(samples, new ClientResponse.EntityStatus(new EntityView(ALICE, "130", ORDER, 3, T0.plusSeconds(9))));
+    add(
+        samples,
+        new ClientResponse.EntityStatus(new EntityView(ALICE, "130", ORDER, 3, T0.plusSeconds(9))));
     return samples;
   }
 
   /**
-   * A partition checkpoint built by the real state machine: partition 3 of 12 with two instances, {@link #ORDER}
-   * (running, a step in progress, an event waiting, an activity pending, a timer) and {@link #REPORT} (pending
-   * until its scheduled start); an outbox channel to partition 5 with one acknowledged and one unacknowledged entry;
-   * the dedup position 1 of origin 7; four answered requests, one of them rejected.
+   * A partition checkpoint built by the real state machine: partition 3 of 12 with two instances,
+   * {@link #ORDER} (running, a step in progress, an event waiting, an activity pending, a timer)
+   * and {@link #REPORT} (pending until its scheduled start); an outbox channel to partition 5 with
+   * one acknowledged and one unacknowledged entry; the dedup position 1 of origin 7; four answered
+   * requests, one of them rejected.
    */
   static PartitionState partitionState() {
     PartitionState state = new PartitionState(3, 12, 100);
@@ -253,18 +304,23 @@ final class WireSamples {
                 List.of(
                     new HistoryEvent.TaskScheduled(1, "Reserve", "{\"sku\":\"A-1\"}"),
                     new HistoryEvent.TimerCreated(2, T0.plus(Duration.ofHours(1))),
-                    new HistoryEvent.SubOrchestrationCreated(3, "Ship", "ship-42!5", "{\"to\":\"Lyon\"}"),
+                    new HistoryEvent.SubOrchestrationCreated(
+                        3, "Ship", "ship-42!5", "{\"to\":\"Lyon\"}"),
                     new HistoryEvent.EventSent(4, "audit!5", "OrderPlaced", "{\"id\":42}"),
                     new HistoryEvent.EntityCalled(5, CAROL, "get", null),
                     new HistoryEvent.EntityLockRequested(6, List.of(ALICE, CAROL)),
-                    new HistoryEvent.EntitySignaled(7, HITS, "add", "1", T0.plus(Duration.ofHours(2)))),
+                    new HistoryEvent.EntitySignaled(
+                        7, HITS, "add", "1", T0.plus(Duration.ofHours(2)))),
                 true,
                 "\"reserving\"",
                 null),
             T0.plusSeconds(1)));
     state.apply(
         new PartitionEvent.MessagesReceived(
-            7, 1, List.of(new PartitionMessage.EventDelivered(ORDER, "Approved", "true")), T0.plusSeconds(2)));
+            7,
+            1,
+            List.of(new PartitionMessage.EventDelivered(ORDER, "Approved", "true")),
+            T0.plusSeconds(2)));
     state.apply(new PartitionEvent.DeliveryAcknowledged(5, 1, T0.plusSeconds(3)));
     state.apply(
         new PartitionEvent.ClientRequestReceived(
@@ -273,7 +329,11 @@ final class WireSamples {
         new PartitionEvent.ClientRequestReceived(
             "req-3",
             new ClientRequest.StartOrchestration(
-                REPORT, "DailyReport", "{\"day\":\"2025-01-03\"}", T0.plus(Duration.ofDays(1)), Set.of()),
+                REPORT,
+                "DailyReport",
+                "{\"day\":\"2025-01-03\"}",
+                T0.plus(Duration.ofDays(1)),
+                Set.of()),
             T0.plusSeconds(5)));
     state.apply(
         new PartitionEvent.ClientRequestReceived(
@@ -281,9 +341,15 @@ final class WireSamples {
             new ClientRequest.StartOrchestration(ORDER, "OrderFlow", "{}", null, Set.of()),
             T0.plusSeconds(6)));
     // alice is locked by ORDER (the grant travels on to carol), so this signal waits in her queue
-    state.apply(new PartitionEvent.ClientRequestReceived("req-signal-1", new ClientRequest.SignalEntity(ALICE, "add", "100"), T0.plusSeconds(7)));
+    state.apply(
+        new PartitionEvent.ClientRequestReceived(
+            "req-signal-1",
+            new ClientRequest.SignalEntity(ALICE, "add", "100"),
+            T0.plusSeconds(7)));
     // the counter runs a batch
-    state.apply(new PartitionEvent.ClientRequestReceived("req-signal-2", new ClientRequest.SignalEntity(HITS, "add", "1"), T0.plusSeconds(8)));
+    state.apply(
+        new PartitionEvent.ClientRequestReceived(
+            "req-signal-2", new ClientRequest.SignalEntity(HITS, "add", "1"), T0.plusSeconds(8)));
     state.apply(new PartitionEvent.EntityBatchLimitSet(50, T0.plusSeconds(9)));
     return state;
   }
@@ -378,8 +444,9 @@ final class WireSamples {
   }
 
   /**
-   * The classes of every object reachable from {@code root}: the fields of non-JDK objects (static and transient
-   * ones excepted, as Kryo's FieldSerializer), the elements of arrays and collections, the keys and values of maps.
+   * The classes of every object reachable from {@code root}: the fields of non-JDK objects (static
+   * and transient ones excepted, as Kryo's FieldSerializer), the elements of arrays and
+   * collections, the keys and values of maps.
    */
   static Set<Class<?>> reachableClasses(Object root) {
     Set<Class<?>> classes = new HashSet<>();

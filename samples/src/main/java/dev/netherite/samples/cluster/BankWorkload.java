@@ -12,11 +12,12 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Bank under a moving or crashing cluster. Unit {@code i} is one transfer between two of {@link #ACCOUNTS} accounts
- * on different partitions (few accounts, so transfers conflict), and, for the first {@link #ACCOUNTS} units, the
- * deposit that opens account {@code i}. Both are orchestrations with ids derived from the run, so a unit started
- * twice takes effect once. The run check: money is conserved, every account holds exactly what its deposit and the
- * successful transfers make it (each applied once), and no lock or queued message is left.
+ * Bank under a moving or crashing cluster. Unit {@code i} is one transfer between two of {@link
+ * #ACCOUNTS} accounts on different partitions (few accounts, so transfers conflict), and, for the
+ * first {@link #ACCOUNTS} units, the deposit that opens account {@code i}. Both are orchestrations
+ * with ids derived from the run, so a unit started twice takes effect once. The run check: money is
+ * conserved, every account holds exactly what its deposit and the successful transfers make it
+ * (each applied once), and no lock or queued message is left.
  */
 final class BankWorkload implements Workload {
   static final int ACCOUNTS = 24;
@@ -52,9 +53,15 @@ final class BankWorkload implements Workload {
   @Override
   public void start(DurableClient client, String runId, int index) {
     if (index < ACCOUNTS) {
-      client.start(Bank.DEPOSIT, new Bank.Deposit(account(runId, index), BALANCE), StartOptions.defaults().instanceId(depositId(runId, index)));
+      client.start(
+          Bank.DEPOSIT,
+          new Bank.Deposit(account(runId, index), BALANCE),
+          StartOptions.defaults().instanceId(depositId(runId, index)));
     }
-    client.start(Bank.TRANSFER, transfer(runId, index), StartOptions.defaults().instanceId(transferId(runId, index)));
+    client.start(
+        Bank.TRANSFER,
+        transfer(runId, index),
+        StartOptions.defaults().instanceId(transferId(runId, index)));
   }
 
   @Override
@@ -77,7 +84,8 @@ final class BankWorkload implements Workload {
     Hello5Workload.expectCount(problems, id, history, HistoryEvent.ExecutionStarted.class, 1);
     Hello5Workload.expectCount(problems, id, history, HistoryEvent.ExecutionCompleted.class, 1);
     long calls = history.stream().filter(e -> e instanceof HistoryEvent.EntityCalled).count();
-    long answers = history.stream().filter(e -> e instanceof HistoryEvent.EntityCallCompleted).count();
+    long answers =
+        history.stream().filter(e -> e instanceof HistoryEvent.EntityCallCompleted).count();
     if (calls != answers) {
       problems.add(id + ": " + calls + " entity calls but " + answers + " answers");
     }
@@ -104,7 +112,13 @@ final class BankWorkload implements Workload {
     ledger.check(client, true).forEach(p -> problems.add("run " + runId + ": " + p));
     int instances = Workload.countInstances(client, runId + "-bank-");
     if (instances != count + opened) {
-      problems.add("run " + runId + ": " + instances + " Bank instances exist, expected " + (count + opened));
+      problems.add(
+          "run "
+              + runId
+              + ": "
+              + instances
+              + " Bank instances exist, expected "
+              + (count + opened));
     }
     return problems;
   }

@@ -12,8 +12,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * One Greetings instance per unit, with three Hello5 sub-orchestrations on other partitions: exercises exactly-once
- * delivery between partitions while partitions move or crash.
+ * One Greetings instance per unit, with three Hello5 sub-orchestrations on other partitions:
+ * exercises exactly-once delivery between partitions while partitions move or crash.
  */
 final class GreetingsWorkload implements Workload {
   static final int CHILDREN = 3;
@@ -29,7 +29,8 @@ final class GreetingsWorkload implements Workload {
 
   @Override
   public void start(DurableClient client, String runId, int index) {
-    client.start(Greetings.GREETINGS, CHILDREN, StartOptions.defaults().instanceId(id(runId, index)));
+    client.start(
+        Greetings.GREETINGS, CHILDREN, StartOptions.defaults().instanceId(id(runId, index)));
   }
 
   @Override
@@ -46,8 +47,10 @@ final class GreetingsWorkload implements Workload {
     }
     List<HistoryEvent> history = client.getStatus(parent, true).orElseThrow().history();
     Hello5Workload.expectCount(problems, parent, history, HistoryEvent.ExecutionStarted.class, 1);
-    Hello5Workload.expectCount(problems, parent, history, HistoryEvent.SubOrchestrationCreated.class, CHILDREN);
-    Hello5Workload.expectCount(problems, parent, history, HistoryEvent.SubOrchestrationCompleted.class, CHILDREN);
+    Hello5Workload.expectCount(
+        problems, parent, history, HistoryEvent.SubOrchestrationCreated.class, CHILDREN);
+    Hello5Workload.expectCount(
+        problems, parent, history, HistoryEvent.SubOrchestrationCompleted.class, CHILDREN);
     Hello5Workload.expectCount(problems, parent, history, HistoryEvent.ExecutionCompleted.class, 1);
     for (int i = 0; i < CHILDREN; i++) {
       problems.addAll(Hello5Workload.verifyInstance(client, Greetings.childId(parent, i), timeout));
@@ -61,6 +64,12 @@ final class GreetingsWorkload implements Workload {
     int found = Workload.countInstances(client, runId + "-greet-");
     return found == expected
         ? List.of()
-        : List.of("run " + runId + ": " + found + " Greetings instances and children exist, expected " + expected);
+        : List.of(
+            "run "
+                + runId
+                + ": "
+                + found
+                + " Greetings instances and children exist, expected "
+                + expected);
   }
 }

@@ -36,10 +36,15 @@ final class Hello5Workload implements Workload {
   @Override
   public List<String> verifyRun(DurableClient client, String runId, int count) {
     int found = Workload.countInstances(client, runId + "-hello-");
-    return found == count ? List.of() : List.of("run " + runId + ": " + found + " Hello5 instances exist, expected " + count);
+    return found == count
+        ? List.of()
+        : List.of("run " + runId + ": " + found + " Hello5 instances exist, expected " + count);
   }
 
-  /** Completed with the five greetings; started once, each activity scheduled once and completed once. */
+  /**
+   * Completed with the five greetings; started once, each activity scheduled once and completed
+   * once.
+   */
   static List<String> verifyInstance(DurableClient client, InstanceId id, Duration timeout) {
     List<String> problems = new ArrayList<>();
     InstanceStatus done = client.waitForCompletion(id, timeout);
@@ -58,10 +63,15 @@ final class Hello5Workload implements Workload {
   }
 
   static void expectCount(
-      List<String> problems, InstanceId id, List<HistoryEvent> history, Class<? extends HistoryEvent> type, int expected) {
+      List<String> problems,
+      InstanceId id,
+      List<HistoryEvent> history,
+      Class<? extends HistoryEvent> type,
+      int expected) {
     long n = history.stream().filter(type::isInstance).count();
     if (n != expected) {
-      problems.add(id + ": " + n + " " + type.getSimpleName() + " in its history, expected " + expected);
+      problems.add(
+          id + ": " + n + " " + type.getSimpleName() + " in its history, expected " + expected);
     }
   }
 }

@@ -35,27 +35,31 @@ import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Leave;
 
 /**
- * A cluster node running the samples' application, with a console on standard input for operators and the
- * process-per-node tests. Run one per port against one Cassandra:
+ * A cluster node running the samples' application, with a console on standard input for operators
+ * and the process-per-node tests. Run one per port against one Cassandra:
  *
  * <pre>
  * NodeMain --port 2551 --seed 127.0.0.1:2551 --cassandra 127.0.0.1:9042 [--task-hub NAME] [--partitions P]
  *          [--config FILE]
  * </pre>
  *
- * Configuration, strongest first: {@code -D} system properties, the command line, {@code --config FILE}, the
- * overlay {@code conf/cluster-node.conf}, the defaults. SIGTERM leaves gracefully (partitions are handed over after a
- * final checkpoint); kill -9 is a crash, recovered by the survivors.
+ * Configuration, strongest first: {@code -D} system properties, the command line, {@code --config
+ * FILE}, the overlay {@code conf/cluster-node.conf}, the defaults. SIGTERM leaves gracefully
+ * (partitions are handed over after a final checkpoint); kill -9 is a crash, recovered by the
+ * survivors.
  *
  * <p>Console commands, one per line; each answer is one line starting with the command's tag:
+ *
  * <ul>
- *   <li>{@code members} → {@code MEMBERS up=N}</li>
- *   <li>{@code partitions} → {@code PARTITIONS p,p,...}: the partitions hosted here now</li>
- *   <li>{@code load WORKLOAD RUN COUNT PER_SECOND} → {@code LOAD STARTED RUN ...}, then {@code LOAD DONE RUN ...} once
- *       every start is durable (or {@code LOAD FAILED RUN ...})</li>
- *   <li>{@code verify WORKLOAD RUN COUNT TIMEOUT_S} → {@code VERIFY OK RUN ...} or {@code VERIFY FAILED RUN ...}</li>
- *   <li>{@code await-serving p,p,... TIMEOUT_S} → {@code SERVING ALL ms=...} once each partition answers</li>
- *   <li>{@code leave} → leaves the cluster gracefully and exits</li>
+ *   <li>{@code members} → {@code MEMBERS up=N}
+ *   <li>{@code partitions} → {@code PARTITIONS p,p,...}: the partitions hosted here now
+ *   <li>{@code load WORKLOAD RUN COUNT PER_SECOND} → {@code LOAD STARTED RUN ...}, then {@code LOAD
+ *       DONE RUN ...} once every start is durable (or {@code LOAD FAILED RUN ...})
+ *   <li>{@code verify WORKLOAD RUN COUNT TIMEOUT_S} → {@code VERIFY OK RUN ...} or {@code VERIFY
+ *       FAILED RUN ...}
+ *   <li>{@code await-serving p,p,... TIMEOUT_S} → {@code SERVING ALL ms=...} once each partition
+ *       answers
+ *   <li>{@code leave} → leaves the cluster gracefully and exits
  * </ul>
  */
 public final class NodeMain {
@@ -91,12 +95,20 @@ public final class NodeMain {
     }
     NodeMain node = new NodeMain(runtime);
     node.announceShutdown();
-    say("NODE UP address=" + Cluster.get(runtime.system()).selfMember().address() + " task-hub=" + runtime.settings().taskHub()
-        + " partitions=" + runtime.settings().partitionCount());
+    say(
+        "NODE UP address="
+            + Cluster.get(runtime.system()).selfMember().address()
+            + " task-hub="
+            + runtime.settings().taskHub()
+            + " partitions="
+            + runtime.settings().partitionCount());
     node.console();
   }
 
-  /** The node's configuration from the command line over the cluster-node overlay; see the class comment. */
+  /**
+   * The node's configuration from the command line over the cluster-node overlay; see the class
+   * comment.
+   */
   static Config config(String[] args) {
     Map<String, Object> flags = new HashMap<>();
     List<String> seeds = new ArrayList<>();
@@ -124,12 +136,21 @@ public final class NodeMain {
         default -> throw new IllegalArgumentException("Unknown option " + flag + ".");
       }
     }
-    Config base = file.withFallback(ConfigFactory.parseResources(
-        "netherite/conf/cluster-node.conf", ConfigParseOptions.defaults().setAllowMissing(false)));
-    String systemName = ConfigFactory.systemProperties().withFallback(flagsConfig(flags)).withFallback(base)
-        .withFallback(ConfigFactory.load()).getString("netherite.actor-system-name");
+    Config base =
+        file.withFallback(
+            ConfigFactory.parseResources(
+                "netherite/conf/cluster-node.conf",
+                ConfigParseOptions.defaults().setAllowMissing(false)));
+    String systemName =
+        ConfigFactory.systemProperties()
+            .withFallback(flagsConfig(flags))
+            .withFallback(base)
+            .withFallback(ConfigFactory.load())
+            .getString("netherite.actor-system-name");
     if (!seeds.isEmpty()) {
-      flags.put("pekko.cluster.seed-nodes", seeds.stream().map(s -> "pekko://" + systemName + "@" + s).toList());
+      flags.put(
+          "pekko.cluster.seed-nodes",
+          seeds.stream().map(s -> "pekko://" + systemName + "@" + s).toList());
     }
     if (!cassandra.isEmpty()) {
       flags.put("datastax-java-driver.basic.contact-points", cassandra);
@@ -152,7 +173,8 @@ public final class NodeMain {
   private static int port(String flag, String value) {
     int port = integer(flag, value);
     if (port < 1 || port > 65535) {
-      throw new IllegalArgumentException(flag + " must be a port between 1 and 65535; it is " + port + ".");
+      throw new IllegalArgumentException(
+          flag + " must be a port between 1 and 65535; it is " + port + ".");
     }
     return port;
   }
@@ -160,25 +182,30 @@ public final class NodeMain {
   private static String hostPort(String flag, String value) {
     int colon = value.lastIndexOf(':');
     if (colon < 1) {
-      throw new IllegalArgumentException(flag + " takes HOST:PORT, e.g. 127.0.0.1:2551; it is '" + value + "'.");
+      throw new IllegalArgumentException(
+          flag + " takes HOST:PORT, e.g. 127.0.0.1:2551; it is '" + value + "'.");
     }
     port(flag, value.substring(colon + 1));
     return value;
   }
 
   private void announceShutdown() {
-    CoordinatedShutdown.get(runtime.system()).addTask(
-        CoordinatedShutdown.PhaseBeforeServiceUnbind(), "netherite-node-announce", () -> {
-          say("NODE LEAVING (handing over its partitions)");
-          return CompletableFuture.completedFuture(Done.getInstance());
-        });
+    CoordinatedShutdown.get(runtime.system())
+        .addTask(
+            CoordinatedShutdown.PhaseBeforeServiceUnbind(),
+            "netherite-node-announce",
+            () -> {
+              say("NODE LEAVING (handing over its partitions)");
+              return CompletableFuture.completedFuture(Done.getInstance());
+            });
     runtime.system().getWhenTerminated().thenRun(() -> say("NODE STOPPED"));
   }
 
   // ---------------------------------------------------------------- console
 
   private void console() throws IOException {
-    BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+    BufferedReader in =
+        new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
     String line;
     while ((line = in.readLine()) != null) {
       String[] words = line.trim().split("\\s+");
@@ -197,12 +224,16 @@ public final class NodeMain {
   private void command(String[] w) {
     switch (w[0]) {
       case "members" -> {
-        long up = StreamSupport.stream(Cluster.get(runtime.system()).state().getMembers().spliterator(), false)
-            .filter(m -> m.status() == MemberStatus.up()).count();
+        long up =
+            StreamSupport.stream(
+                    Cluster.get(runtime.system()).state().getMembers().spliterator(), false)
+                .filter(m -> m.status() == MemberStatus.up())
+                .count();
         say("MEMBERS up=" + up);
       }
       case "partitions" -> {
-        Set<Integer> mine = runtime.localPartitions(Duration.ofSeconds(5)).toCompletableFuture().join();
+        Set<Integer> mine =
+            runtime.localPartitions(Duration.ofSeconds(5)).toCompletableFuture().join();
         say("PARTITIONS " + String.join(",", mine.stream().map(String::valueOf).toList()));
       }
       case "load" -> {
@@ -220,8 +251,10 @@ public final class NodeMain {
         work.submit(() -> verify(workload, run, count, timeout));
       }
       case "await-serving" -> {
-        List<Integer> partitions = w[1].equals("-") ? List.of()
-            : Arrays.stream(w[1].split(",")).map(Integer::valueOf).toList();
+        List<Integer> partitions =
+            w[1].equals("-")
+                ? List.of()
+                : Arrays.stream(w[1].split(",")).map(Integer::valueOf).toList();
         Duration timeout = Duration.ofSeconds(Long.parseLong(w[2]));
         work.submit(() -> awaitServing(partitions, timeout));
       }
@@ -230,7 +263,11 @@ public final class NodeMain {
         cluster.manager().tell(Leave.create(cluster.selfMember().address()));
         say("LEAVE requested");
       }
-      default -> say("COMMAND FAILED unknown command " + w[0] + " (members, partitions, load, verify, await-serving, leave)");
+      default ->
+          say(
+              "COMMAND FAILED unknown command "
+                  + w[0]
+                  + " (members, partitions, load, verify, await-serving, leave)");
     }
   }
 
@@ -250,19 +287,20 @@ public final class NodeMain {
         }
         inFlight.acquire();
         int index = i;
-        starters.submit(() -> {
-          try {
-            workload.start(client, run, index);
-            int n = done.incrementAndGet();
-            if (n % Math.max(1, count / 10) == 0) {
-              say("LOAD PROGRESS " + run + " workload=" + workload.name() + " started=" + n);
-            }
-          } catch (RuntimeException e) {
-            failures.add(index + ": " + e);
-          } finally {
-            inFlight.release();
-          }
-        });
+        starters.submit(
+            () -> {
+              try {
+                workload.start(client, run, index);
+                int n = done.incrementAndGet();
+                if (n % Math.max(1, count / 10) == 0) {
+                  say("LOAD PROGRESS " + run + " workload=" + workload.name() + " started=" + n);
+                }
+              } catch (RuntimeException e) {
+                failures.add(index + ": " + e);
+              } finally {
+                inFlight.release();
+              }
+            });
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -270,9 +308,25 @@ public final class NodeMain {
     }
     long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - begin);
     if (failures.isEmpty()) {
-      say("LOAD DONE " + run + " workload=" + workload.name() + " started=" + done.get() + " ms=" + ms);
+      say(
+          "LOAD DONE "
+              + run
+              + " workload="
+              + workload.name()
+              + " started="
+              + done.get()
+              + " ms="
+              + ms);
     } else {
-      say("LOAD FAILED " + run + " workload=" + workload.name() + " failures=" + failures.size() + " first: " + failures.peek());
+      say(
+          "LOAD FAILED "
+              + run
+              + " workload="
+              + workload.name()
+              + " failures="
+              + failures.size()
+              + " first: "
+              + failures.peek());
     }
   }
 
@@ -285,15 +339,16 @@ public final class NodeMain {
       for (int i = 0; i < count; i++) {
         inFlight.acquire();
         int index = i;
-        checkers.submit(() -> {
-          try {
-            problems.addAll(workload.verify(client, run, index, timeout));
-          } catch (RuntimeException e) {
-            problems.add("unit " + index + ": " + e);
-          } finally {
-            inFlight.release();
-          }
-        });
+        checkers.submit(
+            () -> {
+              try {
+                problems.addAll(workload.verify(client, run, index, timeout));
+              } catch (RuntimeException e) {
+                problems.add("unit " + index + ": " + e);
+              } finally {
+                inFlight.release();
+              }
+            });
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -312,29 +367,37 @@ public final class NodeMain {
   }
 
   /**
-   * Asks each partition for an instance that does not exist, in parallel, and reports when each answered: the time
-   * until a partition lost with a crashed node serves again on a survivor. The client retries unanswered requests
-   * every {@code netherite.client.attempt-timeout}, which bounds the resolution.
+   * Asks each partition for an instance that does not exist, in parallel, and reports when each
+   * answered: the time until a partition lost with a crashed node serves again on a survivor. The
+   * client retries unanswered requests every {@code netherite.client.attempt-timeout}, which bounds
+   * the resolution.
    */
   private void awaitServing(List<Integer> partitions, Duration timeout) {
     long begin = System.nanoTime();
     List<CompletableFuture<Void>> probes = new ArrayList<>();
     for (int p : partitions) {
-      probes.add(CompletableFuture.runAsync(() -> {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (true) {
-          try {
-            client.getStatus(InstanceId.of("serving-probe!" + p));
-            say("SERVING p=" + p + " ms=" + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - begin));
-            return;
-          } catch (RuntimeException e) {
-            if (System.nanoTime() > deadline) {
-              say("SERVING FAILED p=" + p + ": " + e);
-              return;
-            }
-          }
-        }
-      }, work));
+      probes.add(
+          CompletableFuture.runAsync(
+              () -> {
+                long deadline = System.nanoTime() + timeout.toNanos();
+                while (true) {
+                  try {
+                    client.getStatus(InstanceId.of("serving-probe!" + p));
+                    say(
+                        "SERVING p="
+                            + p
+                            + " ms="
+                            + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - begin));
+                    return;
+                  } catch (RuntimeException e) {
+                    if (System.nanoTime() > deadline) {
+                      say("SERVING FAILED p=" + p + ": " + e);
+                      return;
+                    }
+                  }
+                }
+              },
+              work));
     }
     CompletableFuture.allOf(probes.toArray(CompletableFuture[]::new)).join();
     say("SERVING ALL ms=" + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - begin));

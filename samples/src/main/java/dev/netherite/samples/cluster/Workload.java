@@ -1,16 +1,16 @@
 package dev.netherite.samples.cluster;
 
 import dev.netherite.dsl.DurableClient;
-import dev.netherite.dsl.InstanceQuery;
 import dev.netherite.dsl.InstancePage;
+import dev.netherite.dsl.InstanceQuery;
 import java.time.Duration;
 import java.util.List;
 
 /**
- * A load that a node's console starts and checks ({@code load} and {@code verify} in {@link NodeMain}). A run is
- * {@code count} units named by a run id; every unit's instance ids derive from the run id and the unit's index, so
- * starting a unit twice (a retry) starts nothing new. To add a workload, implement this and list it in
- * {@link #named(String)}.
+ * A load that a node's console starts and checks ({@code load} and {@code verify} in {@link
+ * NodeMain}). A run is {@code count} units named by a run id; every unit's instance ids derive from
+ * the run id and the unit's index, so starting a unit twice (a retry) starts nothing new. To add a
+ * workload, implement this and list it in {@link #named(String)}.
  */
 public interface Workload {
 
@@ -20,12 +20,15 @@ public interface Workload {
   void start(DurableClient client, String runId, int index);
 
   /**
-   * Waits for unit {@code index} to end and checks that it ended right and did everything exactly once; returns
-   * what is wrong (empty when right).
+   * Waits for unit {@code index} to end and checks that it ended right and did everything exactly
+   * once; returns what is wrong (empty when right).
    */
   List<String> verify(DurableClient client, String runId, int index, Duration timeout);
 
-  /** Checks of the whole run once every unit verified (totals, no extra instances); returns what is wrong. */
+  /**
+   * Checks of the whole run once every unit verified (totals, no extra instances); returns what is
+   * wrong.
+   */
   List<String> verifyRun(DurableClient client, String runId, int count);
 
   /** The workloads a console knows. */
@@ -34,8 +37,9 @@ public interface Workload {
       case "hello5" -> new Hello5Workload();
       case "greetings" -> new GreetingsWorkload();
       case "bank" -> new BankWorkload();
-      default -> throw new IllegalArgumentException(
-          "No workload named '" + name + "'; the workloads are: hello5, greetings, bank.");
+      default ->
+          throw new IllegalArgumentException(
+              "No workload named '" + name + "'; the workloads are: hello5, greetings, bank.");
     };
   }
 

@@ -9,18 +9,21 @@ import java.util.concurrent.TimeUnit;
 /**
  * INTERNAL API
  *
- * <p>When a pipelined partition should hold its next journal write back a little: while local work that it started
- * (an orchestration step, an activity) is still running, and for at most {@code maxLinger} after the oldest unwritten
- * event. That work usually comes back within a millisecond with more events for the same write, so a short
- * orchestration (Hello5: 12 events) is written once instead of twice, and its client, which waits for durability
- * anyway, gets its answers one write earlier. Nothing that waits on durability waits longer than {@code maxLinger}
- * for it, and a partition with nothing running locally writes at once.
+ * <p>When a pipelined partition should hold its next journal write back a little: while local work
+ * that it started (an orchestration step, an activity) is still running, and for at most {@code
+ * maxLinger} after the oldest unwritten event. That work usually comes back within a millisecond
+ * with more events for the same write, so a short orchestration (Hello5: 12 events) is written once
+ * instead of twice, and its client, which waits for durability anyway, gets its answers one write
+ * earlier. Nothing that waits on durability waits longer than {@code maxLinger} for it, and a
+ * partition with nothing running locally writes at once.
  *
- * <p>The count of running work is an estimate kept by the host (started minus reported); a step or activity that
- * never reports costs at most {@code maxLinger} per write, never a stuck log. Host thread only, except the timer.
+ * <p>The count of running work is an estimate kept by the host (started minus reported); a step or
+ * activity that never reports costs at most {@code maxLinger} per write, never a stuck log. Host
+ * thread only, except the timer.
  */
 final class CommitLinger {
-  // One precise timer thread for the node: Pekko's scheduler ticks every 10 ms, too coarse for a 1-3 ms linger.
+  // One precise timer thread for the node: Pekko's scheduler ticks every 10 ms, too coarse for a
+  // 1-3 ms linger.
   private static final ScheduledExecutorService TIMER = newTimer();
 
   private final long maxLingerNanos;
@@ -30,11 +33,14 @@ final class CommitLinger {
   private ScheduledFuture<?> timer;
 
   private static ScheduledExecutorService newTimer() {
-    ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, r -> {
-      Thread t = new Thread(r, "netherite-commit-linger");
-      t.setDaemon(true);
-      return t;
-    });
+    ScheduledThreadPoolExecutor timer =
+        new ScheduledThreadPoolExecutor(
+            1,
+            r -> {
+              Thread t = new Thread(r, "netherite-commit-linger");
+              t.setDaemon(true);
+              return t;
+            });
     timer.setRemoveOnCancelPolicy(true);
     return timer;
   }
@@ -84,7 +90,10 @@ final class CommitLinger {
     timer = null;
   }
 
-  /** Call when a write is issued: a wake-up still pending is not needed any more (it would only cost a hop). */
+  /**
+   * Call when a write is issued: a wake-up still pending is not needed any more (it would only cost
+   * a hop).
+   */
   void written() {
     unwrittenSince = -1;
     if (timer != null) {

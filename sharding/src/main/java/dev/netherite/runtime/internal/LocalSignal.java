@@ -9,12 +9,15 @@ import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 /** INTERNAL API: messages a partition actor sends itself; they never leave the node. */
 sealed interface LocalSignal extends NoSerializationVerificationNeeded {
 
-  record StepFinished(OrchestrationRun run, long stepNumber, StepResult result) implements LocalSignal {}
-
-  record ActivityFinished(String instanceId, String executionId, int taskId, String result, FailureDetails failure)
+  record StepFinished(OrchestrationRun run, long stepNumber, StepResult result)
       implements LocalSignal {}
 
-  record EntityBatchFinished(String entityId, long batchNumber, EntityBatchResult result) implements LocalSignal {}
+  record ActivityFinished(
+      String instanceId, String executionId, int taskId, String result, FailureDetails failure)
+      implements LocalSignal {}
+
+  record EntityBatchFinished(String entityId, long batchNumber, EntityBatchResult result)
+      implements LocalSignal {}
 
   enum Tick implements LocalSignal {
     TIMER_DUE,

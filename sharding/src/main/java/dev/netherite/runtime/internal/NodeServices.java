@@ -25,7 +25,8 @@ public record NodeServices(
     StorageMetrics metrics,
     DeliveryFaults faults) {
 
-  public static final EntityTypeKey<PartitionCommand> PARTITION = EntityTypeKey.create(PartitionCommand.class, "partition");
+  public static final EntityTypeKey<PartitionCommand> PARTITION =
+      EntityTypeKey.create(PartitionCommand.class, "partition");
 
   public EntityRef<PartitionCommand> partition(int partition) {
     return sharding.entityRefFor(PARTITION, Integer.toString(partition));
@@ -45,8 +46,13 @@ public record NodeServices(
         settings,
         workflows,
         converter,
-        new OrchestrationExecutor(workflows, converter, Thread.ofVirtual().name("netherite-orchestration-", 0).factory()),
-        new ActivityWorkers(workflows, converter, settings.maxConcurrentActivities(), settings.activityPlatformThreads()),
+        new OrchestrationExecutor(
+            workflows, converter, Thread.ofVirtual().name("netherite-orchestration-", 0).factory()),
+        new ActivityWorkers(
+            workflows,
+            converter,
+            settings.maxConcurrentActivities(),
+            settings.activityPlatformThreads()),
         new EntityExecutor(workflows, converter),
         sharding,
         new PartitionPlacement(settings.partitionCount()),

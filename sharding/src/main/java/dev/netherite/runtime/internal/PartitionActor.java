@@ -36,23 +36,29 @@ import org.apache.pekko.persistence.SnapshotSelectionCriteria;
 /**
  * INTERNAL API
  *
- * <p>Hosts one partition: the {@link PartitionState}, its commit log, and the work it starts. A classic persistent
- * actor because pipelining needs {@code persistAsync} (typed persistence stashes during writes).
+ * <p>Hosts one partition: the {@link PartitionState}, its commit log, and the work it starts. A
+ * classic persistent actor because pipelining needs {@code persistAsync} (typed persistence stashes
+ * during writes).
  *
- * <p>The commit log: every event is appended to a buffer; with no write in flight the buffer goes to the journal as
- * one {@link EventBatch} (group commit), so at most one write is in flight and everything that arrives meanwhile
- * goes into the next. In {@code local} mode an event is applied at once and its {@link Effect.Immediate} effects
- * run at once; its {@link Effect.AfterDurable} effects wait for the batch's write. In {@code persist-first} mode an
- * event is applied, and all its effects run, only when its batch is durable.
+ * <p>The commit log: every event is appended to a buffer; with no write in flight the buffer goes
+ * to the journal as one {@link EventBatch} (group commit), so at most one write is in flight and
+ * everything that arrives meanwhile goes into the next. In {@code local} mode an event is applied
+ * at once and its {@link Effect.Immediate} effects run at once; its {@link Effect.AfterDurable}
+ * effects wait for the batch's write. In {@code persist-first} mode an event is applied, and all
+ * its effects run, only when its batch is durable.
  *
- * <p>Lifecycle: recovering (snapshot + replay, no effects) → running → checkpointing (new input is stashed until
- * nothing is in flight, the state is saved as a snapshot, then input resumes) → running. A write failure stops the
- * actor; the parent entity starts it again, which recovers the durable prefix. A hand-off (the partition moves to
- * another node) is a final checkpoint after which the actor stops instead of resuming; stashed input is dropped and
- * its senders retry at the new host.
+ * <p>Lifecycle: recovering (snapshot + replay, no effects) → running → checkpointing (new input is
+ * stashed until nothing is in flight, the state is saved as a snapshot, then input resumes) →
+ * running. A write failure stops the actor; the parent entity starts it again, which recovers the
+ * durable prefix. A hand-off (the partition moves to another node) is a final checkpoint after
+ * which the actor stops instead of resuming; stashed input is dropped and its senders retry at the
+ * new host.
  */
 final class PartitionActor extends AbstractPersistentActorWithTimers {
-  /** Config path of the dispatcher that partitions and their journal plugin run on (see reference.conf). */
+  /**
+   * Config path of the dispatcher that partitions and their journal plugin run on (see
+   * reference.conf).
+   */
   static final String DISPATCHER = "netherite.partition-dispatcher";
 
   private final LoggingAdapter log = Logging.getLogger(getContext().getSystem(), this);
@@ -70,8 +76,10 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
   private boolean writeInFlight;
   private int inFlightEvents;
   private long eventsSinceCheckpoint;
+
   /** Events since the last checkpoint at which to take the next; moved on after a failed one. */
   private long checkpointDueAt;
+
   private boolean checkpointing;
   private boolean snapshotInFlight;
   private boolean backpressured;
@@ -83,9 +91,10 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
   private long recoveredFromSnapshot;
 
   // Host-side state, not durable: who waits for what, and what was sent.
-  private final Map<String, org.apache.pekko.actor.typed.ActorRef<ClientResponse>> replyTo = new HashMap<>();
-  private final Map<String, List<org.apache.pekko.actor.typed.ActorRef<ClientResponse>>> completionWaiters =
+  private final Map<String, org.apache.pekko.actor.typed.ActorRef<ClientResponse>> replyTo =
       new HashMap<>();
+  private final Map<String, List<org.apache.pekko.actor.typed.ActorRef<ClientResponse>>>
+      completionWaiters = new HashMap<>();
   private final Map<Integer, Long> durableOutbox = new HashMap<>();
   private final Map<Integer, Long> sentUpTo = new HashMap<>();
   private final Map<Integer, Instant> lastSent = new HashMap<>();
@@ -102,13 +111,15 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
     this.state = newState();
     this.checkpointDueAt = node.settings().checkpointAfterEvents();
     this.cache = new InstanceCache(node.settings().instanceCacheSize());
-    this.linger = new CommitLinger(
-        pipelined ? node.settings().commitLogMaxLinger() : Duration.ZERO,
-        () -> self.tell(LocalSignal.Tick.COMMIT_DUE, ActorRef.noSender()));
+    this.linger =
+        new CommitLinger(
+            pipelined ? node.settings().commitLogMaxLinger() : Duration.ZERO,
+            () -> self.tell(LocalSignal.Tick.COMMIT_DUE, ActorRef.noSender()));
   }
 
   private PartitionState newState() {
-    return new PartitionState(partitionId, node.settings().partitionCount(), node.settings().requestLogCapacity());
+    return new PartitionState(
+        partitionId, node.settings().partitionCount(), node.settings().requestLogCapacity());
   }
 
   @Override
@@ -121,40 +132,60 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
   @Override
   public Receive createReceiveRecover() {
     return receiveBuilder()
-        .match(SnapshotOffer.class, offer -> {
-          PartitionState recovered = (PartitionState) offer.snapshot();
-          if (recovered.partitionCount() != node.settings().partitionCount() || recovered.partitionId() != partitionId) {
-            throw new IllegalStateException(
-                "partition checkpoint does not match the configuration: checkpoint partition="
-                    + recovered.partitionId() + "/" + recovered.partitionCount() + " configured partition="
-                    + partitionId + "/" + node.settings().partitionCount());
-          }
-          state = recovered;
-          recoveredFromSnapshot = offer.metadata().sequenceNr();
-        })
-        .match(EventBatch.class, batch -> {
-          batch.events().forEach(state::apply); // replay: effects never run
-          eventsSinceCheckpoint += batch.events().size(); // the log suffix counts towards the next checkpoint
-        })
+        .match(
+            SnapshotOffer.class,
+            offer -> {
+              PartitionState recovered = (PartitionState) offer.snapshot();
+              if (recovered.partitionCount() != node.settings().partitionCount()
+                  || recovered.partitionId() != partitionId) {
+                throw new IllegalStateException(
+                    "partition checkpoint does not match the configuration: checkpoint partition="
+                        + recovered.partitionId()
+                        + "/"
+                        + recovered.partitionCount()
+                        + " configured partition="
+                        + partitionId
+                        + "/"
+                        + node.settings().partitionCount());
+              }
+              state = recovered;
+              recoveredFromSnapshot = offer.metadata().sequenceNr();
+            })
+        .match(
+            EventBatch.class,
+            batch -> {
+              batch.events().forEach(state::apply); // replay: effects never run
+              eventsSinceCheckpoint +=
+                  batch.events().size(); // the log suffix counts towards the next checkpoint
+            })
         .match(RecoveryCompleted.class, done -> onRecovered())
         .build();
   }
 
   private void onRecovered() {
     if (log.isInfoEnabled()) {
-      log.info(String.format("partition %d recovered in %d ms: %d instances, checkpoint at seqNr %d + %d events replayed",
-          partitionId, (System.nanoTime() - createdNanos) / 1_000_000, state.instanceCount(), recoveredFromSnapshot,
-          eventsSinceCheckpoint));
+      log.info(
+          String.format(
+              "partition %d recovered in %d ms: %d instances, checkpoint at seqNr %d + %d events replayed",
+              partitionId,
+              (System.nanoTime() - createdNanos) / 1_000_000,
+              state.instanceCount(),
+              recoveredFromSnapshot,
+              eventsSinceCheckpoint));
     }
     runEffects(state.recoveryEffects(), true);
     if (state.entityBatchLimit() != node.settings().entityMaxBatchSize()) {
-      append(new PartitionEvent.EntityBatchLimitSet(node.settings().entityMaxBatchSize(), Instant.now()));
+      append(
+          new PartitionEvent.EntityBatchLimitSet(
+              node.settings().entityMaxBatchSize(), Instant.now()));
       flush();
     }
     Duration resend = node.settings().resendAfter();
     timers().startTimerWithFixedDelay("resend", LocalSignal.Tick.RESEND, resend.dividedBy(2));
     Duration idle = node.settings().checkpointAfterIdle();
-    timers().startTimerWithFixedDelay("checkpoint", LocalSignal.Tick.CHECKPOINT_IF_IDLE, idle.dividedBy(2));
+    timers()
+        .startTimerWithFixedDelay(
+            "checkpoint", LocalSignal.Tick.CHECKPOINT_IF_IDLE, idle.dividedBy(2));
   }
 
   // ---------------------------------------------------------------- running
@@ -163,19 +194,36 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
   public Receive createReceive() {
     return receiveBuilder()
         .match(SaveSnapshotSuccess.class, this::onSnapshotSaved)
-        .match(SaveSnapshotFailure.class, f -> {
-          // Not retried at the next write: a checkpoint that fails (e.g. larger than Cassandra takes in one request)
-          // would fail again at once, serializing the whole state each time. The journal keeps every event, so
-          // recovery stays correct, only longer.
-          checkpointDueAt = eventsSinceCheckpoint + node.settings().checkpointAfterEvents();
-          log.warning("partition {} checkpoint failed, next attempt after {} more events or when idle: {}",
-              partitionId, node.settings().checkpointAfterEvents(), f.cause().toString());
-          endCheckpoint();
-        })
+        .match(
+            SaveSnapshotFailure.class,
+            f -> {
+              // Not retried at the next write: a checkpoint that fails (e.g. larger than Cassandra
+              // takes in one request)
+              // would fail again at once, serializing the whole state each time. The journal keeps
+              // every event, so
+              // recovery stays correct, only longer.
+              checkpointDueAt = eventsSinceCheckpoint + node.settings().checkpointAfterEvents();
+              log.warning(
+                  "partition {} checkpoint failed, next attempt after {} more events or when idle: {}",
+                  partitionId,
+                  node.settings().checkpointAfterEvents(),
+                  f.cause().toString());
+              endCheckpoint();
+            })
         .match(DeleteMessagesSuccess.class, m -> {})
         .match(DeleteSnapshotsSuccess.class, m -> {})
-        .match(DeleteMessagesFailure.class, m -> log.warning("partition {} could not delete events: {}", partitionId, m.cause().toString()))
-        .match(DeleteSnapshotsFailure.class, m -> log.warning("partition {} could not delete checkpoints: {}", partitionId, m.cause().toString()))
+        .match(
+            DeleteMessagesFailure.class,
+            m ->
+                log.warning(
+                    "partition {} could not delete events: {}", partitionId, m.cause().toString()))
+        .match(
+            DeleteSnapshotsFailure.class,
+            m ->
+                log.warning(
+                    "partition {} could not delete checkpoints: {}",
+                    partitionId,
+                    m.cause().toString()))
         .matchAny(this::onInput)
         .build();
   }
@@ -209,11 +257,20 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
       case LocalSignal.StepFinished s -> onStepFinished(s);
       case LocalSignal.ActivityFinished a -> {
         linger.workReported();
-        append(new PartitionEvent.ActivityCompleted(a.instanceId(), a.executionId(), a.taskId(), a.result(), a.failure(), Instant.now()));
+        append(
+            new PartitionEvent.ActivityCompleted(
+                a.instanceId(),
+                a.executionId(),
+                a.taskId(),
+                a.result(),
+                a.failure(),
+                Instant.now()));
       }
       case LocalSignal.EntityBatchFinished b -> {
         linger.workReported();
-        append(new PartitionEvent.EntityBatchCompleted(b.entityId(), b.batchNumber(), b.result(), Instant.now()));
+        append(
+            new PartitionEvent.EntityBatchCompleted(
+                b.entityId(), b.batchNumber(), b.result(), Instant.now()));
       }
       case LocalSignal.Tick t -> onTick(t);
       default -> unhandled(message);
@@ -222,13 +279,16 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
   }
 
   private static boolean isExternal(Object message) {
-    return message instanceof PartitionCommand.ClientCommand || message instanceof PartitionCommand.Deliver;
+    return message instanceof PartitionCommand.ClientCommand
+        || message instanceof PartitionCommand.Deliver;
   }
 
   private void onAwaitCompletion(PartitionCommand.AwaitCompletion a) {
     InstanceState i = state.instance(a.instanceId());
     if (i == null || i.status().isTerminal()) {
-      ClientResponse response = state.query(new dev.netherite.engine.partition.ClientQuery.GetStatus(a.instanceId(), false));
+      ClientResponse response =
+          state.query(
+              new dev.netherite.engine.partition.ClientQuery.GetStatus(a.instanceId(), false));
       whenDurable(() -> a.replyTo().tell(response));
     } else {
       completionWaiters.computeIfAbsent(a.instanceId(), k -> new ArrayList<>(1)).add(a.replyTo());
@@ -236,11 +296,14 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
   }
 
   private void onDeliver(PartitionCommand.Deliver d) {
-    // Drop what was applied already, so duplicates cost no journal space; the state machine checks again.
-    List<PartitionMessage> messages = state.dedup().applicable(d.origin(), d.firstSeq(), d.messages());
+    // Drop what was applied already, so duplicates cost no journal space; the state machine checks
+    // again.
+    List<PartitionMessage> messages =
+        state.dedup().applicable(d.origin(), d.firstSeq(), d.messages());
     long applied = state.dedup().lastApplied(d.origin());
     if (messages.isEmpty()) {
-      whenDurable(() -> sendAck(d.origin(), applied)); // a duplicate or a gap: tell the sender where we are
+      whenDurable(
+          () -> sendAck(d.origin(), applied)); // a duplicate or a gap: tell the sender where we are
       return;
     }
     append(new PartitionEvent.MessagesReceived(d.origin(), applied + 1, messages, Instant.now()));
@@ -253,7 +316,9 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
     if (s.result().outcome() != null && cache.get(run.instanceId()) == run) {
       cache.discard(run.instanceId());
     }
-    append(new PartitionEvent.StepCompleted(run.instanceId(), run.executionId(), s.stepNumber(), s.result(), Instant.now()));
+    append(
+        new PartitionEvent.StepCompleted(
+            run.instanceId(), run.executionId(), s.stepNumber(), s.result(), Instant.now()));
   }
 
   private void onTick(LocalSignal.Tick tick) {
@@ -272,7 +337,9 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
       case COMMIT_DUE -> linger.timerFired();
       case CHECKPOINT_IF_IDLE -> {
         if (eventsSinceCheckpoint > 0
-            && Duration.between(lastActivity, Instant.now()).compareTo(node.settings().checkpointAfterIdle()) >= 0) {
+            && Duration.between(lastActivity, Instant.now())
+                    .compareTo(node.settings().checkpointAfterIdle())
+                >= 0) {
           beginCheckpoint();
         }
       }
@@ -307,7 +374,12 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
 
   private void flush() {
     linger.observe(buffer.isEmpty());
-    if (!writeInFlight && !snapshotInFlight && !checkpointing && !backpressured && !buffer.isEmpty() && linger.holdBack()) {
+    if (!writeInFlight
+        && !snapshotInFlight
+        && !checkpointing
+        && !backpressured
+        && !buffer.isEmpty()
+        && linger.holdBack()) {
       return;
     }
     if (writeInFlight || buffer.isEmpty() || snapshotInFlight) {
@@ -322,7 +394,8 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
       callbacks = bufferCallbacks;
       bufferCallbacks = new ArrayList<>();
     } else {
-      // Callbacks of the events left in the buffer must not run before those are durable: keep them all there.
+      // Callbacks of the events left in the buffer must not run before those are durable: keep them
+      // all there.
       callbacks = new ArrayList<>();
     }
     writeInFlight = true;
@@ -369,16 +442,26 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
 
   @Override
   public void onPersistFailure(Throwable cause, Object event, long seqNr) {
-    // The actor stops after this; events applied in memory but not written are lost with it, and the parent
+    // The actor stops after this; events applied in memory but not written are lost with it, and
+    // the parent
     // restarts the partition from its durable prefix. Callers retry what was not acknowledged.
-    log.error(cause, "partition {} could not write to its commit log at seqNr {}; restarting from the journal", partitionId, seqNr);
+    log.error(
+        cause,
+        "partition {} could not write to its commit log at seqNr {}; restarting from the journal",
+        partitionId,
+        seqNr);
     super.onPersistFailure(cause, event, seqNr);
   }
 
   @Override
   public void onPersistRejected(Throwable cause, Object event, long seqNr) {
-    // A rejected batch is not in the journal but was applied in memory: continuing would diverge from the log.
-    log.error(cause, "partition {} commit log rejected a batch at seqNr {}; restarting from the journal", partitionId, seqNr);
+    // A rejected batch is not in the journal but was applied in memory: continuing would diverge
+    // from the log.
+    log.error(
+        cause,
+        "partition {} commit log rejected a batch at seqNr {}; restarting from the journal",
+        partitionId,
+        seqNr);
     getContext().stop(getSelf());
   }
 
@@ -393,9 +476,10 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
   }
 
   /**
-   * Only called with nothing in flight and nothing buffered, so the state is exactly the effect of the durable
-   * events 1..lastSequenceNr: the invariant that makes a checkpoint safe under pipelining. Input stays stashed
-   * until the snapshot store has the state, since the state object is serialized asynchronously.
+   * Only called with nothing in flight and nothing buffered, so the state is exactly the effect of
+   * the durable events 1..lastSequenceNr: the invariant that makes a checkpoint safe under
+   * pipelining. Input stays stashed until the snapshot store has the state, since the state object
+   * is serialized asynchronously.
    */
   private void saveCheckpoint() {
     if (snapshotInFlight) {
@@ -421,7 +505,10 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
     snapshotInFlight = false;
     checkpointing = false;
     if (handingOff) {
-      log.info("partition {} handed over after a final checkpoint at seqNr {}", partitionId, lastSequenceNr());
+      log.info(
+          "partition {} handed over after a final checkpoint at seqNr {}",
+          partitionId,
+          lastSequenceNr());
       getContext().stop(getSelf());
       return;
     }
@@ -430,13 +517,17 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
   }
 
   /**
-   * The partition moves to another node: checkpoint everything applied (buffered events are written first), then
-   * stop. A failed final checkpoint still stops: the journal has every durable event, the new host replays them.
+   * The partition moves to another node: checkpoint everything applied (buffered events are written
+   * first), then stop. A failed final checkpoint still stops: the journal has every durable event,
+   * the new host replays them.
    */
   private void handOff() {
     handingOff = true;
     if (eventsSinceCheckpoint == 0 && buffer.isEmpty() && !writeInFlight && !snapshotInFlight) {
-      log.info("partition {} handed over; its last checkpoint is current (seqNr {})", partitionId, lastSequenceNr());
+      log.info(
+          "partition {} handed over; its last checkpoint is current (seqNr {})",
+          partitionId,
+          lastSequenceNr());
       getContext().stop(getSelf());
     } else {
       beginCheckpoint();
@@ -468,18 +559,30 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
       }
       case Effect.StartActivity a -> {
         linger.workStarted();
-        node.activities().submit(
-            new ActivityWorkers.Call(a.instanceId(), a.taskId(), a.activityName(), a.input()),
-            outcome -> self.tell(
-                new LocalSignal.ActivityFinished(a.instanceId(), a.executionId(), a.taskId(), outcome.result(), outcome.failure()),
-                ActorRef.noSender()));
+        node.activities()
+            .submit(
+                new ActivityWorkers.Call(a.instanceId(), a.taskId(), a.activityName(), a.input()),
+                outcome ->
+                    self.tell(
+                        new LocalSignal.ActivityFinished(
+                            a.instanceId(),
+                            a.executionId(),
+                            a.taskId(),
+                            outcome.result(),
+                            outcome.failure()),
+                        ActorRef.noSender()));
       }
       case Effect.RunEntityBatch b -> {
         linger.workStarted();
-        Thread.ofVirtual().name("netherite-entity-" + partitionId).start(() -> {
-          var result = node.entities().run(b);
-          self.tell(new LocalSignal.EntityBatchFinished(b.entityId(), b.batchNumber(), result), ActorRef.noSender());
-        });
+        Thread.ofVirtual()
+            .name("netherite-entity-" + partitionId)
+            .start(
+                () -> {
+                  var result = node.entities().run(b);
+                  self.tell(
+                      new LocalSignal.EntityBatchFinished(b.entityId(), b.batchNumber(), result),
+                      ActorRef.noSender());
+                });
       }
       case Effect.TimersChanged t -> armTimer();
       case Effect.DiscardExecutor d -> cache.discard(d.instanceId());
@@ -492,12 +595,17 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
       if (run != null) {
         cache.discard(s.instanceId());
       }
-      run = node.executor().load(
-          s.instanceId(),
-          s.executionId(),
-          s.orchestrationName(),
-          s.history().subList(0, s.historySize()),
-          (r, stepNumber, result) -> self.tell(new LocalSignal.StepFinished(r, stepNumber, result), ActorRef.noSender()));
+      run =
+          node.executor()
+              .load(
+                  s.instanceId(),
+                  s.executionId(),
+                  s.orchestrationName(),
+                  s.history().subList(0, s.historySize()),
+                  (r, stepNumber, result) ->
+                      self.tell(
+                          new LocalSignal.StepFinished(r, stepNumber, result),
+                          ActorRef.noSender()));
       cache.put(run);
     }
     run.step(s.stepNumber(), s.stepTime(), s.newEvents());
@@ -538,7 +646,9 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
     }
     timerArmedFor = due;
     Duration delay = Duration.between(Instant.now(), due);
-    timers().startSingleTimer("timer", LocalSignal.Tick.TIMER_DUE, delay.isNegative() ? Duration.ZERO : delay);
+    timers()
+        .startSingleTimer(
+            "timer", LocalSignal.Tick.TIMER_DUE, delay.isNegative() ? Duration.ZERO : delay);
   }
 
   // ---------------------------------------------------------------- delivery to other partitions
@@ -548,7 +658,8 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
     long durable = durableOutbox.getOrDefault(destination, 0L);
     long sent = Math.max(sentUpTo.getOrDefault(destination, 0L), outbox.acknowledged(destination));
     while (sent < durable) {
-      List<Outbox.Entry> entries = outbox.entries(destination, sent, durable, node.settings().maxMessagesPerDelivery());
+      List<Outbox.Entry> entries =
+          outbox.entries(destination, sent, durable, node.settings().maxMessagesPerDelivery());
       if (entries.isEmpty()) {
         break;
       }
@@ -567,13 +678,19 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
       Instant last = lastSent.get(destination);
       if (last == null || last.isBefore(cutoff)) {
         sentUpTo.put(destination, state.outbox().acknowledged(destination));
-        durableOutbox.merge(destination, pipelined ? durableLastSeq(destination) : state.outbox().lastSeq(destination), Math::max);
+        durableOutbox.merge(
+            destination,
+            pipelined ? durableLastSeq(destination) : state.outbox().lastSeq(destination),
+            Math::max);
         sendOutbox(destination);
       }
     }
   }
 
-  /** In local mode the outbox may hold entries that are not durable yet; only those known durable are resent. */
+  /**
+   * In local mode the outbox may hold entries that are not durable yet; only those known durable
+   * are resent.
+   */
   private long durableLastSeq(int destination) {
     return durableOutbox.getOrDefault(destination, 0L);
   }

@@ -9,7 +9,9 @@ import java.util.List;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
 
-/** INTERNAL API: what a partition, as a sharded entity, accepts from clients and other partitions. */
+/**
+ * INTERNAL API: what a partition, as a sharded entity, accepts from clients and other partitions.
+ */
 public sealed interface PartitionCommand extends WireSerializable {
 
   /** A request that changes state; answered once durable. A retry carries the same request id. */
@@ -17,13 +19,19 @@ public sealed interface PartitionCommand extends WireSerializable {
       implements PartitionCommand {}
 
   /** A read; answered from state that is durable. */
-  record QueryCommand(ClientQuery query, ActorRef<ClientResponse> replyTo) implements PartitionCommand {}
+  record QueryCommand(ClientQuery query, ActorRef<ClientResponse> replyTo)
+      implements PartitionCommand {}
 
-  /** Answer with {@link ClientResponse.Status} once the instance has ended (durably); null view if unknown. */
-  record AwaitCompletion(String instanceId, ActorRef<ClientResponse> replyTo) implements PartitionCommand {}
+  /**
+   * Answer with {@link ClientResponse.Status} once the instance has ended (durably); null view if
+   * unknown.
+   */
+  record AwaitCompletion(String instanceId, ActorRef<ClientResponse> replyTo)
+      implements PartitionCommand {}
 
   /** Messages of the channel {@code origin → this partition}, numbered from {@code firstSeq}. */
-  record Deliver(int origin, long firstSeq, List<PartitionMessage> messages) implements PartitionCommand {
+  record Deliver(int origin, long firstSeq, List<PartitionMessage> messages)
+      implements PartitionCommand {
     public Deliver {
       messages = List.copyOf(messages);
     }
@@ -41,9 +49,10 @@ public sealed interface PartitionCommand extends WireSerializable {
   }
 
   /**
-   * Cluster Sharding's stop message for a partition that moves to another node (rebalance, graceful leave): take a
-   * final checkpoint, then stop. Sharding sends it to the local entity only, so it never crosses the wire and has no
-   * registration id; a {@link WireSerializable} nonetheless, because it is a {@code PartitionCommand}.
+   * Cluster Sharding's stop message for a partition that moves to another node (rebalance, graceful
+   * leave): take a final checkpoint, then stop. Sharding sends it to the local entity only, so it
+   * never crosses the wire and has no registration id; a {@link WireSerializable} nonetheless,
+   * because it is a {@code PartitionCommand}.
    */
   enum HandOff implements PartitionCommand, NoSerializationVerificationNeeded {
     INSTANCE

@@ -11,14 +11,15 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 /**
  * INTERNAL API
  *
- * <p>The partition as a Cluster Sharding entity (one entity per shard, one shard per partition). It keeps the typed
- * {@code EntityRef} API for senders and hosts the classic {@link PartitionActor} as its child, which pipelining
- * needs. When the child stops (a failed write, a failed recovery) the entity starts it again after a back-off;
- * what arrives meanwhile is dropped, and senders retry.
+ * <p>The partition as a Cluster Sharding entity (one entity per shard, one shard per partition). It
+ * keeps the typed {@code EntityRef} API for senders and hosts the classic {@link PartitionActor} as
+ * its child, which pipelining needs. When the child stops (a failed write, a failed recovery) the
+ * entity starts it again after a back-off; what arrives meanwhile is dropped, and senders retry.
  *
- * <p>When sharding moves the partition to another node it sends {@link PartitionCommand.HandOff}: the child takes a
- * final checkpoint and stops, and then the entity stops too, so the new host recovers from that checkpoint instead of
- * replaying the log. Phases: running → (child stopped) down → running; running → handing off → stopped.
+ * <p>When sharding moves the partition to another node it sends {@link PartitionCommand.HandOff}:
+ * the child takes a final checkpoint and stops, and then the entity stops too, so the new host
+ * recovers from that checkpoint instead of replaying the log. Phases: running → (child stopped)
+ * down → running; running → handing off → stopped.
  */
 public final class PartitionEntity {
   private static final Duration MIN_BACKOFF = Duration.ofMillis(200);
@@ -27,11 +28,26 @@ public final class PartitionEntity {
   private PartitionEntity() {}
 
   public static Behavior<PartitionCommand> create(int partitionId, NodeServices node) {
-    return Behaviors.withTimers(timers -> Behaviors.setup(ctx -> running(ctx, timers, partitionId, node, spawn(ctx, partitionId, node), MIN_BACKOFF)));
+    return Behaviors.withTimers(
+        timers ->
+            Behaviors.setup(
+                ctx ->
+                    running(
+                        ctx,
+                        timers,
+                        partitionId,
+                        node,
+                        spawn(ctx, partitionId, node),
+                        MIN_BACKOFF)));
   }
 
-  private static org.apache.pekko.actor.ActorRef spawn(ActorContext<PartitionCommand> ctx, int partitionId, NodeServices node) {
-    org.apache.pekko.actor.ActorRef child = Adapter.actorOf(ctx, PartitionActor.props(partitionId, node).withDispatcher(PartitionActor.DISPATCHER), "log");
+  private static org.apache.pekko.actor.ActorRef spawn(
+      ActorContext<PartitionCommand> ctx, int partitionId, NodeServices node) {
+    org.apache.pekko.actor.ActorRef child =
+        Adapter.actorOf(
+            ctx,
+            PartitionActor.props(partitionId, node).withDispatcher(PartitionActor.DISPATCHER),
+            "log");
     ctx.watch(Adapter.toTyped(child));
     return child;
   }
@@ -44,19 +60,31 @@ public final class PartitionEntity {
       org.apache.pekko.actor.ActorRef child,
       Duration backoff) {
     return Behaviors.receive(PartitionCommand.class)
-        .onMessageEquals(PartitionCommand.HandOff.INSTANCE, () -> {
-          child.tell(PartitionCommand.HandOff.INSTANCE, org.apache.pekko.actor.ActorRef.noSender());
-          return handingOff();
-        })
-        .onMessage(PartitionCommand.class, m -> m != PartitionCommand.RestartLog.INSTANCE, m -> {
-          child.tell(m, org.apache.pekko.actor.ActorRef.noSender());
-          return Behaviors.same();
-        })
-        .onSignal(Terminated.class, t -> {
-          ctx.getLog().warn("partition {} stopped; starting it again in {} ms", partitionId, backoff.toMillis());
-          timers.startSingleTimer(PartitionCommand.RestartLog.INSTANCE, backoff);
-          return down(ctx, timers, partitionId, node, backoff);
-        })
+        .onMessageEquals(
+            PartitionCommand.HandOff.INSTANCE,
+            () -> {
+              child.tell(
+                  PartitionCommand.HandOff.INSTANCE, org.apache.pekko.actor.ActorRef.noSender());
+              return handingOff();
+            })
+        .onMessage(
+            PartitionCommand.class,
+            m -> m != PartitionCommand.RestartLog.INSTANCE,
+            m -> {
+              child.tell(m, org.apache.pekko.actor.ActorRef.noSender());
+              return Behaviors.same();
+            })
+        .onSignal(
+            Terminated.class,
+            t -> {
+              ctx.getLog()
+                  .warn(
+                      "partition {} stopped; starting it again in {} ms",
+                      partitionId,
+                      backoff.toMillis());
+              timers.startSingleTimer(PartitionCommand.RestartLog.INSTANCE, backoff);
+              return down(ctx, timers, partitionId, node, backoff);
+            })
         .build();
   }
 
@@ -68,15 +96,23 @@ public final class PartitionEntity {
       Duration backoff) {
     return Behaviors.receive(PartitionCommand.class)
         .onMessageEquals(PartitionCommand.HandOff.INSTANCE, Behaviors::stopped)
-        .onMessageEquals(PartitionCommand.RestartLog.INSTANCE, () -> {
-          Duration next = backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
-          return running(ctx, timers, partitionId, node, spawn(ctx, partitionId, node), next);
-        })
+        .onMessageEquals(
+            PartitionCommand.RestartLog.INSTANCE,
+            () -> {
+              Duration next =
+                  backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0
+                      ? MAX_BACKOFF
+                      : backoff.multipliedBy(2);
+              return running(ctx, timers, partitionId, node, spawn(ctx, partitionId, node), next);
+            })
         .onMessage(PartitionCommand.class, m -> Behaviors.same())
         .build();
   }
 
-  /** Waits for the child's final checkpoint; what arrives meanwhile is dropped (senders retry at the new host). */
+  /**
+   * Waits for the child's final checkpoint; what arrives meanwhile is dropped (senders retry at the
+   * new host).
+   */
   private static Behavior<PartitionCommand> handingOff() {
     return Behaviors.receive(PartitionCommand.class)
         .onMessage(PartitionCommand.class, m -> Behaviors.same())

@@ -28,14 +28,21 @@ public final class RuntimeBootstrap {
   private RuntimeBootstrap() {}
 
   public static NodeServices start(
-      ActorSystem<?> system, RuntimeSettings settings, Workflows workflows, DataConverter converter, DeliveryFaults faults) {
+      ActorSystem<?> system,
+      RuntimeSettings settings,
+      Workflows workflows,
+      DataConverter converter,
+      DeliveryFaults faults) {
     String provider = system.settings().config().getString("pekko.actor.provider");
     if (!provider.equals("cluster") && !provider.endsWith("ClusterActorRefProvider")) {
       throw new IllegalStateException(
-          "The runtime needs a Pekko cluster: set pekko.actor.provider = cluster (it is '" + provider + "').");
+          "The runtime needs a Pekko cluster: set pekko.actor.provider = cluster (it is '"
+              + provider
+              + "').");
     }
     // Checked before joining, so that a bad setting fails at once with a message naming it.
-    ShardCoordinator.ShardAllocationStrategy placement = evenSpread(system.settings().config().getConfig("netherite.placement"));
+    ShardCoordinator.ShardAllocationStrategy placement =
+        evenSpread(system.settings().config().getConfig("netherite.placement"));
     joinSelfIfNoSeeds(system, settings.startupTimeout());
     checkPartitionCount(system, settings);
 
@@ -43,44 +50,64 @@ public final class RuntimeBootstrap {
     NodeServices node = NodeServices.create(settings, workflows, converter, sharding, faults);
     int partitions = settings.partitionCount();
     sharding.init(
-        Entity.of(NodeServices.PARTITION, ctx -> PartitionEntity.create(Integer.parseInt(ctx.getEntityId()), node))
+        Entity.of(
+                NodeServices.PARTITION,
+                ctx -> PartitionEntity.create(Integer.parseInt(ctx.getEntityId()), node))
             .withMessageExtractor(new OneShardPerPartition(partitions))
-            .withEntityProps(org.apache.pekko.actor.typed.DispatcherSelector.fromConfig(PartitionActor.DISPATCHER))
+            .withEntityProps(
+                org.apache.pekko.actor.typed.DispatcherSelector.fromConfig(
+                    PartitionActor.DISPATCHER))
             .withAllocationStrategy(placement)
-            // A partition that moves (rebalance, graceful leave) takes a final checkpoint before it stops.
+            // A partition that moves (rebalance, graceful leave) takes a final checkpoint before it
+            // stops.
             .withStopMessage(PartitionCommand.HandOff.INSTANCE));
 
-    // Partitions host timers and pending work, so every node keeps all of them started wherever sharding puts them.
+    // Partitions host timers and pending work, so every node keeps all of them started wherever
+    // sharding puts them.
     Duration wake = settings.wakeInterval();
     Cancellable waking =
-        system.scheduler().scheduleWithFixedDelay(Duration.ZERO, wake, () -> wakeAll(node), system.executionContext());
-    // A node that shuts down stops waking partitions first: a wake-up for a partition being handed off would wait in
+        system
+            .scheduler()
+            .scheduleWithFixedDelay(
+                Duration.ZERO, wake, () -> wakeAll(node), system.executionContext());
+    // A node that shuts down stops waking partitions first: a wake-up for a partition being handed
+    // off would wait in
     // the shard region's buffer and hold up its shutdown until the hand-off timeout.
-    CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(), "netherite-stop-waking", () -> {
-      waking.cancel();
-      return CompletableFuture.completedFuture(Done.getInstance());
-    });
+    CoordinatedShutdown.get(system)
+        .addTask(
+            CoordinatedShutdown.PhaseBeforeServiceUnbind(),
+            "netherite-stop-waking",
+            () -> {
+              waking.cancel();
+              return CompletableFuture.completedFuture(Done.getInstance());
+            });
     system.getWhenTerminated().thenRun(node.activities()::shutdown);
     return node;
   }
 
   /**
-   * Pekko's least-shard allocation strategy (the algorithm enabled by a positive absolute limit): a new partition
-   * goes to the node with fewest, and each rebalance round moves partitions from the fullest to the emptiest nodes
-   * until the counts differ by at most one, so a joining node takes its share and a leaving node's partitions spread.
+   * Pekko's least-shard allocation strategy (the algorithm enabled by a positive absolute limit): a
+   * new partition goes to the node with fewest, and each rebalance round moves partitions from the
+   * fullest to the emptiest nodes until the counts differ by at most one, so a joining node takes
+   * its share and a leaving node's partitions spread.
    */
   private static ShardCoordinator.ShardAllocationStrategy evenSpread(Config placement) {
     int absolute = placement.getInt("rebalance-absolute-limit");
     double relative = placement.getDouble("rebalance-relative-limit");
     if (absolute < 1) {
       throw new IllegalArgumentException(
-          "netherite.placement.rebalance-absolute-limit is " + absolute + "; it must be at least 1.");
+          "netherite.placement.rebalance-absolute-limit is "
+              + absolute
+              + "; it must be at least 1.");
     }
     if (!(relative > 0 && relative <= 1)) {
       throw new IllegalArgumentException(
-          "netherite.placement.rebalance-relative-limit is " + relative + "; it must be above 0 and at most 1.");
+          "netherite.placement.rebalance-relative-limit is "
+              + relative
+              + "; it must be above 0 and at most 1.");
     }
-    return ShardCoordinator.ShardAllocationStrategy$.MODULE$.leastShardAllocationStrategy(absolute, relative);
+    return ShardCoordinator.ShardAllocationStrategy$.MODULE$.leastShardAllocationStrategy(
+        absolute, relative);
   }
 
   public static DurableClient client(NodeServices node) {
@@ -102,15 +129,17 @@ public final class RuntimeBootstrap {
     while (cluster.selfMember().status() != MemberStatus.up()) {
       if (System.nanoTime() > deadline) {
         throw new IllegalStateException(
-            "This node did not join the cluster within " + timeout + "; check pekko.cluster.seed-nodes and that a seed node is running.");
+            "This node did not join the cluster within "
+                + timeout
+                + "; check pekko.cluster.seed-nodes and that a seed node is running.");
       }
       sleep(20);
     }
   }
 
   /**
-   * Asks the task hub's record, retrying with a fresh actor: a record whose write failed (e.g. while Cassandra
-   * creates the schema) stops without answering.
+   * Asks the task hub's record, retrying with a fresh actor: a record whose write failed (e.g.
+   * while Cassandra creates the schema) stops without answering.
    */
   private static void checkPartitionCount(ActorSystem<?> system, RuntimeSettings settings) {
     var classic = (org.apache.pekko.actor.ExtendedActorSystem) Adapter.toClassic(system);
@@ -119,7 +148,9 @@ public final class RuntimeBootstrap {
     Exception last = null;
     for (int n = 1; System.nanoTime() < deadline; n++) {
       org.apache.pekko.actor.ActorRef record =
-          classic.systemActorOf(TaskHubRecord.props(settings.taskHub()), "netherite-task-hub-" + settings.taskHub() + "-" + n);
+          classic.systemActorOf(
+              TaskHubRecord.props(settings.taskHub()),
+              "netherite-task-hub-" + settings.taskHub() + "-" + n);
       try {
         Object answer =
             Patterns.ask(record, new TaskHubRecord.Check(settings.partitionCount()), attempt)
@@ -138,8 +169,14 @@ public final class RuntimeBootstrap {
       }
     }
     throw new IllegalStateException(
-        "Could not read the metadata of task hub '" + settings.taskHub() + "' within " + settings.startupTimeout()
-            + "; is Cassandra reachable at the configured contact points? (" + last + ")", last);
+        "Could not read the metadata of task hub '"
+            + settings.taskHub()
+            + "' within "
+            + settings.startupTimeout()
+            + "; is Cassandra reachable at the configured contact points? ("
+            + last
+            + ")",
+        last);
   }
 
   private static void sleep(long millis) {
@@ -151,8 +188,12 @@ public final class RuntimeBootstrap {
     }
   }
 
-  /** Entity id = shard id = partition number: each partition is its own shard, so sharding can move it alone. */
-  static final class OneShardPerPartition extends ShardingMessageExtractor<Object, PartitionCommand> {
+  /**
+   * Entity id = shard id = partition number: each partition is its own shard, so sharding can move
+   * it alone.
+   */
+  static final class OneShardPerPartition
+      extends ShardingMessageExtractor<Object, PartitionCommand> {
     private final int partitions;
 
     OneShardPerPartition(int partitions) {

@@ -2,11 +2,11 @@ package dev.netherite.runtime.internal;
 
 import dev.netherite.dsl.DurableClient;
 import dev.netherite.dsl.DurableTimeoutException;
-import dev.netherite.dsl.InstanceAlreadyExistsException;
 import dev.netherite.dsl.EntityId;
 import dev.netherite.dsl.EntityOp;
 import dev.netherite.dsl.EntityState;
 import dev.netherite.dsl.EntityType;
+import dev.netherite.dsl.InstanceAlreadyExistsException;
 import dev.netherite.dsl.InstanceId;
 import dev.netherite.dsl.InstanceNotFoundException;
 import dev.netherite.dsl.InstancePage;
@@ -37,9 +37,10 @@ import org.apache.pekko.actor.typed.ActorRef;
 /**
  * INTERNAL API
  *
- * <p>The client, usable from any node: requests go through Cluster Sharding to the partition of their instance.
- * A request without an answer within the attempt timeout is sent again with the same request id (the partition
- * answers a repeated id with its first answer), until the request timeout.
+ * <p>The client, usable from any node: requests go through Cluster Sharding to the partition of
+ * their instance. A request without an answer within the attempt timeout is sent again with the
+ * same request id (the partition answers a repeated id with its first answer), until the request
+ * timeout.
  */
 public final class ShardedDurableClient implements DurableClient {
   private final NodeServices node;
@@ -49,24 +50,39 @@ public final class ShardedDurableClient implements DurableClient {
   }
 
   @Override
-  public <I, O> InstanceId start(OrchestrationRef<I, O> orchestration, I input, StartOptions options) {
-    Workflows.RegisteredOrchestration<?, ?> registered = node.workflows().requireOrchestration(orchestration.name());
+  public <I, O> InstanceId start(
+      OrchestrationRef<I, O> orchestration, I input, StartOptions options) {
+    Workflows.RegisteredOrchestration<?, ?> registered =
+        node.workflows().requireOrchestration(orchestration.name());
     if (!registered.ref().inputType().equals(orchestration.inputType())) {
       throw new IllegalArgumentException(
-          "Orchestration '" + orchestration.name() + "' is registered with input type "
-              + registered.ref().inputType().getSimpleName() + ", but the reference used to start it says "
-              + orchestration.inputType().getSimpleName() + ".");
+          "Orchestration '"
+              + orchestration.name()
+              + "' is registered with input type "
+              + registered.ref().inputType().getSimpleName()
+              + ", but the reference used to start it says "
+              + orchestration.inputType().getSimpleName()
+              + ".");
     }
     return start(orchestration.name(), input, options);
   }
 
   @Override
   public InstanceId start(String orchestrationName, Object input, StartOptions options) {
-    Workflows.RegisteredOrchestration<?, ?> registered = node.workflows().requireOrchestration(orchestrationName);
-    String serialized = serializeInput("orchestration '" + orchestrationName + "'", registered.ref().inputType(), input);
+    Workflows.RegisteredOrchestration<?, ?> registered =
+        node.workflows().requireOrchestration(orchestrationName);
+    String serialized =
+        serializeInput(
+            "orchestration '" + orchestrationName + "'", registered.ref().inputType(), input);
     InstanceId id = options.instanceId() != null ? options.instanceId() : InstanceId.random();
     ClientResponse response =
-        request(new ClientRequest.StartOrchestration(id.value(), orchestrationName, serialized, options.scheduledStart(), options.refuseIfExistsWith()));
+        request(
+            new ClientRequest.StartOrchestration(
+                id.value(),
+                orchestrationName,
+                serialized,
+                options.scheduledStart(),
+                options.refuseIfExistsWith()));
     expectSuccess(response);
     return id;
   }
@@ -80,12 +96,16 @@ public final class ShardedDurableClient implements DurableClient {
         throw new DurableTimeoutException(
             "Instance '" + instanceId + "' did not complete within " + timeout + ".");
       }
-      // Ask in slices: a partition that moves or restarts forgets its waiters, so the wait is registered again.
+      // Ask in slices: a partition that moves or restarts forgets its waiters, so the wait is
+      // registered again.
       Duration slice = left.compareTo(Duration.ofSeconds(10)) > 0 ? Duration.ofSeconds(10) : left;
       ClientResponse response;
       try {
-        response = ask(node.placement().partitionOf(instanceId.value()),
-            replyTo -> new PartitionCommand.AwaitCompletion(instanceId.value(), replyTo), slice);
+        response =
+            ask(
+                node.placement().partitionOf(instanceId.value()),
+                replyTo -> new PartitionCommand.AwaitCompletion(instanceId.value(), replyTo),
+                slice);
       } catch (TimeoutException e) {
         continue;
       }
@@ -99,7 +119,10 @@ public final class ShardedDurableClient implements DurableClient {
 
   @Override
   public Optional<InstanceStatus> getStatus(InstanceId instanceId, boolean withHistory) {
-    ClientResponse response = query(node.placement().partitionOf(instanceId.value()), new ClientQuery.GetStatus(instanceId.value(), withHistory));
+    ClientResponse response =
+        query(
+            node.placement().partitionOf(instanceId.value()),
+            new ClientQuery.GetStatus(instanceId.value(), withHistory));
     InstanceView view = ((ClientResponse.Status) response).view();
     return Optional.ofNullable(view).map(this::toStatus);
   }
@@ -110,7 +133,8 @@ public final class ShardedDurableClient implements DurableClient {
     try {
       serialized = node.converter().serialize(payload);
     } catch (DataConversionException e) {
-      throw new IllegalArgumentException("The payload of event '" + eventName + "' cannot be serialized: " + e.getMessage(), e);
+      throw new IllegalArgumentException(
+          "The payload of event '" + eventName + "' cannot be serialized: " + e.getMessage(), e);
     }
     expectSuccess(request(new ClientRequest.RaiseEvent(instanceId.value(), eventName, serialized)));
   }
@@ -142,13 +166,20 @@ public final class ShardedDurableClient implements DurableClient {
     EntityType<?> type = node.workflows().requireEntity(entity.name());
     EntityOp<?, ?> registered = type.requireOperation(operation.name()).ref();
     String serialized =
-        serializeInput("operation '" + operation.name() + "' of entity '" + entity.name() + "'", registered.inputType(), input);
-    expectSuccess(request(new ClientRequest.SignalEntity(entity.toString(), operation.name(), serialized)));
+        serializeInput(
+            "operation '" + operation.name() + "' of entity '" + entity.name() + "'",
+            registered.inputType(),
+            input);
+    expectSuccess(
+        request(new ClientRequest.SignalEntity(entity.toString(), operation.name(), serialized)));
   }
 
   @Override
   public <S> EntityState<S> readEntity(EntityId entity, Class<S> stateType) {
-    ClientResponse response = query(node.placement().partitionOf(entity.toString()), new ClientQuery.ReadEntity(entity.toString()));
+    ClientResponse response =
+        query(
+            node.placement().partitionOf(entity.toString()),
+            new ClientQuery.ReadEntity(entity.toString()));
     EntityView view = ((ClientResponse.EntityStatus) response).view();
     if (view == null) {
       return new EntityState<>(entity, false, null, null, 0);
@@ -168,7 +199,8 @@ public final class ShardedDurableClient implements DurableClient {
       try {
         partition = Integer.parseInt(token.substring(0, colon));
       } catch (RuntimeException e) {
-        throw new IllegalArgumentException("'" + token + "' is not a continuation token of this client.");
+        throw new IllegalArgumentException(
+            "'" + token + "' is not a continuation token of this client.");
       }
       afterId = token.substring(colon + 1);
     }
@@ -176,13 +208,23 @@ public final class ShardedDurableClient implements DurableClient {
     int count = node.settings().partitionCount();
     for (; partition < count; partition++, afterId = null) {
       int want = query.pageSize() - page.size();
-      ClientResponse.InstanceList result = (ClientResponse.InstanceList) query(partition,
-          new ClientQuery.ListInstances(query.statuses(), query.createdFrom(), query.createdTo(), query.idPrefix(), afterId, want));
+      ClientResponse.InstanceList result =
+          (ClientResponse.InstanceList)
+              query(
+                  partition,
+                  new ClientQuery.ListInstances(
+                      query.statuses(),
+                      query.createdFrom(),
+                      query.createdTo(),
+                      query.idPrefix(),
+                      afterId,
+                      want));
       result.instances().forEach(v -> page.add(toStatus(v)));
       if (page.size() >= query.pageSize()) {
         boolean more = result.more() || partition < count - 1;
         String last = page.get(page.size() - 1).instanceId().value();
-        return new InstancePage(page, more ? (result.more() ? partition + ":" + last : (partition + 1) + ":") : null);
+        return new InstancePage(
+            page, more ? (result.more() ? partition + ":" + last : (partition + 1) + ":") : null);
       }
     }
     return new InstancePage(page, null);
@@ -193,14 +235,16 @@ public final class ShardedDurableClient implements DurableClient {
   private ClientResponse request(ClientRequest request) {
     String requestId = UUID.randomUUID().toString();
     int partition = node.placement().partitionOf(request.targetId());
-    return withRetries(partition, replyTo -> new PartitionCommand.ClientCommand(requestId, request, replyTo));
+    return withRetries(
+        partition, replyTo -> new PartitionCommand.ClientCommand(requestId, request, replyTo));
   }
 
   private ClientResponse query(int partition, ClientQuery query) {
     return withRetries(partition, replyTo -> new PartitionCommand.QueryCommand(query, replyTo));
   }
 
-  private ClientResponse withRetries(int partition, Function<ActorRef<ClientResponse>, PartitionCommand> message) {
+  private ClientResponse withRetries(
+      int partition, Function<ActorRef<ClientResponse>, PartitionCommand> message) {
     Instant deadline = Instant.now().plus(node.settings().clientRequestTimeout());
     while (true) {
       try {
@@ -208,14 +252,18 @@ public final class ShardedDurableClient implements DurableClient {
       } catch (TimeoutException e) {
         if (Instant.now().isAfter(deadline)) {
           throw new DurableTimeoutException(
-              "Partition " + partition + " did not answer within " + node.settings().clientRequestTimeout()
+              "Partition "
+                  + partition
+                  + " did not answer within "
+                  + node.settings().clientRequestTimeout()
                   + "; the outcome of the request is unknown. Is the cluster up and is Cassandra reachable?");
         }
       }
     }
   }
 
-  private ClientResponse ask(int partition, Function<ActorRef<ClientResponse>, PartitionCommand> message, Duration timeout)
+  private ClientResponse ask(
+      int partition, Function<ActorRef<ClientResponse>, PartitionCommand> message, Duration timeout)
       throws TimeoutException {
     CompletionStage<ClientResponse> answer = node.partition(partition).ask(message::apply, timeout);
     try {
@@ -227,7 +275,8 @@ public final class ShardedDurableClient implements DurableClient {
       throw new IllegalStateException("partition=" + partition + " request failed", e.getCause());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new DurableTimeoutException("Interrupted while waiting for partition " + partition + ".");
+      throw new DurableTimeoutException(
+          "Interrupted while waiting for partition " + partition + ".");
     }
   }
 
@@ -256,20 +305,31 @@ public final class ShardedDurableClient implements DurableClient {
         node.converter());
   }
 
-  /** Checks {@code input} against the callee's input type and serializes it; {@code callee} names it in errors. */
+  /**
+   * Checks {@code input} against the callee's input type and serializes it; {@code callee} names it
+   * in errors.
+   */
   private String serializeInput(String callee, Class<?> type, Object input) {
     if (input != null && !type.isInstance(input)) {
       throw new IllegalArgumentException(
-          capitalized(callee) + " takes input of type " + type.getName() + ", but was given " + input.getClass().getName() + " ("
-              + abbreviate(String.valueOf(input)) + ").");
+          capitalized(callee)
+              + " takes input of type "
+              + type.getName()
+              + ", but was given "
+              + input.getClass().getName()
+              + " ("
+              + abbreviate(String.valueOf(input))
+              + ").");
     }
     if (input == null && type.isPrimitive()) {
-      throw new IllegalArgumentException(capitalized(callee) + " needs an input; it was given null.");
+      throw new IllegalArgumentException(
+          capitalized(callee) + " needs an input; it was given null.");
     }
     try {
       return node.converter().serialize(input);
     } catch (DataConversionException e) {
-      throw new IllegalArgumentException("The input of " + callee + " cannot be serialized: " + e.getMessage(), e);
+      throw new IllegalArgumentException(
+          "The input of " + callee + " cannot be serialized: " + e.getMessage(), e);
     }
   }
 

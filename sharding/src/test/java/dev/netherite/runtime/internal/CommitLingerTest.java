@@ -8,7 +8,10 @@ import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
-/** The decisions of the commit linger; no timing: the linger is either off or far longer than the test. */
+/**
+ * The decisions of the commit linger; no timing: the linger is either off or far longer than the
+ * test.
+ */
 class CommitLingerTest {
   private final AtomicInteger wakes = new AtomicInteger();
 
