@@ -13,6 +13,7 @@ import dev.netherite.dsl.RuntimeStatus;
 import dev.netherite.dsl.Task;
 import dev.netherite.dsl.Workflows;
 import dev.netherite.engine.PartitionPlacement;
+import dev.netherite.engine.host.PersistenceMode;
 import dev.netherite.engine.partition.ClientRequest;
 import dev.netherite.engine.partition.ClientResponse;
 import dev.netherite.engine.partition.InstanceView;
@@ -45,6 +46,13 @@ class PartitionSimulationTest {
   private static final double DROP_RATE = 0.1;
   private static final double DUPLICATE_RATE = 0.1;
   private static final double CRASH_RATE = 0.01;
+
+  /** The persistence mode the simulations run in; {@code -Dnetherite.sim.mode=persist-first}. */
+  static final PersistenceMode MODE =
+      "persist-first".equals(System.getProperty("netherite.sim.mode"))
+          ? PersistenceMode.PERSIST_FIRST
+          : PersistenceMode.LOCAL;
+
   private static final long MAX_ACTIONS = 400_000;
   private static final int COUNTERS = 16;
   private static final int COUNTER_EVENTS = 7;
@@ -175,7 +183,11 @@ class PartitionSimulationTest {
    */
   static void withSeed(
       long seed, Workflows app, java.util.function.Consumer<SimulatedPartitions> body) {
-    try (SimulatedPartitions sim = new SimulatedPartitions(PARTITIONS, app, seed)) {
+    try (SimulatedPartitions sim =
+        new SimulatedPartitions(PARTITIONS, app, seed)
+            // Small batches, early backpressure, a linger and frequent checkpoints, so that every
+            // path of the host's commit log runs under the faults.
+            .commitLog(MODE, 5, 40, Duration.ofMillis(2), 25)) {
       try {
         body.accept(sim);
       } catch (AssertionError | RuntimeException e) {
@@ -213,11 +225,7 @@ class PartitionSimulationTest {
     }
 
     // Chaos until every parent's end was made visible (after durability).
-    chaos(
-        sim,
-        random,
-        () -> inputs.keySet().stream().allMatch(id -> sim.endedCount().containsKey(id)),
-        () -> {});
+    chaos(sim, random, () -> inputs.keySet().stream().allMatch(id -> sim.hasEnded(id)), () -> {});
 
     // Calm: no more faults; everything in flight settles and every outbox drains.
     sim.faults(0, 0);
@@ -230,7 +238,7 @@ class PartitionSimulationTest {
       assertEquals(RuntimeStatus.COMPLETED, v.status(), id + ": " + v);
       assertEquals(
           expectedOutput(e.getValue()), sim.converter().deserialize(v.output(), String.class), id);
-      assertEquals(1, sim.endedCount().get(id), id + " ended more than once");
+      assertAtMostOnce(sim, id, id + " ended more than once");
       assertEquals(new ClientResponse.Started(id), sim.response(startRequests.get(id)), id);
       for (ClientResponse r : sim.responses(startRequests.get(id))) {
         assertEquals(
@@ -248,7 +256,7 @@ class PartitionSimulationTest {
       InstanceView v = sim.status(child);
       assertNotNull(v, child + " was never created");
       assertEquals(RuntimeStatus.COMPLETED, v.status(), child + ": " + v);
-      assertEquals(1, sim.endedCount().get(child), child + " ended more than once");
+      assertAtMostOnce(sim, child, child + " ended more than once");
       assertEachTaskScheduledAndCompletedOnce(child, v.history());
     }
 
@@ -258,7 +266,7 @@ class PartitionSimulationTest {
     inputs.keySet().forEach(id -> expectedCreations.put(id, 1));
     children.forEach(id -> expectedCreations.put(id, 1));
     assertEquals(expectedCreations, sim.creationsInDurableLogs());
-    assertEquals(expectedCreations.keySet(), sim.endedCount().keySet());
+    assertTrue(expectedCreations.keySet().containsAll(sim.endedCount().keySet()));
 
     // Recovery is replay: each partition rebuilt from its durable log equals the live one.
     for (int p = 0; p < PARTITIONS; p++) {
@@ -278,7 +286,7 @@ class PartitionSimulationTest {
         "the seed caused no faults: " + sim.summary());
     System.out.printf(
         "seed %d: %d orchestrations, %d actions, %d steps, %d loads, %d crashes, %d dropped, %d duplicated,"
-            + " %d Upper runs, %d Reverse runs (%d each without crashes)%n",
+            + " %d Upper runs, %d Reverse runs (%d each without crashes), %s%n",
         seed,
         ORCHESTRATIONS,
         sim.actions(),
@@ -289,7 +297,18 @@ class PartitionSimulationTest {
         sim.duplicated(),
         sim.activityRuns("Upper"),
         sim.activityRuns("Reverse"),
-        3 * ORCHESTRATIONS);
+        3 * ORCHESTRATIONS,
+        sim.storageSummary());
+  }
+
+  /**
+   * The end of an instance was announced to waiting clients at most once. It can be never: when the
+   * write that ended it was stored but its acknowledgement lost in a crash, no notice goes out, and
+   * a waiting client learns the end from the status it asks for again.
+   */
+  static void assertAtMostOnce(SimulatedPartitions sim, String instanceId, String message) {
+    assertTrue(sim.endedCount().getOrDefault(instanceId, 0) <= 1, message);
+    assertTrue(sim.status(instanceId).status().isTerminal(), instanceId + " has not ended");
   }
 
   /**
@@ -303,8 +322,15 @@ class PartitionSimulationTest {
             "not every orchestration ended within " + MAX_ACTIONS + " actions");
       }
       client.run();
-      if (random.nextDouble() < CRASH_RATE) {
+      double fault = random.nextDouble();
+      if (fault < CRASH_RATE) {
         sim.crash(random.nextInt(PARTITIONS));
+      } else if (fault < CRASH_RATE * 1.5) {
+        sim.handOff(random.nextInt(PARTITIONS));
+      } else if (fault < CRASH_RATE * 2) {
+        sim.failNextWrite(random.nextInt(PARTITIONS));
+      } else if (fault < CRASH_RATE * 2.25) {
+        sim.failNextCheckpoint(random.nextInt(PARTITIONS));
       }
       if (random.nextDouble() < 0.2) {
         sim.advanceClock(Duration.ofMillis(random.nextInt(20)));
@@ -398,8 +424,8 @@ class PartitionSimulationTest {
         sim,
         random,
         () ->
-            counters.stream().allMatch(c -> sim.endedCount().containsKey(c.id))
-                && victims.keySet().stream().allMatch(id -> sim.endedCount().containsKey(id)),
+            counters.stream().allMatch(c -> sim.hasEnded(c.id))
+                && victims.keySet().stream().allMatch(id -> sim.hasEnded(id)),
         client);
 
     sim.faults(0, 0);
@@ -410,7 +436,7 @@ class PartitionSimulationTest {
     for (CounterClient c : counters) {
       InstanceView v = sim.status(c.id);
       assertEquals(RuntimeStatus.COMPLETED, v.status(), c.id + ": " + v);
-      assertEquals(1, sim.endedCount().get(c.id), c.id + " ended more than once");
+      assertAtMostOnce(sim, c.id, c.id + " ended more than once");
       List<String> counted =
           new ArrayList<>(
               List.of(sim.converter().deserialize(v.output(), String.class).split(",")));
@@ -432,7 +458,7 @@ class PartitionSimulationTest {
     }
     for (String id : victims.keySet()) {
       InstanceView v = sim.status(id);
-      assertEquals(1, sim.endedCount().get(id), id + " ended more than once");
+      assertAtMostOnce(sim, id, id + " ended more than once");
       assertEquals(1, creations.get(id), id);
       if (v.status() == RuntimeStatus.TERMINATED) {
         assertTrue(terminations.containsKey(id), id + " terminated without a request");
@@ -448,7 +474,7 @@ class PartitionSimulationTest {
         if (cv != null) {
           assertEquals(1, creations.get(child), child + " created more than once");
           assertEquals(RuntimeStatus.COMPLETED, cv.status(), child + ": " + cv);
-          assertEquals(1, sim.endedCount().get(child), child);
+          assertAtMostOnce(sim, child, child);
         }
       }
     }

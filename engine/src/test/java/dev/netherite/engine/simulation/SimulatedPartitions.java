@@ -8,7 +8,13 @@ import dev.netherite.dsl.spi.DataConverter;
 import dev.netherite.engine.PartitionPlacement;
 import dev.netherite.engine.activity.ActivityExecutor;
 import dev.netherite.engine.entity.EntityExecutor;
-import dev.netherite.engine.orchestration.InstanceCache;
+import dev.netherite.engine.host.HostInput;
+import dev.netherite.engine.host.HostSettings;
+import dev.netherite.engine.host.HostTimer;
+import dev.netherite.engine.host.PartitionHost;
+import dev.netherite.engine.host.PartitionLink;
+import dev.netherite.engine.host.PartitionPorts;
+import dev.netherite.engine.host.PersistenceMode;
 import dev.netherite.engine.orchestration.OrchestrationExecutor;
 import dev.netherite.engine.orchestration.OrchestrationRun;
 import dev.netherite.engine.partition.ClientQuery;
@@ -16,18 +22,17 @@ import dev.netherite.engine.partition.ClientRequest;
 import dev.netherite.engine.partition.ClientResponse;
 import dev.netherite.engine.partition.Effect;
 import dev.netherite.engine.partition.EntityBatchResult;
+import dev.netherite.engine.partition.EventBatch;
 import dev.netherite.engine.partition.InstanceView;
-import dev.netherite.engine.partition.Outbox;
 import dev.netherite.engine.partition.PartitionEvent;
-import dev.netherite.engine.partition.PartitionMessage;
 import dev.netherite.engine.partition.PartitionState;
 import dev.netherite.engine.partition.StepResult;
+import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.EnumSet;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -38,35 +43,35 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 /**
- * Test harness: hosts {@code N} {@link PartitionState}s on the test's thread, the way the partition
- * actor of {@code sharding/} hosts one, with everything around them simulated and driven by one
- * seeded {@link Random}.
+ * Test harness: runs {@code N} real {@link PartitionHost}s, the class the runtime's partition actor
+ * runs, on the test's thread, with every port implemented by a seeded fake, all driven by one
+ * seeded {@link Random}. No host logic is copied here: the harness only plays the world.
  *
  * <ul>
- *   <li><b>Commit log.</b> Each partition has a log of events. An event is applied at once
- *       (pipelining) and its {@link Effect.Immediate} effects run at once; its {@link
- *       Effect.AfterDurable} effects (client replies, {@code OutboxReady}, {@code
- *       AcknowledgeOrigin}, {@code InstanceEnded}) are released only when the simulated write that
- *       covers the event completes. At most one write is in flight per partition; what is appended
- *       meanwhile goes into the next one (group commit).
- *   <li><b>Crash.</b> {@link #crash} discards the log's non-durable suffix, every deferred effect
- *       and every piece of local work in flight (steps, activities, writes), replays the durable
- *       log into a fresh state with all effects discarded, and runs {@link
- *       PartitionState#recoveryEffects()}.
- *   <li><b>Steps.</b> A real {@link OrchestrationExecutor} (virtual threads) with an {@link
- *       InstanceCache} per partition: a cached run continues when it can, otherwise one is loaded
- *       from the history. The harness waits for the step's result (with a timeout) and later feeds
- *       it back as a {@code StepCompleted} event.
- *   <li><b>Activities</b> run synchronously from the {@link Workflows} registry, some time after
- *       they were started.
+ *   <li><b>Journal.</b> Each partition has a durable list of batches and a checkpoint. A write
+ *       completes as a piece of pending work; {@link #failNextWrite} makes it fail, and a failed
+ *       write may have been stored or not (the host cannot know which). A checkpoint is stored as
+ *       the events the live state had applied when the save completed, labelled with the durable
+ *       sequence number at the time it was asked for, so a checkpoint taken with events in flight
+ *       or buffered is recovered as exactly the corrupt state it is. Recovery = that checkpoint
+ *       plus the batches after its label, as Pekko Persistence does.
+ *   <li><b>Crash.</b> {@link #crash} discards the host and all its local work; a write in flight
+ *       was stored or not, at random; a new host recovers at once. {@link #handOff} asks the host
+ *       to hand over (final checkpoint, stop); a stopped host (hand-off, failed write) is started
+ *       again, recovering from storage, {@link #restartAfter} later. A stopped partition drops what
+ *       it is sent, as the runtime does while a partition is down.
+ *   <li><b>Steps.</b> A real {@link OrchestrationExecutor} (virtual threads); the harness waits for
+ *       each step's result (with a timeout) and feeds it back later as pending work.
+ *   <li><b>Activities and entity batches</b> run synchronously, some time after they were started.
  *   <li><b>Time</b> is a simulated clock: it moves only when a test advances it or when nothing is
- *       left to do but wait for the next timer, resend or client retry.
- *   <li><b>Network.</b> Outbox deliveries, acknowledgements, client requests and replies go through
- *       a simulated network that loses, duplicates and reorders them with the configured rates.
- *       Senders resend unacknowledged durable outbox entries after {@code resendAfter}; clients
- *       retry requests, with the same request id, after {@code clientRetryAfter}.
+ *       left to do but wait for the next timer, restart or client retry. The host's timers are
+ *       fired when their time has come.
+ *   <li><b>Network.</b> Deliveries, acknowledgements, client requests and replies go through a
+ *       simulated network that loses, duplicates and reorders them with the configured rates;
+ *       clients retry requests, with the same request id, after {@code clientRetryAfter}.
  * </ul>
  *
  * <p>Pending work is executed in a random order, so one seed gives one interleaving; orchestration
@@ -82,7 +87,7 @@ public final class SimulatedPartitions implements AutoCloseable {
   private final PartitionPlacement placement;
   private final Random random;
   private final DataConverter converter = new TestDataConverter();
-  private final Host[] hosts;
+  private final Node[] nodes;
   private final List<Work> pending = new ArrayList<>();
 
   /**
@@ -96,7 +101,7 @@ public final class SimulatedPartitions implements AutoCloseable {
   private OrchestrationExecutor executor;
   private Instant now = START_TIME;
 
-  // Settings; change them between actions at will.
+  // Settings; change them between actions at will (host settings apply to hosts started later).
   private double dropRate;
   private double duplicateRate;
   private int cacheCapacity = 64;
@@ -104,6 +109,13 @@ public final class SimulatedPartitions implements AutoCloseable {
   private int maxMessagesPerDelivery = 4;
   private Duration resendAfter = Duration.ofMillis(500);
   private Duration clientRetryAfter = Duration.ofSeconds(2);
+  private Duration restartAfter = Duration.ofMillis(200);
+  private PersistenceMode mode = PersistenceMode.LOCAL;
+  private int maxBatchEvents = 16;
+  private int maxPendingEvents = 400;
+  private Duration maxLinger = Duration.ZERO;
+  private long checkpointAfterEvents = 60;
+  private Duration checkpointAfterIdle = Duration.ofSeconds(2);
   private boolean runActivities = true;
 
   // Clients: requests by id, in submission order.
@@ -117,6 +129,11 @@ public final class SimulatedPartitions implements AutoCloseable {
   private int loads;
   private int stepsRun;
   private int crashes;
+  private int handOffs;
+  private int failedWrites;
+  private int failedCheckpoints;
+  private int checkpoints;
+  private int restarts;
   private long actions;
   private int dropped;
   private int duplicated;
@@ -127,9 +144,9 @@ public final class SimulatedPartitions implements AutoCloseable {
     this.random = new Random(seed);
     this.workflows = workflows;
     this.executor = new OrchestrationExecutor(workflows, converter, Thread.ofVirtual().factory());
-    this.hosts = new Host[partitionCount];
+    this.nodes = new Node[partitionCount];
     for (int p = 0; p < partitionCount; p++) {
-      hosts[p] = new Host(p);
+      nodes[p] = new Node(p);
     }
   }
 
@@ -145,12 +162,17 @@ public final class SimulatedPartitions implements AutoCloseable {
     return this;
   }
 
-  /** The capacity of each partition's instance cache; applies to caches created after the call. */
+  /**
+   * The capacity of each partition's instance cache. Restarts every partition (losing nothing but
+   * cached executions when nothing is in flight): call it before the run.
+   */
   public SimulatedPartitions cacheCapacity(int capacity) {
     this.cacheCapacity = capacity;
-    for (Host h : hosts) {
-      h.cache.discardAll();
-      h.cache = new InstanceCache(capacity);
+    for (Node n : nodes) {
+      if (n.host != null) {
+        n.storeOrDropInFlight();
+        recover(n);
+      }
     }
     return this;
   }
@@ -177,6 +199,30 @@ public final class SimulatedPartitions implements AutoCloseable {
   }
 
   /**
+   * The commit log of partitions started from now on: persistence mode, events per write, unwritten
+   * events before backpressure, the commit linger, and events between checkpoints.
+   */
+  public SimulatedPartitions commitLog(
+      PersistenceMode mode,
+      int maxBatchEvents,
+      int maxPendingEvents,
+      Duration maxLinger,
+      long checkpointAfterEvents) {
+    this.mode = mode;
+    this.maxBatchEvents = maxBatchEvents;
+    this.maxPendingEvents = maxPendingEvents;
+    this.maxLinger = maxLinger;
+    this.checkpointAfterEvents = checkpointAfterEvents;
+    return this;
+  }
+
+  /** How long a stopped partition (hand-off, failed write) stays down before it starts again. */
+  public SimulatedPartitions restartAfter(Duration d) {
+    this.restartAfter = d;
+    return this;
+  }
+
+  /**
    * Deploys other code: the executor is replaced and every cached run is discarded, so that the
    * next step of each instance replays its history with the new code.
    */
@@ -184,8 +230,10 @@ public final class SimulatedPartitions implements AutoCloseable {
     this.workflows = newWorkflows;
     this.executor =
         new OrchestrationExecutor(newWorkflows, converter, Thread.ofVirtual().factory());
-    for (Host h : hosts) {
-      h.cache.discardAll();
+    for (Node n : nodes) {
+      if (n.host != null) {
+        n.host.discardCachedRuns();
+      }
     }
   }
 
@@ -203,6 +251,23 @@ public final class SimulatedPartitions implements AutoCloseable {
 
   public int partitionOf(String id) {
     return placement.partitionOf(id);
+  }
+
+  private HostSettings hostSettings() {
+    return new HostSettings(
+        partitionCount,
+        mode,
+        maxBatchEvents,
+        maxPendingEvents,
+        maxLinger,
+        checkpointAfterEvents,
+        checkpointAfterIdle,
+        true,
+        cacheCapacity,
+        requestLogCapacity,
+        PartitionState.DEFAULT_ENTITY_BATCH_LIMIT,
+        resendAfter,
+        maxMessagesPerDelivery);
   }
 
   // ---------------------------------------------------------------- clock
@@ -244,13 +309,16 @@ public final class SimulatedPartitions implements AutoCloseable {
   }
 
   /**
-   * Appends a client request to its partition's log at once, bypassing the network: for tests that
-   * need requests applied in a given order. The reply still waits for durability.
+   * Hands a client request to its partition at once, bypassing the network: for tests that need
+   * requests applied in a given order. The reply still waits for durability.
    */
   public String submitNow(ClientRequest request) {
     ClientCall call = newCall(request);
-    Host h = hosts[placement.partitionOf(request.targetId())];
-    append(h, new PartitionEvent.ClientRequestReceived(call.requestId, request, now));
+    Node n = nodes[placement.partitionOf(request.targetId())];
+    if (n.host == null) {
+      throw new IllegalStateException("partition " + n.id + " is down");
+    }
+    n.host.input(clientCommand(call.requestId, request));
     return call.requestId;
   }
 
@@ -267,6 +335,11 @@ public final class SimulatedPartitions implements AutoCloseable {
     return call;
   }
 
+  private HostInput.ClientCommand clientCommand(String requestId, ClientRequest request) {
+    return new HostInput.ClientCommand(
+        requestId, request, response -> send(new ClientReply(requestId, response)));
+  }
+
   /** The first answer a client got for the request, or null. */
   public ClientResponse response(String requestId) {
     ClientCall call = calls.get(requestId);
@@ -280,7 +353,8 @@ public final class SimulatedPartitions implements AutoCloseable {
 
   /** The instance as its partition's live state has it, with history; null if there is none. */
   public InstanceView status(String instanceId) {
-    ClientResponse r = host(instanceId).state.query(new ClientQuery.GetStatus(instanceId, true));
+    ClientResponse r =
+        state(placement.partitionOf(instanceId)).query(new ClientQuery.GetStatus(instanceId, true));
     return ((ClientResponse.Status) r).view();
   }
 
@@ -297,7 +371,7 @@ public final class SimulatedPartitions implements AutoCloseable {
   // ---------------------------------------------------------------- running
 
   /**
-   * Runs due timers, resends and client retries, then one piece of pending work chosen at random.
+   * Runs due timers, restarts and client retries, then one piece of pending work chosen at random.
    * Returns false when there was nothing to do at the current time.
    */
   public boolean runOnce() {
@@ -324,7 +398,7 @@ public final class SimulatedPartitions implements AutoCloseable {
     }
   }
 
-  /** Runs until nothing is pending and nothing waits on the clock (timers, resends, retries). */
+  /** Runs until nothing is pending and nothing waits on the clock (timers, restarts, retries). */
   public void settle() {
     settle(1_000_000);
   }
@@ -375,29 +449,49 @@ public final class SimulatedPartitions implements AutoCloseable {
     }
   }
 
-  /** Whether nothing is pending, every log is durable and every outbox is acknowledged. */
+  /**
+   * Whether nothing is pending, every partition runs with its log durable and nothing waiting, and
+   * every outbox is acknowledged.
+   */
   public boolean quiescent() {
     if (!pending.isEmpty()) {
       return false;
     }
-    for (Host h : hosts) {
-      if (h.durable != h.log.size()
-          || h.writeInFlight
-          || h.state.outbox().unacknowledgedCount() > 0) {
+    for (Node n : nodes) {
+      if (n.host == null
+          || n.host.phase() != PartitionHost.Phase.RUNNING
+          || n.host.writeInFlight()
+          || !n.host.unwrittenEvents().isEmpty()
+          || n.host.stashedInputs() > 0
+          || n.host.state().outbox().unacknowledgedCount() > 0) {
         return false;
       }
     }
     return true;
   }
 
-  /** The earliest time at which a timer, a resend or a client retry is due; null when none. */
+  /**
+   * The earliest time at which something waits on the clock: a host's timer that has work to do, a
+   * restart, a client retry; null when none. The periodic idle-checkpoint tick is not a deadline
+   * (it would never let the clock rest); it fires when the clock passes it.
+   */
   public Instant nextDeadline() {
     Instant next = null;
-    for (Host h : hosts) {
-      next = min(next, h.state.timers().nextDue());
-      for (int destination : h.state.outbox().pendingDestinations()) {
-        Instant last = h.lastSent.get(destination);
-        next = min(next, last == null ? now : last.plus(resendAfter));
+    for (Node n : nodes) {
+      if (n.host == null) {
+        next = min(next, n.restartAt);
+        continue;
+      }
+      for (Map.Entry<HostTimer, Instant> t : n.timerDue.entrySet()) {
+        boolean matters =
+            switch (t.getKey()) {
+              case TIMER_DUE, COMMIT_DUE -> true;
+              case RESEND -> n.host.state().outbox().unacknowledgedCount() > 0;
+              case CHECKPOINT_IF_IDLE -> false;
+            };
+        if (matters) {
+          next = min(next, t.getValue());
+        }
       }
     }
     for (ClientCall c : calls.values()) {
@@ -419,20 +513,26 @@ public final class SimulatedPartitions implements AutoCloseable {
   }
 
   private void onClockTick() {
-    for (Host h : hosts) {
-      Instant due = h.state.timers().nextDue();
-      if (due != null && !due.isAfter(now)) {
-        append(h, new PartitionEvent.TimersFired(now));
-      }
-    }
-    for (Host h : hosts) {
-      for (int destination : h.state.outbox().pendingDestinations()) {
-        Instant last = h.lastSent.get(destination);
-        if (last == null || !now.isBefore(last.plus(resendAfter))) {
-          // As the actor: resend from the first unacknowledged entry, only what is known durable.
-          h.sentUpTo.put(destination, h.state.outbox().acknowledged(destination));
-          sendOutbox(h, destination);
+    for (Node n : nodes) {
+      if (n.host == null) {
+        if (n.restartAt != null && !n.restartAt.isAfter(now)) {
+          restarts++;
+          recover(n);
         }
+        continue;
+      }
+      for (HostTimer timer : HostTimer.values()) {
+        Instant due = n.timerDue.get(timer);
+        if (due == null || due.isAfter(now) || n.host == null) {
+          continue;
+        }
+        Duration interval = n.timerInterval.get(timer);
+        if (interval == null) {
+          n.timerDue.remove(timer);
+        } else {
+          n.timerDue.put(timer, now.plus(interval));
+        }
+        n.host.input(new HostInput.TimerFired(timer));
       }
     }
     for (ClientCall c : calls.values()) {
@@ -443,28 +543,36 @@ public final class SimulatedPartitions implements AutoCloseable {
     }
   }
 
-  // ---------------------------------------------------------------- crashes
+  // ---------------------------------------------------------------- faults
 
   /**
-   * Crashes a partition: its non-durable log suffix and all its local work are lost; it recovers at
-   * once.
+   * Crashes a partition: its host and all its local work are lost, a write in flight was stored or
+   * not, and a new host recovers from storage at once.
    */
   public void crash(int partition) {
-    Host h = hosts[partition];
+    Node n = nodes[partition];
     crashes++;
-    h.incarnation++;
-    h.log = new ArrayList<>(h.log.subList(0, h.durable));
-    h.writeInFlight = false;
-    h.deferred.clear();
-    h.cache.discardAll();
-    h.cache = new InstanceCache(cacheCapacity);
-    pending.removeIf(w -> w instanceof LocalWork l && l.partition() == partition);
-    parkedActivities.removeIf(a -> a.partition() == partition);
-    h.durableOutbox.clear();
-    h.sentUpTo.clear();
-    h.lastSent.clear();
-    h.state = rebuild(partition, h.log);
-    runEffects(h, h.state.recoveryEffects(), true);
+    n.storeOrDropInFlight();
+    recover(n);
+  }
+
+  /** Asks a partition to hand over, as Cluster Sharding does when it moves the partition. */
+  public void handOff(int partition) {
+    Node n = nodes[partition];
+    if (n.host != null) {
+      handOffs++;
+      n.host.handOff();
+    }
+  }
+
+  /** The partition's next journal write (or the one in flight) fails. */
+  public void failNextWrite(int partition) {
+    nodes[partition].failNextWrite = true;
+  }
+
+  /** The partition's next checkpoint (or the one being saved) fails. */
+  public void failNextCheckpoint(int partition) {
+    nodes[partition].failNextCheckpoint = true;
   }
 
   /** A fresh state with {@code log} applied, effects discarded, as recovery does. */
@@ -476,19 +584,57 @@ public final class SimulatedPartitions implements AutoCloseable {
     return fresh;
   }
 
+  /** Starts a new host for the node, recovering from its checkpoint and the batches after it. */
+  private void recover(Node n) {
+    n.incarnation++;
+    if (n.host != null) {
+      n.host.stopped();
+    }
+    int partition = n.id;
+    pending.removeIf(w -> w instanceof LocalWork l && l.partition() == partition);
+    parkedActivities.removeIf(a -> a.partition() == partition);
+    n.timerDue.clear();
+    n.timerInterval.clear();
+    n.restartAt = null;
+    n.inFlight = null;
+    PartitionHost host = new PartitionHost(partition, hostSettings(), portsOf(n, n.incarnation));
+    n.host = host;
+    n.lastHost = host;
+    long from = 0;
+    if (n.checkpoint != null) {
+      host.restoreCheckpoint(rebuild(partition, n.checkpoint.content()), n.checkpoint.seqNr());
+      from = n.checkpoint.seqNr();
+    }
+    for (long seqNr = from + 1; seqNr <= n.journal.size(); seqNr++) {
+      if (seqNr > n.deletedUpTo) {
+        host.replay(n.journal.get((int) seqNr - 1));
+      }
+    }
+    host.recoveryCompleted();
+  }
+
   // ---------------------------------------------------------------- observations
 
+  /** The partition's live state (the last host's, while the partition is down). */
   public PartitionState state(int partition) {
-    return hosts[partition].state;
+    return nodes[partition].lastHost.state();
   }
 
+  /** Every event of the partition: durable, then in flight and buffered. */
   public List<PartitionEvent> log(int partition) {
-    return List.copyOf(hosts[partition].log);
+    List<PartitionEvent> all = new ArrayList<>(durableLog(partition));
+    Node n = nodes[partition];
+    if (n.host != null) {
+      all.addAll(n.host.unwrittenEvents());
+    }
+    return all;
   }
 
+  /** Every event ever written durably to the partition's journal, in order. */
   public List<PartitionEvent> durableLog(int partition) {
-    Host h = hosts[partition];
-    return List.copyOf(h.log.subList(0, h.durable));
+    List<PartitionEvent> all = new ArrayList<>();
+    nodes[partition].journal.forEach(b -> all.addAll(b.events()));
+    return all;
   }
 
   /**
@@ -497,6 +643,18 @@ public final class SimulatedPartitions implements AutoCloseable {
    */
   public Map<String, Integer> endedCount() {
     return endedCount;
+  }
+
+  /**
+   * Whether the instance's end was announced, or its partition's live state has it ended (the end
+   * may not be durable yet: settle the simulation before relying on it).
+   */
+  public boolean hasEnded(String instanceId) {
+    if (endedCount.containsKey(instanceId)) {
+      return true;
+    }
+    InstanceView v = status(instanceId);
+    return v != null && v.status().isTerminal();
   }
 
   public InstanceView endedView(String instanceId) {
@@ -546,6 +704,19 @@ public final class SimulatedPartitions implements AutoCloseable {
     return crashes;
   }
 
+  /**
+   * Hand-offs asked for, writes and checkpoints failed, checkpoints stored, restarts after a stop.
+   */
+  public String storageSummary() {
+    return String.format(
+        "mode=%s handOffs=%d failedWrites=%d failedCheckpoints=%d checkpoints=%d restarts=%d",
+        mode, handOffs, failedWrites, failedCheckpoints, checkpoints, restarts);
+  }
+
+  public int checkpoints() {
+    return checkpoints;
+  }
+
   public long actions() {
     return actions;
   }
@@ -576,18 +747,25 @@ public final class SimulatedPartitions implements AutoCloseable {
         .append(" dropped=")
         .append(dropped)
         .append(" duplicated=")
-        .append(duplicated);
-    for (Host h : hosts) {
+        .append(duplicated)
+        .append(' ')
+        .append(storageSummary());
+    for (Node n : nodes) {
+      PartitionHost h = n.lastHost;
       out.append(" | p")
-          .append(h.id)
-          .append(" log=")
-          .append(h.log.size())
-          .append(" durable=")
-          .append(h.durable)
+          .append(n.id)
+          .append(' ')
+          .append(n.host == null ? "DOWN" : h.phase())
+          .append(" journal=")
+          .append(n.journal.size())
+          .append(" unwritten=")
+          .append(h.unwrittenEvents().size())
+          .append(" stashed=")
+          .append(h.stashedInputs())
           .append(" unacked=")
-          .append(h.state.outbox().unacknowledgedCount())
+          .append(h.state().outbox().unacknowledgedCount())
           .append(" statuses=")
-          .append(h.state.statusCounts());
+          .append(h.state().statusCounts());
     }
     return out.toString();
   }
@@ -603,128 +781,247 @@ public final class SimulatedPartitions implements AutoCloseable {
   /** Completes an activity call by hand (see {@link #runActivities}). */
   public void completeActivity(
       String instanceId, int taskId, Object result, FailureDetails failure) {
-    Host h = host(instanceId);
-    String executionId = h.state.instance(instanceId).executionId();
+    Node n = nodes[placement.partitionOf(instanceId)];
+    String executionId = n.host.state().instance(instanceId).executionId();
     parkedActivities.removeIf(
         a -> a.call().instanceId().equals(instanceId) && a.call().taskId() == taskId);
-    append(
-        h,
-        new PartitionEvent.ActivityCompleted(
-            instanceId, executionId, taskId, converter.serialize(result), failure, now));
+    n.host.input(
+        new HostInput.ActivityFinished(
+            instanceId, executionId, taskId, converter.serialize(result), failure));
   }
 
   @Override
   public void close() {
-    for (Host h : hosts) {
-      h.cache.discardAll();
+    for (Node n : nodes) {
+      if (n.host != null) {
+        n.host.stopped();
+      }
     }
     pending.clear();
   }
 
-  private Host host(String instanceId) {
-    return hosts[placement.partitionOf(instanceId)];
-  }
+  // ---------------------------------------------------------------- one partition's world
 
-  // ---------------------------------------------------------------- the host of one partition
+  /** A checkpoint: the events its state had applied, labelled with a journal sequence number. */
+  private record Checkpoint(long seqNr, List<PartitionEvent> content) {}
 
-  private final class Host {
+  private final class Node {
     final int id;
+
+    // Storage: survives crashes. Sequence number n is journal.get(n - 1).
+    final List<EventBatch> journal = new ArrayList<>();
+    long deletedUpTo;
+    Checkpoint checkpoint;
+
+    // The running incarnation; host is null while the partition is down.
     int incarnation;
-    PartitionState state;
-    List<PartitionEvent> log = new ArrayList<>();
-    int durable;
-    boolean writeInFlight;
+    PartitionHost host;
+    PartitionHost lastHost;
+    EventBatch inFlight;
+    boolean failNextWrite;
+    boolean failNextCheckpoint;
+    Instant restartAt;
+    final Map<HostTimer, Instant> timerDue = new EnumMap<>(HostTimer.class);
+    final Map<HostTimer, Duration> timerInterval = new EnumMap<>(HostTimer.class);
 
-    /**
-     * Effects and callbacks that wait until {@code durable >= required}, in the order they were
-     * registered.
-     */
-    final ArrayDeque<Deferred> deferred = new ArrayDeque<>();
-
-    InstanceCache cache;
-    final Map<Integer, Long> durableOutbox = new HashMap<>();
-    final Map<Integer, Long> sentUpTo = new HashMap<>();
-    final Map<Integer, Instant> lastSent = new HashMap<>();
-
-    Host(int id) {
+    Node(int id) {
       this.id = id;
-      this.state = new PartitionState(id, partitionCount, requestLogCapacity);
-      this.cache = new InstanceCache(cacheCapacity);
+      recover(this);
+    }
+
+    /** A crash with a write in flight: the journal may have stored it, or not. */
+    void storeOrDropInFlight() {
+      if (inFlight != null && random.nextBoolean()) {
+        journal.add(inFlight);
+      }
+      inFlight = null;
+    }
+
+    /** The events the live state has applied: what serializing it would capture. */
+    List<PartitionEvent> appliedEvents() {
+      List<PartitionEvent> applied = new ArrayList<>();
+      journal.forEach(b -> applied.addAll(b.events()));
+      if (mode == PersistenceMode.LOCAL) {
+        applied.addAll(host.unwrittenEvents());
+      }
+      return applied;
     }
   }
 
-  private record Deferred(int required, Runnable action) {}
-
-  private void append(Host h, PartitionEvent event) {
-    h.log.add(event);
-    List<Effect> effects = h.state.apply(event);
-    runEffects(h, effects, false);
-    flush(h);
-  }
-
-  private void whenDurable(Host h, Runnable action) {
-    if (h.durable >= h.log.size()) {
-      action.run();
-    } else {
-      h.deferred.add(new Deferred(h.log.size(), action));
-    }
-  }
-
-  private void flush(Host h) {
-    if (!h.writeInFlight && h.durable < h.log.size()) {
-      h.writeInFlight = true;
-      pending.add(new WriteDone(h.id, h.incarnation, h.log.size()));
-    }
-  }
-
-  private void runEffects(Host h, List<Effect> effects, boolean durable) {
-    for (Effect effect : effects) {
-      switch (effect) {
-        case Effect.Immediate immediate -> runImmediate(h, immediate);
-        case Effect.AfterDurable after -> {
-          if (durable) {
-            runAfterDurable(h, after);
-          } else {
-            h.deferred.add(new Deferred(h.log.size(), () -> runAfterDurable(h, after)));
+  /** The ports of one incarnation of one partition; calls from a stale incarnation do nothing. */
+  private PartitionPorts portsOf(Node n, int incarnation) {
+    Supplier<Boolean> live = () -> n.incarnation == incarnation;
+    PartitionPorts.Journal journal =
+        new PartitionPorts.Journal() {
+          @Override
+          public void write(EventBatch batch) {
+            if (live.get()) {
+              n.inFlight = batch;
+              pending.add(new WriteDone(n.id, incarnation));
+            }
           }
-        }
-      }
-    }
+
+          @Override
+          public void saveCheckpoint(PartitionState state) {
+            if (live.get()) {
+              pending.add(new CheckpointDone(n.id, incarnation, n.journal.size()));
+            }
+          }
+
+          @Override
+          public void deleteUpTo(long seqNr) {
+            if (live.get()) {
+              n.deletedUpTo = Math.max(n.deletedUpTo, seqNr);
+            }
+          }
+
+          @Override
+          public long lastSequenceNr() {
+            return n.journal.size();
+          }
+        };
+    PartitionPorts.LocalWork work =
+        new PartitionPorts.LocalWork() {
+          @Override
+          public OrchestrationRun loadRun(
+              String instanceId,
+              String executionId,
+              String orchestrationName,
+              List<HistoryEvent> history) {
+            loads++;
+            return executor.load(
+                instanceId,
+                executionId,
+                orchestrationName,
+                history,
+                (r, stepNumber, result) -> stepReports.add(new StepReport(r, stepNumber, result)));
+          }
+
+          @Override
+          public void step(
+              OrchestrationRun run,
+              long stepNumber,
+              Instant stepTime,
+              List<HistoryEvent> newEvents) {
+            stepsRun++;
+            run.step(stepNumber, stepTime, newEvents);
+            StepReport report = awaitReport(run, stepNumber);
+            if (live.get()) {
+              pending.add(new StepDone(n.id, incarnation, run, stepNumber, report.result()));
+            }
+          }
+
+          @Override
+          public void startActivity(Effect.StartActivity activity) {
+            if (live.get()) {
+              pending.add(new RunActivity(n.id, incarnation, activity));
+            }
+          }
+
+          @Override
+          public void startEntityBatch(Effect.RunEntityBatch batch) {
+            if (live.get()) {
+              pending.add(new RunEntityBatch(n.id, incarnation, batch));
+            }
+          }
+        };
+    PartitionPorts.Clock clock =
+        new PartitionPorts.Clock() {
+          @Override
+          public Instant now() {
+            return now;
+          }
+
+          @Override
+          public long nanoTime() {
+            return Duration.between(START_TIME, now).toNanos();
+          }
+        };
+    PartitionPorts.Timers timers =
+        new PartitionPorts.Timers() {
+          @Override
+          public void startSingle(HostTimer timer, Duration delay) {
+            if (live.get()) {
+              n.timerDue.put(timer, now.plus(delay));
+              n.timerInterval.remove(timer);
+            }
+          }
+
+          @Override
+          public void startPeriodic(HostTimer timer, Duration interval) {
+            if (live.get()) {
+              n.timerDue.put(timer, now.plus(interval));
+              n.timerInterval.put(timer, interval);
+            }
+          }
+
+          @Override
+          public void cancel(HostTimer timer) {
+            if (live.get()) {
+              n.timerDue.remove(timer);
+              n.timerInterval.remove(timer);
+            }
+          }
+        };
+    PartitionPorts.Log log =
+        new PartitionPorts.Log() {
+          @Override
+          public void info(Supplier<String> message) {}
+
+          @Override
+          public void warn(String message) {}
+
+          @Override
+          public void error(String message, Throwable cause) {}
+        };
+    PartitionPorts.Metrics metrics =
+        new PartitionPorts.Metrics() {
+          @Override
+          public void journalWrite(int events) {}
+
+          @Override
+          public void journalWriteLatency(long nanos) {}
+
+          @Override
+          public void checkpoint() {}
+
+          @Override
+          public void instanceEnded(InstanceView view) {
+            if (live.get()) {
+              endedCount.merge(view.instanceId(), 1, Integer::sum);
+              endedViews.put(view.instanceId(), view);
+            }
+          }
+        };
+    Runnable stop =
+        () -> {
+          if (live.get()) {
+            // Down until restartAt; everything of this incarnation dies with it.
+            n.incarnation++;
+            n.host.stopped();
+            n.host = null;
+            n.inFlight = null;
+            n.restartAt = now.plus(restartAfter);
+            pending.removeIf(w -> w instanceof LocalWork l && l.partition() == n.id);
+            parkedActivities.removeIf(a -> a.partition() == n.id);
+          }
+        };
+    return new PartitionPorts(
+        journal,
+        (destination, link) -> {
+          if (live.get()) {
+            send(new Link(destination, link));
+          }
+        },
+        work,
+        clock,
+        timers,
+        log,
+        metrics,
+        stop);
   }
 
-  private void runImmediate(Host h, Effect.Immediate effect) {
-    switch (effect) {
-      case Effect.RunStep s -> runStep(h, s);
-      case Effect.StartActivity a -> pending.add(new RunActivity(h.id, h.incarnation, a));
-      case Effect.RunEntityBatch b -> pending.add(new RunEntityBatch(h.id, h.incarnation, b));
-      case Effect.TimersChanged t -> {} // the clock tick polls the timer table
-      case Effect.DiscardExecutor d -> h.cache.discard(d.instanceId());
-    }
-  }
-
-  private void runStep(Host h, Effect.RunStep s) {
-    OrchestrationRun run = h.cache.get(s.instanceId());
-    if (run == null || !run.canContinueWith(s.executionId(), s.stepNumber())) {
-      if (run != null) {
-        h.cache.discard(s.instanceId());
-      }
-      loads++;
-      run =
-          executor.load(
-              s.instanceId(),
-              s.executionId(),
-              s.orchestrationName(),
-              s.history().subList(0, s.historySize()),
-              (r, stepNumber, result) -> stepReports.add(new StepReport(r, stepNumber, result)));
-      h.cache.put(run);
-    }
-    stepsRun++;
-    run.step(s.stepNumber(), s.stepTime(), s.newEvents());
-    StepReport report = awaitReport(run, s);
-    pending.add(new StepDone(h.id, h.incarnation, run, s.stepNumber(), report.result()));
-  }
-
-  private StepReport awaitReport(OrchestrationRun run, Effect.RunStep s) {
+  private StepReport awaitReport(OrchestrationRun run, long stepNumber) {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(STEP_TIMEOUT_SECONDS);
     while (true) {
       long left = deadline - System.nanoTime();
@@ -740,53 +1037,18 @@ public final class SimulatedPartitions implements AutoCloseable {
             "step did not report within "
                 + STEP_TIMEOUT_SECONDS
                 + "s: instance="
-                + s.instanceId()
+                + run.instanceId()
                 + " step="
-                + s.stepNumber()
+                + stepNumber
                 + " execution="
-                + s.executionId());
+                + run.executionId());
       }
-      if (report.run() == run && report.stepNumber() == s.stepNumber()) {
+      if (report.run() == run && report.stepNumber() == stepNumber) {
         return report;
       }
       // A report of a run that was discarded in the middle of a step: nobody takes it, as in the
-      // actor.
+      // runtime.
     }
-  }
-
-  private void runAfterDurable(Host h, Effect.AfterDurable effect) {
-    switch (effect) {
-      case Effect.ReplyToClient r -> send(new ClientReply(r.requestId(), r.response()));
-      case Effect.OutboxReady o -> {
-        h.durableOutbox.merge(o.destination(), o.upToSeq(), Math::max);
-        sendOutbox(h, o.destination());
-      }
-      case Effect.AcknowledgeOrigin a -> send(new Ack(h.id, a.origin(), a.upTo()));
-      case Effect.InstanceEnded e -> {
-        endedCount.merge(e.view().instanceId(), 1, Integer::sum);
-        endedViews.put(e.view().instanceId(), e.view());
-      }
-    }
-  }
-
-  private void sendOutbox(Host h, int destination) {
-    Outbox outbox = h.state.outbox();
-    long durable = h.durableOutbox.getOrDefault(destination, 0L);
-    long sent =
-        Math.max(h.sentUpTo.getOrDefault(destination, 0L), outbox.acknowledged(destination));
-    while (sent < durable) {
-      List<Outbox.Entry> entries =
-          outbox.entries(destination, sent, durable, maxMessagesPerDelivery);
-      if (entries.isEmpty()) {
-        break;
-      }
-      List<PartitionMessage> messages = new ArrayList<>(entries.size());
-      entries.forEach(e -> messages.add(e.message()));
-      send(new Deliver(h.id, destination, entries.get(0).seq(), messages));
-      sent = entries.get(entries.size() - 1).seq();
-    }
-    h.sentUpTo.put(destination, sent);
-    h.lastSent.put(destination, now);
   }
 
   // ---------------------------------------------------------------- work and the network
@@ -796,9 +1058,13 @@ public final class SimulatedPartitions implements AutoCloseable {
   /** Work that belongs to one incarnation of a partition and dies with it. */
   private sealed interface LocalWork extends Work {
     int partition();
+
+    int incarnation();
   }
 
-  private record WriteDone(int partition, int incarnation, int upTo) implements LocalWork {}
+  private record WriteDone(int partition, int incarnation) implements LocalWork {}
+
+  private record CheckpointDone(int partition, int incarnation, long seqNr) implements LocalWork {}
 
   private record StepDone(
       int partition, int incarnation, OrchestrationRun run, long stepNumber, StepResult result)
@@ -810,10 +1076,7 @@ public final class SimulatedPartitions implements AutoCloseable {
   private record RunEntityBatch(int partition, int incarnation, Effect.RunEntityBatch batch)
       implements LocalWork {}
 
-  private record Deliver(int from, int to, long firstSeq, List<PartitionMessage> messages)
-      implements Work {}
-
-  private record Ack(int from, int to, long upTo) implements Work {}
+  private record Link(int destination, PartitionLink message) implements Work {}
 
   private record ClientSend(String requestId, ClientRequest request) implements Work {}
 
@@ -847,81 +1110,27 @@ public final class SimulatedPartitions implements AutoCloseable {
   }
 
   private void execute(Work w) {
+    if (w instanceof LocalWork l) {
+      Node n = nodes[l.partition()];
+      if (n.host == null || n.incarnation != l.incarnation()) {
+        return;
+      }
+      executeLocal(n, l);
+      return;
+    }
     switch (w) {
-      case WriteDone d -> {
-        Host h = hosts[d.partition()];
-        if (h.incarnation != d.incarnation()) {
-          return;
-        }
-        h.writeInFlight = false;
-        h.durable = d.upTo();
-        while (!h.deferred.isEmpty() && h.deferred.peekFirst().required() <= h.durable) {
-          h.deferred.pollFirst().action().run();
-        }
-        flush(h);
-      }
-      case StepDone s -> {
-        Host h = hosts[s.partition()];
-        if (h.incarnation != s.incarnation()) {
-          return;
-        }
-        OrchestrationRun run = s.run();
-        run.markIdle();
-        if (s.result().outcome() != null && h.cache.get(run.instanceId()) == run) {
-          h.cache.discard(run.instanceId());
-        }
-        append(
-            h,
-            new PartitionEvent.StepCompleted(
-                run.instanceId(), run.executionId(), s.stepNumber(), s.result(), now));
-      }
-      case RunActivity a -> {
-        Host h = hosts[a.partition()];
-        if (h.incarnation != a.incarnation()) {
-          return;
-        }
-        if (!runActivities) {
-          parkedActivities.add(a);
-          return;
-        }
-        Effect.StartActivity call = a.call();
-        activityRuns.merge(call.activityName(), 1, Integer::sum);
-        ActivityExecutor.Outcome outcome =
-            new ActivityExecutor(workflows, converter)
-                .run(call.instanceId(), call.taskId(), call.activityName(), call.input());
-        append(
-            h,
-            new PartitionEvent.ActivityCompleted(
-                call.instanceId(),
-                call.executionId(),
-                call.taskId(),
-                outcome.result(),
-                outcome.failure(),
-                now));
-      }
-      case RunEntityBatch b -> {
-        Host h = hosts[b.partition()];
-        if (h.incarnation != b.incarnation()) {
-          return;
-        }
-        entityBatchesRun++;
-        EntityBatchResult result = new EntityExecutor(workflows, converter).run(b.batch());
-        append(
-            h,
-            new PartitionEvent.EntityBatchCompleted(
-                b.batch().entityId(), b.batch().batchNumber(), result, now));
-      }
-      case Deliver d -> onDeliver(hosts[d.to()], d);
-      case Ack a -> {
-        Host h = hosts[a.to()];
-        if (a.upTo() > h.state.outbox().acknowledged(a.from())) {
-          append(h, new PartitionEvent.DeliveryAcknowledged(a.from(), a.upTo(), now));
+      case Link l -> {
+        Node n = nodes[l.destination()];
+        if (n.host != null) {
+          n.host.input(l.message());
         }
       }
-      case ClientSend c ->
-          append(
-              hosts[placement.partitionOf(c.request().targetId())],
-              new PartitionEvent.ClientRequestReceived(c.requestId(), c.request(), now));
+      case ClientSend c -> {
+        Node n = nodes[placement.partitionOf(c.request().targetId())];
+        if (n.host != null) {
+          n.host.input(clientCommand(c.requestId(), c.request()));
+        }
+      }
       case ClientReply r -> {
         ClientCall call = calls.get(r.requestId());
         if (call != null) {
@@ -931,26 +1140,67 @@ public final class SimulatedPartitions implements AutoCloseable {
           }
         }
       }
+      default -> throw new IllegalStateException("unexpected work " + w);
     }
   }
 
-  /**
-   * As the actor: drop what was applied already and answer duplicates and gaps with an
-   * acknowledgement once durable. Half of the deliveries skip this filter, so that the state
-   * machine's own dedup is exercised as well.
-   */
-  private void onDeliver(Host h, Deliver d) {
-    if (random.nextBoolean()) {
-      append(h, new PartitionEvent.MessagesReceived(d.from(), d.firstSeq(), d.messages(), now));
-      return;
+  private void executeLocal(Node n, LocalWork w) {
+    PartitionHost host = n.host;
+    switch (w) {
+      case WriteDone d -> {
+        EventBatch batch = n.inFlight;
+        n.inFlight = null;
+        if (n.failNextWrite) {
+          n.failNextWrite = false;
+          failedWrites++;
+          // The journal may have stored the batch although it reports the write as failed.
+          if (random.nextBoolean()) {
+            n.journal.add(batch);
+          }
+          host.onWriteFailed(new IOException("simulated journal failure"), n.journal.size() + 1);
+        } else {
+          n.journal.add(batch);
+          host.onWritten();
+        }
+      }
+      case CheckpointDone c -> {
+        if (n.failNextCheckpoint) {
+          n.failNextCheckpoint = false;
+          failedCheckpoints++;
+          host.onCheckpointFailed(new IOException("simulated checkpoint failure"));
+        } else {
+          checkpoints++;
+          n.checkpoint = new Checkpoint(c.seqNr(), n.appliedEvents());
+          host.onCheckpointSaved(c.seqNr());
+        }
+      }
+      case StepDone s ->
+          host.input(new HostInput.StepFinished(s.run(), s.stepNumber(), s.result()));
+      case RunActivity a -> {
+        if (!runActivities) {
+          parkedActivities.add(a);
+          return;
+        }
+        Effect.StartActivity call = a.call();
+        activityRuns.merge(call.activityName(), 1, Integer::sum);
+        ActivityExecutor.Outcome outcome =
+            new ActivityExecutor(workflows, converter)
+                .run(call.instanceId(), call.taskId(), call.activityName(), call.input());
+        host.input(
+            new HostInput.ActivityFinished(
+                call.instanceId(),
+                call.executionId(),
+                call.taskId(),
+                outcome.result(),
+                outcome.failure()));
+      }
+      case RunEntityBatch b -> {
+        entityBatchesRun++;
+        EntityBatchResult result = new EntityExecutor(workflows, converter).run(b.batch());
+        host.input(
+            new HostInput.EntityBatchFinished(
+                b.batch().entityId(), b.batch().batchNumber(), result));
+      }
     }
-    List<PartitionMessage> messages =
-        h.state.dedup().applicable(d.from(), d.firstSeq(), d.messages());
-    long applied = h.state.dedup().lastApplied(d.from());
-    if (messages.isEmpty()) {
-      whenDurable(h, () -> send(new Ack(h.id, d.from(), applied)));
-      return;
-    }
-    append(h, new PartitionEvent.MessagesReceived(d.from(), applied + 1, messages, now));
   }
 }

@@ -1,10 +1,6 @@
-package dev.netherite.runtime.internal;
+package dev.netherite.engine.host;
 
 import java.time.Duration;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
 
 /**
  * INTERNAL API
@@ -19,36 +15,20 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>The count of running work is an estimate kept by the host (started minus reported); a step or
  * activity that never reports costs at most {@code maxLinger} per write, never a stuck log. Host
- * thread only, except the timer.
+ * thread only.
  */
 final class CommitLinger {
-  // One precise timer thread for the node: Pekko's scheduler ticks every 10 ms, too coarse for a
-  // 1-3 ms linger.
-  private static final ScheduledExecutorService TIMER = newTimer();
-
   private final long maxLingerNanos;
-  private final Runnable wake;
+  private final PartitionPorts.Clock clock;
+  private final PartitionPorts.Timers timers;
   private int runningWork;
   private long unwrittenSince = -1;
-  private ScheduledFuture<?> timer;
+  private boolean wakeUpArmed;
 
-  private static ScheduledExecutorService newTimer() {
-    ScheduledThreadPoolExecutor timer =
-        new ScheduledThreadPoolExecutor(
-            1,
-            r -> {
-              Thread t = new Thread(r, "netherite-commit-linger");
-              t.setDaemon(true);
-              return t;
-            });
-    timer.setRemoveOnCancelPolicy(true);
-    return timer;
-  }
-
-  /** {@code wake} is called from the timer thread; it must only send the host a message. */
-  CommitLinger(Duration maxLinger, Runnable wake) {
+  CommitLinger(Duration maxLinger, PartitionPorts.Clock clock, PartitionPorts.Timers timers) {
     this.maxLingerNanos = maxLinger.toNanos();
-    this.wake = wake;
+    this.clock = clock;
+    this.timers = timers;
   }
 
   void workStarted() {
@@ -66,39 +46,40 @@ final class CommitLinger {
     if (bufferEmpty) {
       unwrittenSince = -1;
     } else if (unwrittenSince < 0) {
-      unwrittenSince = System.nanoTime();
+      unwrittenSince = clock.nanoTime();
     }
   }
 
-  /** Whether to hold the write back now; if so, a wake-up is armed for when the linger runs out. */
+  /**
+   * Whether to hold the write back now; if so, a {@link HostTimer#COMMIT_DUE} wake-up is armed for
+   * when the linger runs out.
+   */
   boolean holdBack() {
     if (maxLingerNanos <= 0 || runningWork == 0 || unwrittenSince < 0) {
       return false;
     }
-    long left = unwrittenSince + maxLingerNanos - System.nanoTime();
+    long left = unwrittenSince + maxLingerNanos - clock.nanoTime();
     if (left <= 0) {
       return false;
     }
-    if (timer == null) {
-      timer = TIMER.schedule(wake, left, TimeUnit.NANOSECONDS);
+    if (!wakeUpArmed) {
+      wakeUpArmed = true;
+      timers.startSingle(HostTimer.COMMIT_DUE, Duration.ofNanos(left));
     }
     return true;
   }
 
   /** Call when the wake-up armed by {@link #holdBack} arrives. */
   void timerFired() {
-    timer = null;
+    wakeUpArmed = false;
   }
 
-  /**
-   * Call when a write is issued: a wake-up still pending is not needed any more (it would only cost
-   * a hop).
-   */
+  /** Call when a write is issued: a wake-up still pending is not needed any more. */
   void written() {
     unwrittenSince = -1;
-    if (timer != null) {
-      timer.cancel(false);
-      timer = null;
+    if (wakeUpArmed) {
+      wakeUpArmed = false;
+      timers.cancel(HostTimer.COMMIT_DUE);
     }
   }
 }

@@ -1,0 +1,118 @@
+package dev.netherite.engine.host;
+
+import dev.netherite.dsl.HistoryEvent;
+import dev.netherite.engine.orchestration.OrchestrationRun;
+import dev.netherite.engine.partition.Effect;
+import dev.netherite.engine.partition.EventBatch;
+import dev.netherite.engine.partition.InstanceView;
+import dev.netherite.engine.partition.PartitionState;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.function.Supplier;
+
+/**
+ * INTERNAL API
+ *
+ * <p>Everything a {@link PartitionHost} does to the world goes through these ports, and everything
+ * the world tells it comes back as a call on the host, on the host's one thread. The runtime
+ * implements them over Pekko Persistence, Cluster Sharding and the node's executors; the seeded
+ * simulation implements them with fakes that lose, duplicate, delay and reorder, fail writes, and
+ * crash. A port call never blocks and never calls back into the host before it returns.
+ */
+public record PartitionPorts(
+    Journal journal,
+    Transport transport,
+    LocalWork work,
+    Clock clock,
+    Timers timers,
+    Log log,
+    Metrics metrics,
+    Runnable stop) {
+
+  /** The partition's commit log and checkpoint store. */
+  public interface Journal {
+    /**
+     * Appends one batch; at most one is outstanding. Completes with {@link
+     * PartitionHost#onWritten()}, or {@link PartitionHost#onWriteFailed} (the batch may or may not
+     * be stored) or {@link PartitionHost#onWriteRejected} (it is not).
+     */
+    void write(EventBatch batch);
+
+    /**
+     * Saves {@code state} as the checkpoint at the last durable batch; the state must not change
+     * until {@link PartitionHost#onCheckpointSaved} or {@link PartitionHost#onCheckpointFailed}.
+     */
+    void saveCheckpoint(PartitionState state);
+
+    /** Deletes the batches up to {@code seqNr} and the checkpoints before it. */
+    void deleteUpTo(long seqNr);
+
+    /** The sequence number of the last durable batch (for logs and diagnostics). */
+    long lastSequenceNr();
+  }
+
+  /** Messages to other partitions; at most once, in any order. */
+  public interface Transport {
+    void send(int destination, PartitionLink message);
+  }
+
+  /**
+   * Local work the host starts: orchestration steps, activities and entity batches, each reporting
+   * back as a {@link HostInput}. Work is lost with the host; recovery dispatches it again.
+   */
+  public interface LocalWork {
+    /** A run of the instance's code, replaying {@code history} at its first step. */
+    OrchestrationRun loadRun(
+        String instanceId,
+        String executionId,
+        String orchestrationName,
+        List<HistoryEvent> history);
+
+    /** Runs one step; reports {@link HostInput.StepFinished}. */
+    void step(
+        OrchestrationRun run, long stepNumber, Instant stepTime, List<HistoryEvent> newEvents);
+
+    /** Reports {@link HostInput.ActivityFinished}. */
+    void startActivity(Effect.StartActivity activity);
+
+    /** Reports {@link HostInput.EntityBatchFinished}. */
+    void startEntityBatch(Effect.RunEntityBatch batch);
+  }
+
+  public interface Clock {
+    Instant now();
+
+    /** A monotonic clock for durations, as {@link System#nanoTime()}. */
+    long nanoTime();
+  }
+
+  /** Wake-ups, delivered as {@link HostInput.TimerFired}; starting a timer replaces its last. */
+  public interface Timers {
+    void startSingle(HostTimer timer, Duration delay);
+
+    void startPeriodic(HostTimer timer, Duration interval);
+
+    void cancel(HostTimer timer);
+  }
+
+  public interface Log {
+    void info(Supplier<String> message);
+
+    void warn(String message);
+
+    void error(String message, Throwable cause);
+  }
+
+  /** Counters; called on the host's thread, must be cheap. */
+  public interface Metrics {
+    void journalWrite(int events);
+
+    void journalWriteLatency(long nanos);
+
+    void checkpoint();
+
+    /** An instance ended and its end is durable. */
+    default void instanceEnded(InstanceView view) {}
+  }
+}
