@@ -21,11 +21,11 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
  * recovers from that checkpoint instead of replaying the log. Phases: running → (child stopped)
  * down → running; running → handing off → stopped.
  */
-public final class PartitionEntity {
+public final class PartitionSupervisor {
   private static final Duration MIN_BACKOFF = Duration.ofMillis(200);
   private static final Duration MAX_BACKOFF = Duration.ofSeconds(10);
 
-  private PartitionEntity() {}
+  private PartitionSupervisor() {}
 
   public static Behavior<PartitionCommand> create(int partitionId, NodeServices node) {
     return Behaviors.withTimers(
