@@ -380,7 +380,9 @@ public final class WireRegistry {
       throw new IllegalStateException(
           "No wire registrar of the engine was found (found: "
               + sources.stream().map(Source::module).toList()
-              + "). Its jar lists dev.netherite.engine.partition.EngineWireTypes in "
+              + "). Its jar lists "
+              + dev.netherite.engine.partition.EngineWireTypes.class.getName()
+              + " in "
               + SERVICE_FILE
               + "; a merged or shaded jar must keep that file with the lines of every module.");
     }

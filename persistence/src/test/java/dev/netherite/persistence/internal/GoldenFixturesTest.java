@@ -25,8 +25,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
 
 /**
- * The serialization contract (STYLE rule 12): the bytes of every registered class's sample must
- * equal the committed fixture {@code src/test/resources/golden/<id>-<SimpleName>.bin}, and the
+ * The serialization contract (docs/STYLE.md, rule 12): the bytes of every registered class's sample
+ * must equal the committed fixture {@code src/test/resources/golden/<id>-<SimpleName>.bin}, and the
  * committed fixture must read back as the sample. A change that would make old journals unreadable
  * fails here.
  *
