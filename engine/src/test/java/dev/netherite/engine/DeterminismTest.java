@@ -20,8 +20,8 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
- * STYLE rule 13: determinism is checked, not only documented. Reads the constant pools of the
- * compiled classes of the replay core and fails on any reference to a clock, a random source,
+ * docs/STYLE.md, rule 13: determinism is checked, not only documented. Reads the constant pools of
+ * the compiled classes of the replay core and fails on any reference to a clock, a random source,
  * threads or blocking I/O. The partition state machine may use none of them; the orchestration
  * package runs code on threads by design, so there only clocks, randomness and I/O are forbidden
  * (time and ids come from the history).
@@ -145,9 +145,13 @@ class DeterminismTest {
     return found;
   }
 
+  /**
+   * The classes of {@code anchor}'s package and of its subpackages, so that a part split out of the
+   * state machine into a package of its own stays checked.
+   */
   private static List<Path> classesOf(Class<?> anchor) throws IOException {
     Path dir = classFile(anchor).getParent();
-    try (Stream<Path> files = Files.walk(dir, 1)) {
+    try (Stream<Path> files = Files.walk(dir)) {
       return files.filter(p -> p.toString().endsWith(".class")).sorted().toList();
     }
   }

@@ -2,7 +2,7 @@ package dev.netherite.cluster;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import dev.netherite.persistence.TestCassandra;
+import dev.netherite.cassandra.TestCassandra;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;

@@ -1,8 +1,8 @@
 package dev.netherite.samples;
 
 import com.sun.management.OperatingSystemMXBean;
+import dev.netherite.cassandra.EmbeddedCassandra;
 import dev.netherite.dsl.DurableClient;
-import dev.netherite.persistence.EmbeddedCassandra;
 import dev.netherite.persistence.StorageMetrics;
 import dev.netherite.runtime.DurableRuntime;
 import java.io.IOException;

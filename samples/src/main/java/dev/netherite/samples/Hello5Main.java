@@ -1,9 +1,9 @@
 package dev.netherite.samples;
 
+import dev.netherite.cassandra.EmbeddedCassandra;
 import dev.netherite.dsl.DurableClient;
 import dev.netherite.dsl.InstanceId;
 import dev.netherite.dsl.InstanceStatus;
-import dev.netherite.persistence.EmbeddedCassandra;
 import dev.netherite.persistence.StorageMetrics;
 import dev.netherite.runtime.DurableRuntime;
 import java.nio.file.Path;

@@ -3,10 +3,10 @@ package dev.netherite.samples;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.netherite.cassandra.TestCassandra;
 import dev.netherite.dsl.InstanceId;
 import dev.netherite.dsl.InstanceStatus;
 import dev.netherite.dsl.RuntimeStatus;
-import dev.netherite.persistence.TestCassandra;
 import dev.netherite.runtime.DurableRuntime;
 import java.time.Duration;
 import java.util.List;

@@ -2,8 +2,8 @@ package dev.netherite.runtime;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import dev.netherite.cassandra.TestCassandra;
 import dev.netherite.dsl.Workflows;
-import dev.netherite.persistence.TestCassandra;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;

@@ -38,6 +38,8 @@ public class KryoSerializer extends JSerializer {
    * own identifier.
    */
   KryoSerializer(ExtendedActorSystem system, Consumer<Kryo> extraRegistrations) {
+    // Inconsistent registrations (overlapping ranges, an id twice) fail the start, not a write.
+    WireRegistry.check(system);
     Config config = system.settings().config().getConfig("netherite.persistence.kryo");
     int bufferSize = Math.toIntExact(config.getBytes("buffer-size"));
     int maxRetainedBufferSize = Math.toIntExact(config.getBytes("max-retained-buffer-size"));
@@ -92,9 +94,10 @@ public class KryoSerializer extends JSerializer {
       throw new IllegalArgumentException(
           "Cannot serialize a "
               + (o == null ? "null" : o.getClass().getName())
-              + " with Kryo. Every class it contains must be listed with a fixed id in "
+              + " with Kryo. Every class it contains must be registered with a fixed id by the"
+              + " WireRegistrar of its module (see "
               + WireRegistry.class.getName()
-              + ". Cause: "
+              + "). Cause: "
               + e.getMessage(),
           e);
     } finally {

@@ -4,30 +4,9 @@ import com.esotericsoftware.kryo.Kryo;
 import com.esotericsoftware.kryo.Serializer;
 import com.esotericsoftware.kryo.serializers.EnumNameSerializer;
 import com.esotericsoftware.kryo.util.DefaultInstantiatorStrategy;
-import dev.netherite.dsl.FailureDetails;
-import dev.netherite.dsl.HistoryEvent;
-import dev.netherite.dsl.InstanceId;
-import dev.netherite.dsl.RetryPolicy;
-import dev.netherite.dsl.RuntimeStatus;
+import dev.netherite.engine.WireRegistrar;
+import dev.netherite.engine.WireRegistrar.IdRange;
 import dev.netherite.engine.WireSerializable;
-import dev.netherite.engine.partition.ClientQuery;
-import dev.netherite.engine.partition.ClientRequest;
-import dev.netherite.engine.partition.ClientResponse;
-import dev.netherite.engine.partition.DedupVector;
-import dev.netherite.engine.partition.EntityBatchResult;
-import dev.netherite.engine.partition.EntityRecord;
-import dev.netherite.engine.partition.EntityView;
-import dev.netherite.engine.partition.EventBatch;
-import dev.netherite.engine.partition.InstanceState;
-import dev.netherite.engine.partition.InstanceView;
-import dev.netherite.engine.partition.LockOwner;
-import dev.netherite.engine.partition.Outbox;
-import dev.netherite.engine.partition.PartitionEvent;
-import dev.netherite.engine.partition.PartitionMessage;
-import dev.netherite.engine.partition.PartitionState;
-import dev.netherite.engine.partition.RequestLog;
-import dev.netherite.engine.partition.StepResult;
-import dev.netherite.engine.partition.TimerTable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.reflect.Modifier;
@@ -49,10 +28,14 @@ import java.util.LinkedHashSet;
 import java.util.LinkedList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.ServiceConfigurationError;
+import java.util.ServiceLoader;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.UUID;
+import java.util.WeakHashMap;
 import java.util.function.Function;
 import java.util.jar.JarEntry;
 import java.util.jar.JarFile;
@@ -63,12 +46,19 @@ import org.objenesis.strategy.StdInstantiatorStrategy;
 /**
  * INTERNAL API
  *
- * <p>THE list of every class that crosses the wire between nodes or goes to the journal and
- * snapshot store, each with its fixed Kryo registration id. The Kryo serializer writes that id
- * instead of the class name, and registration is required: a class that is not listed here cannot
- * be serialized at all.
+ * <p>Every class that crosses the wire between nodes or goes to the journal and snapshot store,
+ * each with its fixed Kryo registration id. The Kryo serializer writes that id instead of the class
+ * name, and registration is required: a class that is not registered cannot be serialized at all.
  *
- * <p>To add a class, add one line to {@link #ENTRIES}: {@code wire(<next free id>,
+ * <p>Each module registers its own classes: this class lists the JDK and Pekko types (with their
+ * serializers), and every other module names a {@link WireRegistrar} in {@code
+ * META-INF/services/dev.netherite.engine.WireRegistrar}, found with {@link ServiceLoader} (the
+ * engine's is {@code dev.netherite.engine.partition.EngineWireTypes}, the runtime's {@code
+ * dev.netherite.runtime.internal.RuntimeWireTypes}). The registrations are checked when the first
+ * Kryo is created: overlapping ranges, an id outside its module's ranges, and an id or class
+ * registered twice fail with a message naming both.
+ *
+ * <p>To add a class, add one line to its module's registrar: {@code wire(<next free id>,
  * MyEvent.class),}. Then add a sample instance to {@code WireSamples} (test) and run the
  * persistence tests once with {@code -Dgolden.update=true} to write its golden fixture, and commit
  * that file.
@@ -76,38 +66,38 @@ import org.objenesis.strategy.StdInstantiatorStrategy;
 public final class WireRegistry {
   private WireRegistry() {}
 
-  // =================================================================================================================
+  // ===============================================================================================
   //  REGISTRATION IDS ARE FOREVER.
   //
-  //  Every id below is written into journals, snapshots and messages in flight between nodes of
-  // different versions.
-  //  - Never reuse an id, never renumber, never remove a line whose class may still be in a journal
-  // or snapshot.
+  //  Every id, here and in every module's registrar, is written into journals, snapshots and
+  //  messages in flight between nodes of different versions.
+  //  - Never reuse an id, never renumber, never remove a line whose class may still be in a
+  //    journal or snapshot.
   //  - A class whose serialized form changes (a record component or field added, removed, renamed
-  // or retyped: Kryo
-  //    writes them without a schema, record components in the order of their NAMES) gets a NEW id
-  // under a NEW class
-  //    name; the old class stays, registered under its old id, so that old data can still be read
-  // and converted.
+  //    or retyped: Kryo writes them without a schema, record components in the order of their
+  //    NAMES) gets a NEW id under a NEW class name; the old class stays, registered under its old
+  //    id, so that old data can still be read and converted.
   //  - Enums are written by constant name: adding or reordering constants is safe, renaming or
-  // removing is not.
+  //    removing is not.
   //  - The golden fixtures (persistence/src/test/resources/golden) fail when the bytes of a
-  // registered class change.
+  //    registered class change.
   //  - Until the first release (1.0) no journal is kept across versions: a change to an existing
-  // class may then
-  //    regenerate its fixture instead, and its commit says so. (0.1: entities added fields to the
-  // state classes
-  //    and a message to TimerTable.Timer.)
+  //    class may then regenerate its fixture instead, and its commit says so. (0.1: entities added
+  //    fields to the state classes and a message to TimerTable.Timer.)
   //
-  //  Ranges:
-  //    0..8      Kryo's own (int, String, float, boolean, byte, char, short, long, double; boxed
-  // types share them)
-  //    9..19     unused, reserved
-  //    20..99    JDK and Pekko types
-  //    100..     Netherite classes (dsl, engine, persistence, sharding); gaps are fine, take max +
-  // 1.
-  // =================================================================================================================
-  private static final List<Entry> ENTRIES =
+  //  Ranges, one owner each (checked when the first Kryo is created):
+  //    0..8       Kryo's own (int, String, float, boolean, byte, char, short, long, double; boxed
+  //               types share them)
+  //    9..19      unused, reserved
+  //    20..99     JDK and Pekko types (this class)
+  //    100..189   engine, with the dsl values it embeds (EngineWireTypes)
+  //    190..198   runtime (RuntimeWireTypes): its ids from before modules had ranges
+  //    199..399   engine
+  //    400..499   runtime
+  //    500..      free: a new module declares its own range in its registrar.
+  //  Within a range gaps are fine; take the module's next free id.
+  // ===============================================================================================
+  private static final List<Entry> JDK_AND_PEKKO =
       List.of(
           // ---- 20..29: arrays
           wire(20, byte[].class),
@@ -147,122 +137,32 @@ public final class WireRegistry {
           wire(
               61,
               org.apache.pekko.actor.ActorRef.class,
-              ActorRefSerializers.ClassicActorRefSerializer::new),
-          // ---- 100..: Netherite classes. dsl values embedded in engine events:
-          wire(100, InstanceId.class),
-          wire(101, FailureDetails.class),
-          wire(102, RetryPolicy.class),
-          wire(103, RuntimeStatus.class),
-          // ---- engine (dev.netherite.engine.WireSerializable implementors)
-          wire(104, PartitionMessage.ExecutionRequested.class),
-          wire(105, PartitionMessage.SubOrchestrationEnded.class),
-          wire(106, PartitionMessage.EventDelivered.class),
-          // ---- dsl history events (embedded in engine events and state)
-          wire(110, HistoryEvent.ExecutionStarted.class),
-          wire(111, HistoryEvent.OrchestratorStarted.class),
-          wire(112, HistoryEvent.TaskScheduled.class),
-          wire(113, HistoryEvent.TaskCompleted.class),
-          wire(114, HistoryEvent.TaskFailed.class),
-          wire(115, HistoryEvent.TimerCreated.class),
-          wire(116, HistoryEvent.TimerFired.class),
-          wire(117, HistoryEvent.SubOrchestrationCreated.class),
-          wire(118, HistoryEvent.SubOrchestrationCompleted.class),
-          wire(119, HistoryEvent.SubOrchestrationFailed.class),
-          wire(120, HistoryEvent.EventRaised.class),
-          wire(121, HistoryEvent.EventSent.class),
-          wire(122, HistoryEvent.ExecutionCompleted.class),
-          wire(123, HistoryEvent.ContinuedAsNew.class),
-          wire(124, HistoryEvent.ExecutionTerminated.class),
-          wire(125, HistoryEvent.ExecutionSuspended.class),
-          wire(126, HistoryEvent.ExecutionResumed.class),
-          // ---- engine: client requests, queries, responses
-          wire(130, ClientRequest.StartOrchestration.class),
-          wire(131, ClientRequest.RaiseEvent.class),
-          wire(132, ClientRequest.Terminate.class),
-          wire(133, ClientRequest.Suspend.class),
-          wire(134, ClientRequest.Resume.class),
-          wire(135, ClientRequest.Purge.class),
-          wire(136, ClientQuery.GetStatus.class),
-          wire(137, ClientQuery.ListInstances.class),
-          wire(138, ClientResponse.Started.class),
-          wire(139, ClientResponse.Accepted.class),
-          wire(140, ClientResponse.Purged.class),
-          wire(141, ClientResponse.Rejected.class),
-          wire(142, ClientResponse.Reason.class),
-          wire(143, ClientResponse.Status.class),
-          wire(144, ClientResponse.InstanceList.class),
-          wire(145, InstanceView.class),
-          // ---- engine: the commit log
-          wire(150, EventBatch.class),
-          wire(151, PartitionEvent.ClientRequestReceived.class),
-          wire(152, PartitionEvent.MessagesReceived.class),
-          wire(153, PartitionEvent.DeliveryAcknowledged.class),
-          wire(154, PartitionEvent.StepCompleted.class),
-          wire(155, PartitionEvent.ActivityCompleted.class),
-          wire(156, PartitionEvent.TimersFired.class),
-          wire(157, StepResult.class),
-          wire(158, StepResult.Completed.class),
-          wire(159, StepResult.Failed.class),
-          wire(160, StepResult.ContinuedAsNew.class),
-          // ---- engine: the checkpoint (PartitionState and what it holds)
-          wire(170, PartitionState.class),
-          wire(171, InstanceState.class),
-          wire(172, Outbox.class),
-          wire(173, "dev.netherite.engine.partition.Outbox$Channel"),
-          wire(174, Outbox.Entry.class),
-          wire(175, DedupVector.class),
-          wire(176, TimerTable.class),
-          wire(177, TimerTable.Timer.class),
-          wire(178, RequestLog.class),
-          // ---- sharding (named: sharding depends on persistence)
-          wire(190, "dev.netherite.runtime.internal.PartitionCommand$ClientCommand"),
-          wire(191, "dev.netherite.runtime.internal.PartitionCommand$QueryCommand"),
-          wire(192, "dev.netherite.runtime.internal.PartitionCommand$AwaitCompletion"),
-          wire(193, "dev.netherite.runtime.internal.PartitionCommand$Deliver"),
-          wire(194, "dev.netherite.runtime.internal.PartitionCommand$Ack"),
-          wire(195, "dev.netherite.runtime.internal.PartitionCommand$Wake"),
-          wire(196, "dev.netherite.runtime.internal.PartitionCommand$RestartLog"),
-          wire(197, "dev.netherite.runtime.internal.TaskHubRecord$PartitionCountRecorded"),
-          wire(198, "dev.netherite.runtime.internal.TaskHubRecord$Check"),
-          // ---- entities: history events, messages, state, log events, client requests
-          wire(199, HistoryEvent.EntityCalled.class),
-          wire(200, HistoryEvent.EntitySignaled.class),
-          wire(201, HistoryEvent.EntityLockRequested.class),
-          wire(202, HistoryEvent.EntityUnlockSent.class),
-          wire(203, HistoryEvent.EntityCallCompleted.class),
-          wire(204, HistoryEvent.EntityCallFailed.class),
-          wire(205, HistoryEvent.EntityLocksGranted.class),
-          wire(206, PartitionMessage.EntityOperationRequested.class),
-          wire(207, PartitionMessage.LockRequested.class),
-          wire(208, PartitionMessage.LockReleased.class),
-          wire(209, PartitionMessage.EntityResponded.class),
-          wire(210, PartitionMessage.LocksGranted.class),
-          wire(211, LockOwner.class),
-          wire(212, EntityBatchResult.class),
-          wire(213, EntityBatchResult.Outcome.class),
-          wire(214, EntityView.class),
-          wire(215, PartitionEvent.EntityBatchCompleted.class),
-          wire(216, PartitionEvent.EntityBatchLimitSet.class),
-          wire(217, ClientRequest.SignalEntity.class),
-          wire(218, ClientQuery.ReadEntity.class),
-          wire(219, ClientResponse.EntityStatus.class),
-          wire(220, EntityRecord.class)
-          // ---- next free id: 221
-          // ---- sharding: its classes cannot be named by class literal here (sharding depends on
-          // persistence);
-          //      list them by name instead: wire(<id>,
-          // "dev.netherite.sharding.internal.Partition$Deliver"),
-          );
+              ActorRefSerializers.ClassicActorRefSerializer::new));
 
-  private static final Map<Integer, Entry> BY_ID = validate(ENTRIES);
+  private static final String SERVICE_FILE = "META-INF/services/" + WireRegistrar.class.getName();
+
+  /** The owners of the ids that no registrar may take. */
+  private static final Source KRYO =
+      new Source(
+          "kryo", "Kryo's own types and the reserved ids", List.of(new IdRange(0, 19)), List.of());
+
+  private static final Source PERSISTENCE =
+      new Source(
+          "persistence", WireRegistry.class.getName(), List.of(new IdRange(20, 99)), JDK_AND_PEKKO);
+
+  /** The checked registrations per class loader (the one that finds the modules' registrars). */
+  private static final Map<ClassLoader, Table> TABLES = new WeakHashMap<>();
 
   /**
    * A Kryo configured the way the serializer configures its pooled instances: registration
-   * required, no references, actor references mapped onto their interface, every class of {@link
-   * #ENTRIES} registered.
+   * required, no references, actor references mapped onto their interface, every registered class
+   * of every module registered.
    *
-   * @param systemOrNull the actor system that resolves actor references, or {@code null} (tests):
-   *     then an actor reference fails to serialize with a clear message
+   * @param systemOrNull the actor system that resolves actor references and whose class loader
+   *     finds the registrars, or {@code null} (tests): then this class's loader finds them, and an
+   *     actor reference fails to serialize with a clear message
+   * @throws IllegalStateException if the registrations are inconsistent (the message names the
+   *     modules, ids and classes concerned)
    */
   public static Kryo newKryo(ExtendedActorSystem systemOrNull) {
     Kryo kryo = new Kryo(new ActorRefSerializers.ActorRefClassResolver(), null);
@@ -277,18 +177,17 @@ public final class WireRegistry {
   }
 
   /**
-   * Registers every class of the list with its fixed id and serializer. Prefer {@link #newKryo}: a
-   * Kryo created with {@code new Kryo()} lacks the class resolver that maps actor-reference
-   * implementations to their interface.
+   * Registers every class with its fixed id and serializer. Prefer {@link #newKryo}: a Kryo created
+   * with {@code new Kryo()} lacks the class resolver that maps actor-reference implementations to
+   * their interface.
    *
    * @param systemOrNull the actor system that resolves actor references, or {@code null} when none
    *     are serialized
    */
   public static void registerAll(Kryo kryo, ExtendedActorSystem systemOrNull) {
-    for (Entry entry : ENTRIES) {
+    for (Entry entry : table(loaderOf(systemOrNull)).byId().values()) {
       Class<?> type = entry.type();
-      if (type == null
-          || (entry.alias() && kryo.getClassResolver().getRegistration(type) != null)) {
+      if (entry.alias() && kryo.getClassResolver().getRegistration(type) != null) {
         continue;
       }
       Serializer<?> serializer =
@@ -304,14 +203,24 @@ public final class WireRegistry {
     }
   }
 
-  /** Every registered class that is present on the classpath, in id order. */
+  /**
+   * Checks the registrations that the class loader of {@code systemOrNull} finds, as the first Kryo
+   * does; the serializer calls it when the actor system creates it.
+   *
+   * @throws IllegalStateException if they are inconsistent
+   */
+  public static void check(ExtendedActorSystem systemOrNull) {
+    table(loaderOf(systemOrNull));
+  }
+
+  /** Every registered class visible to this class's loader, in id order. */
   public static List<Class<?>> registeredClasses() {
-    return BY_ID.values().stream().map(Entry::type).filter(t -> t != null).distinct().toList();
+    return defaultTable().byId().values().stream().map(Entry::type).distinct().toList();
   }
 
   /** The registration id of {@code type}, or -1 when it is not registered. */
   public static int registrationId(Class<?> type) {
-    return BY_ID.values().stream()
+    return defaultTable().byId().values().stream()
         .filter(e -> e.type() == type)
         .mapToInt(Entry::id)
         .findFirst()
@@ -319,11 +228,20 @@ public final class WireRegistry {
   }
 
   /**
-   * Names listed by name whose class is not on the classpath (expected for sharding classes in a
-   * module below it).
+   * The module that registers {@code type} (e.g. {@code "engine"}), or null when it is not
+   * registered.
    */
-  public static List<String> unresolvedClassNames() {
-    return ENTRIES.stream().filter(e -> e.type() == null).map(Entry::className).toList();
+  public static String moduleOf(Class<?> type) {
+    return defaultTable().byId().values().stream()
+        .filter(e -> e.type() == type)
+        .map(Entry::module)
+        .findFirst()
+        .orElse(null);
+  }
+
+  /** The modules whose registrations this class's loader finds, each with its id ranges. */
+  public static Map<String, List<IdRange>> modules() {
+    return defaultTable().ranges();
   }
 
   /**
@@ -407,63 +325,162 @@ public final class WireRegistry {
     return new EnumNameSerializer((Class<? extends Enum>) type);
   }
 
-  private static Map<Integer, Entry> validate(List<Entry> entries) {
+  private static ClassLoader loaderOf(ExtendedActorSystem systemOrNull) {
+    return systemOrNull != null
+        ? systemOrNull.dynamicAccess().classLoader()
+        : WireRegistry.class.getClassLoader();
+  }
+
+  private static Table defaultTable() {
+    return table(WireRegistry.class.getClassLoader());
+  }
+
+  private static Table table(ClassLoader loader) {
+    synchronized (TABLES) {
+      Table table = TABLES.get(loader);
+      if (table == null) {
+        table = validate(registrars(loader));
+        TABLES.put(loader, table);
+      }
+      return table;
+    }
+  }
+
+  private static List<WireRegistrar> registrars(ClassLoader loader) {
+    List<WireRegistrar> found = new ArrayList<>();
+    try {
+      ServiceLoader.load(WireRegistrar.class, loader).forEach(found::add);
+    } catch (ServiceConfigurationError e) {
+      throw new IllegalStateException(
+          "Cannot load the wire registrars listed in "
+              + SERVICE_FILE
+              + ": "
+              + e.getMessage()
+              + ". Each line must name a public class with a public no-argument constructor"
+              + " that implements "
+              + WireRegistrar.class.getName()
+              + ".",
+          e);
+    }
+    return found;
+  }
+
+  /**
+   * Checks the registrations of {@code registrars} together with this class's own; visible for the
+   * tests of the checks.
+   */
+  static Table validate(List<WireRegistrar> registrars) {
+    List<Source> sources = new ArrayList<>();
+    sources.add(KRYO);
+    sources.add(PERSISTENCE);
+    for (WireRegistrar registrar : registrars) {
+      sources.add(Source.of(registrar));
+    }
+    if (sources.stream().noneMatch(s -> s.module().equals("engine"))) {
+      throw new IllegalStateException(
+          "No wire registrar of the engine was found (found: "
+              + sources.stream().map(Source::module).toList()
+              + "). Its jar lists "
+              + dev.netherite.engine.partition.EngineWireTypes.class.getName()
+              + " in "
+              + SERVICE_FILE
+              + "; a merged or shaded jar must keep that file with the lines of every module.");
+    }
+    for (int i = 0; i < sources.size(); i++) {
+      for (int j = i + 1; j < sources.size(); j++) {
+        checkDisjoint(sources.get(i), sources.get(j));
+      }
+    }
     Map<Integer, Entry> byId = new TreeMap<>();
     Map<Class<?>, Entry> byClass = new HashMap<>();
-    for (Entry entry : entries) {
-      Entry previous = byId.putIfAbsent(entry.id(), entry);
-      if (previous != null) {
-        throw new IllegalStateException(
-            "duplicate registration id="
-                + entry.id()
-                + " classes="
-                + previous.className()
-                + ","
-                + entry.className());
-      }
-      boolean netherite = entry.className().startsWith("dev.netherite.");
-      if (entry.id() < 20 || (netherite != entry.id() >= 100)) {
-        throw new IllegalStateException(
-            "registration id out of range id="
-                + entry.id()
-                + " class="
-                + entry.className()
-                + " ranges=20..99:JDK/Pekko,100..:dev.netherite");
-      }
-      if (entry.type() != null) {
+    Map<String, List<IdRange>> ranges = new LinkedHashMap<>();
+    for (Source source : sources) {
+      ranges.put(source.module(), source.ranges());
+      for (Entry entry : source.entries()) {
+        if (source.ranges().stream().noneMatch(r -> r.contains(entry.id()))) {
+          throw new IllegalStateException(
+              "Wire registration id "
+                  + entry.id()
+                  + " of "
+                  + entry.type().getName()
+                  + " lies outside the id ranges "
+                  + source.ranges()
+                  + " of module '"
+                  + source.module()
+                  + "' ("
+                  + source.origin()
+                  + "): give it a free id inside them, or give the module another range that"
+                  + " no other module uses.");
+        }
+        Entry previous = byId.putIfAbsent(entry.id(), entry);
+        if (previous != null) {
+          throw new IllegalStateException(
+              "Wire registration id "
+                  + entry.id()
+                  + " is used twice in module '"
+                  + source.module()
+                  + "' ("
+                  + source.origin()
+                  + "), by "
+                  + previous.type().getName()
+                  + " and by "
+                  + entry.type().getName()
+                  + ". Keep the id that is already written for its class, and give the other"
+                  + " class the module's next free id.");
+        }
         Entry sameClass = byClass.putIfAbsent(entry.type(), entry);
         if (sameClass != null && !entry.alias()) {
           throw new IllegalStateException(
-              "class registered twice class="
-                  + entry.className()
-                  + " ids="
+              "Class "
+                  + entry.type().getName()
+                  + " is registered twice, as "
                   + sameClass.id()
-                  + ","
-                  + entry.id());
+                  + " (module '"
+                  + sameClass.module()
+                  + "') and as "
+                  + entry.id()
+                  + " (module '"
+                  + entry.module()
+                  + "'): a class has one id, registered by the module that defines it.");
         }
       }
     }
-    return Collections.unmodifiableMap(byId);
+    return new Table(Collections.unmodifiableMap(byId), Collections.unmodifiableMap(ranges));
+  }
+
+  private static void checkDisjoint(Source a, Source b) {
+    for (IdRange ra : a.ranges()) {
+      for (IdRange rb : b.ranges()) {
+        if (ra.overlaps(rb)) {
+          throw new IllegalStateException(
+              "The wire id ranges of two modules overlap: '"
+                  + a.module()
+                  + "' ("
+                  + a.origin()
+                  + ") owns "
+                  + ra
+                  + " and '"
+                  + b.module()
+                  + "' ("
+                  + b.origin()
+                  + ") owns "
+                  + rb
+                  + ". Each module needs ids of its own: move the range of the newer registrar"
+                  + " (ids already written keep their values; the ranges in use are listed in "
+                  + WireRegistry.class.getName()
+                  + ").");
+        }
+      }
+    }
   }
 
   private static Entry wire(int id, Class<?> type) {
-    return new Entry(id, type.getName(), type, null, false);
+    return new Entry(id, type, null, false);
   }
 
   private static Entry wire(
       int id, Class<?> type, Function<ExtendedActorSystem, Serializer<?>> serializer) {
-    return new Entry(id, type.getName(), type, serializer, false);
-  }
-
-  /** A class that a module above persistence defines; skipped when it is not on the classpath. */
-  private static Entry wire(int id, String className) {
-    Class<?> type;
-    try {
-      type = Class.forName(className, false, WireRegistry.class.getClassLoader());
-    } catch (ClassNotFoundException e) {
-      type = null;
-    }
-    return new Entry(id, className, type, null, false);
+    return new Entry(id, type, serializer, false);
   }
 
   private static Entry immutableList(int id, List<?> example) {
@@ -484,22 +501,54 @@ public final class WireRegistry {
    */
   private static Entry jdkImmutable(
       int id, Object example, Function<ExtendedActorSystem, Serializer<?>> serializer) {
-    return new Entry(id, example.getClass().getName(), example.getClass(), serializer, true);
+    return new Entry(id, example.getClass(), serializer, true);
+  }
+
+  /** The checked registrations of every module, and the modules' ranges. */
+  record Table(Map<Integer, Entry> byId, Map<String, List<IdRange>> ranges) {}
+
+  /** One module's registrations. */
+  private record Source(String module, String origin, List<IdRange> ranges, List<Entry> entries) {
+    static Source of(WireRegistrar registrar) {
+      String origin = registrar.getClass().getName();
+      String module = Objects.requireNonNull(registrar.module(), () -> origin + ".module()");
+      List<Entry> entries =
+          registrar.registrations().stream()
+              .map(r -> new Entry(r.id(), r.type(), null, false))
+              .toList();
+      return new Source(module, origin, List.copyOf(registrar.ids()), entries);
+    }
+
+    Source {
+      entries = entries.stream().map(e -> e.in(module)).toList();
+    }
   }
 
   /**
    * One registration.
    *
-   * @param type null when {@code className} is not on the classpath
    * @param serializer null for Kryo's default serializer of the class (for records: Kryo's
-   *     RecordSerializer)
+   *     RecordSerializer; enums are written by name)
    * @param alias whether the entry is skipped when its class is already registered by an earlier
    *     entry
+   * @param module the module that registers it, for messages
    */
-  private record Entry(
+  record Entry(
       int id,
-      String className,
       Class<?> type,
       Function<ExtendedActorSystem, Serializer<?>> serializer,
-      boolean alias) {}
+      boolean alias,
+      String module) {
+    Entry(
+        int id,
+        Class<?> type,
+        Function<ExtendedActorSystem, Serializer<?>> serializer,
+        boolean alias) {
+      this(id, type, serializer, alias, null);
+    }
+
+    Entry in(String owner) {
+      return new Entry(id, type, serializer, alias, owner);
+    }
+  }
 }

@@ -18,14 +18,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
 
 /**
- * The serialization contract (STYLE rule 12): the bytes of every registered class's sample must
- * equal the committed fixture {@code src/test/resources/golden/<id>-<SimpleName>.bin}, and the
+ * The serialization contract (docs/STYLE.md, rule 12): the bytes of every registered class's sample
+ * must equal the committed fixture {@code src/test/resources/golden/<id>-<SimpleName>.bin}, and the
  * committed fixture must read back as the sample. A change that would make old journals unreadable
  * fails here.
  *
@@ -129,23 +130,52 @@ class GoldenFixturesTest {
   }
 
   /**
-   * Classes listed by name that a module above persistence defines (sharding) are not on this
-   * module's classpath: the registry skips them, so they need no sample here, and registering the
-   * rest still works.
+   * Every id on this classpath (Kryo's, persistence's and the engine's registrations) still names
+   * the class it named when {@code golden/ids.txt} was written: ids may be added, never changed or
+   * removed. The runtime's ids are pinned by its own test in {@code sharding/}.
    */
   @Test
-  void classesListedByNameAndAbsentAreSkipped() {
-    List<String> unresolved = WireRegistry.unresolvedClassNames();
-    for (String name : unresolved) {
-      assertTrue(
-          name.startsWith("dev.netherite.runtime."),
-          () ->
-              "A class listed by name is missing from persistence's classpath and is not a sharding class: "
-                  + name);
-      assertTrue(
-          WireRegistry.registeredClasses().stream().noneMatch(c -> c.getName().equals(name)),
-          () -> "An unresolved name among the registered classes: " + name);
+  void everyRecordedIdStillNamesItsClass() throws IOException {
+    Path file = GOLDEN.resolve("ids.txt");
+    Map<Integer, String> now = new TreeMap<>();
+    for (Class<?> type : WireRegistry.registeredClasses()) {
+      now.put(WireRegistry.registrationId(type), type.getName());
     }
+    if (UPDATE) {
+      StringBuilder text =
+          new StringBuilder("# id class: the registrations of kryo, persistence and engine\n");
+      now.forEach((id, name) -> text.append(id).append(' ').append(name).append('\n'));
+      Files.writeString(file, text);
+    }
+    List<String> changed = new ArrayList<>();
+    for (String line : Files.readAllLines(file)) {
+      if (line.isBlank() || line.startsWith("#")) {
+        continue;
+      }
+      String[] parts = line.split(" ");
+      int id = Integer.parseInt(parts[0]);
+      if (!parts[1].equals(now.get(id))) {
+        changed.add(id + " was " + parts[1] + ", is now " + now.get(id));
+      }
+    }
+    assertTrue(
+        changed.isEmpty(),
+        () ->
+            "Registration ids changed or removed (ids are forever: restore them, and give a new"
+                + " class a new id): "
+                + changed);
+  }
+
+  /**
+   * The registrations come from the registrars on the classpath: here persistence's own and the
+   * engine's (found by ServiceLoader), each class under its module.
+   */
+  @Test
+  void theEngineRegistersItsOwnClasses() {
+    assertEquals(Set.of("kryo", "persistence", "engine"), WireRegistry.modules().keySet());
+    assertEquals("engine", WireRegistry.moduleOf(dev.netherite.engine.partition.EventBatch.class));
+    assertEquals("engine", WireRegistry.moduleOf(dev.netherite.dsl.InstanceId.class));
+    assertEquals("persistence", WireRegistry.moduleOf(java.util.ArrayList.class));
     Kryo kryo = WireRegistry.newKryo(null);
     assertEquals(
         WireRegistry.registeredClasses().size(),

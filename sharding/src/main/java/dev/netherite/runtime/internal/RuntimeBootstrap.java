@@ -52,7 +52,7 @@ public final class RuntimeBootstrap {
     sharding.init(
         Entity.of(
                 NodeServices.PARTITION,
-                ctx -> PartitionEntity.create(Integer.parseInt(ctx.getEntityId()), node))
+                ctx -> PartitionSupervisor.create(Integer.parseInt(ctx.getEntityId()), node))
             .withMessageExtractor(new OneShardPerPartition(partitions))
             .withEntityProps(
                 org.apache.pekko.actor.typed.DispatcherSelector.fromConfig(

@@ -1,4 +1,4 @@
-package dev.netherite.persistence;
+package dev.netherite.cassandra;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;

@@ -1,4 +1,4 @@
-package dev.netherite.persistence;
+package dev.netherite.cassandra;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

@@ -1,4 +1,4 @@
-package dev.netherite.persistence;
+package dev.netherite.cassandra;
 
 import com.datastax.oss.driver.api.core.CqlSession;
 import com.datastax.oss.driver.api.core.config.DriverConfigLoader;

@@ -11,21 +11,22 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 /**
  * INTERNAL API
  *
- * <p>The partition as a Cluster Sharding entity (one entity per shard, one shard per partition). It
- * keeps the typed {@code EntityRef} API for senders and hosts the classic {@link PartitionActor} as
- * its child, which pipelining needs. When the child stops (a failed write, a failed recovery) the
- * entity starts it again after a back-off; what arrives meanwhile is dropped, and senders retry.
+ * <p>The supervisor of a partition, and its Cluster Sharding entity (one entity per shard, one
+ * shard per partition). It keeps the typed {@code EntityRef} API for senders and hosts the classic
+ * {@link PartitionActor} as its child, which pipelining needs. When the child stops (a failed
+ * write, a failed recovery) the supervisor starts it again after a back-off; what arrives meanwhile
+ * is dropped, and senders retry.
  *
  * <p>When sharding moves the partition to another node it sends {@link PartitionCommand.HandOff}:
- * the child takes a final checkpoint and stops, and then the entity stops too, so the new host
+ * the child takes a final checkpoint and stops, and then the supervisor stops too, so the new host
  * recovers from that checkpoint instead of replaying the log. Phases: running → (child stopped)
  * down → running; running → handing off → stopped.
  */
-public final class PartitionEntity {
+public final class PartitionSupervisor {
   private static final Duration MIN_BACKOFF = Duration.ofMillis(200);
   private static final Duration MAX_BACKOFF = Duration.ofSeconds(10);
 
-  private PartitionEntity() {}
+  private PartitionSupervisor() {}
 
   public static Behavior<PartitionCommand> create(int partitionId, NodeServices node) {
     return Behaviors.withTimers(
