@@ -25,6 +25,7 @@ import dev.netherite.engine.partition.Outbox;
 import dev.netherite.engine.partition.PartitionEvent;
 import dev.netherite.engine.partition.PartitionMessage;
 import dev.netherite.engine.partition.PartitionState;
+import dev.netherite.engine.partition.PendingActivity;
 import dev.netherite.engine.partition.RequestLog;
 import dev.netherite.engine.partition.StepResult;
 import dev.netherite.engine.partition.TimerTable;
@@ -246,8 +247,11 @@ public final class WireRegistry {
           wire(217, ClientRequest.SignalEntity.class),
           wire(218, ClientQuery.ReadEntity.class),
           wire(219, ClientResponse.EntityStatus.class),
-          wire(220, EntityRecord.class)
+          wire(220, EntityRecord.class),
           // ---- next free id: 221
+          // ---- 300..309: the parts of the partition state. PendingActivity is written as the
+          //      String[] {name, input} it replaced, so checkpoints that hold one read unchanged.
+          wire(300, PendingActivity.class, s -> new PendingActivitySerializer())
           // ---- sharding: its classes cannot be named by class literal here (sharding depends on
           // persistence);
           //      list them by name instead: wire(<id>,
