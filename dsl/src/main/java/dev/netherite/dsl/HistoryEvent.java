@@ -99,12 +99,23 @@ public sealed interface HistoryEvent {
   record ExecutionCompleted(RuntimeStatus status, String output, FailureDetails failure)
       implements HistoryEvent {}
 
-  /** The execution ended and the instance starts again with this input. */
+  /**
+   * The execution ended and the instance starts again with this input: the last record of the
+   * ending execution's history. The new execution has a new execution id and a history of its own,
+   * which begins empty.
+   */
   record ContinuedAsNew(String input) implements HistoryEvent {}
 
+  /** A client terminated the execution, for this reason; it is the last record. */
   record ExecutionTerminated(String reason) implements HistoryEvent {}
 
+  /**
+   * A client suspended the instance, for this reason: it takes no steps until resumed. Recorded
+   * when the request is applied; a step that was running then still completes, and its records
+   * follow.
+   */
   record ExecutionSuspended(String reason) implements HistoryEvent {}
 
+  /** A client resumed the suspended instance, for this reason. */
   record ExecutionResumed(String reason) implements HistoryEvent {}
 }

@@ -112,7 +112,7 @@ public final class WireRegistry {
       List.of(
           // ---- 20..29: arrays
           wire(20, byte[].class),
-          wire(21, String[].class),
+          wire(21, String[].class), // also the format of PendingActivity (300)
           wire(22, int[].class),
           wire(23, long[].class),
           // ---- 30..39: mutable JDK collections (Kryo's CollectionSerializer, MapSerializer,
@@ -150,6 +150,8 @@ public final class WireRegistry {
               org.apache.pekko.actor.ActorRef.class,
               ActorRefSerializers.ClassicActorRefSerializer::new),
           // ---- 100..: Netherite classes. dsl values embedded in engine events:
+          // 100 and 102 are retired: no event, message or state holds them (ids are strings, retry
+          // policies live in the code). Kept registered, so that bytes holding them still read.
           wire(100, InstanceId.class),
           wire(101, FailureDetails.class),
           wire(102, RetryPolicy.class),
