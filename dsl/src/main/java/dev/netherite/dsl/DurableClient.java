@@ -59,9 +59,17 @@ public interface DurableClient {
    */
   void terminate(InstanceId instanceId, String reason);
 
-  /** Pauses an instance: it keeps receiving events but takes no steps until resumed. */
+  /**
+   * Pauses a running instance: it keeps receiving events but takes no steps until resumed; its
+   * status reads SUSPENDED meanwhile and its history records {@link
+   * HistoryEvent.ExecutionSuspended} with the reason. No effect on a suspended instance.
+   */
   void suspend(InstanceId instanceId, String reason);
 
+  /**
+   * Resumes a suspended instance: events that arrived meanwhile go into its next step; its history
+   * records {@link HistoryEvent.ExecutionResumed} with the reason. No effect on a running instance.
+   */
   void resume(InstanceId instanceId, String reason);
 
   /**

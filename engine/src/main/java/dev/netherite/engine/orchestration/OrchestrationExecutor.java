@@ -36,10 +36,9 @@ public final class OrchestrationExecutor {
       List<HistoryEvent> history,
       StepListener listener) {
     OrchestrationRun run = new OrchestrationRun(instanceId, executionId);
-    ReplayContext context =
-        new ReplayContext(
-            run, orchestrationName, List.copyOf(history), workflows, converter, listener);
-    Thread thread = threads.newThread(context::runToEnd);
+    ExecutionLoop loop = new ExecutionLoop(run, List.copyOf(history), listener);
+    ReplayContext context = new ReplayContext(loop, orchestrationName, workflows, converter);
+    Thread thread = threads.newThread(() -> loop.run(context));
     thread.start();
     return run;
   }

@@ -8,7 +8,6 @@ import dev.netherite.dsl.FailureDetails;
 import dev.netherite.dsl.HistoryEvent;
 import dev.netherite.dsl.InstanceId;
 import dev.netherite.dsl.LockRuleViolationException;
-import dev.netherite.dsl.NonDeterministicOrchestrationException;
 import dev.netherite.dsl.Orchestration;
 import dev.netherite.dsl.OrchestrationContext;
 import dev.netherite.dsl.OrchestrationRef;
@@ -30,7 +29,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -38,20 +36,13 @@ import java.util.UUID;
 /**
  * INTERNAL API
  *
- * <p>The context of one loaded execution, and the loop that drives it. Runs entirely on the
- * execution's own thread. Events come first from the recorded history (replay), then from the steps
- * the host hands over. Actions the code takes get consecutive task ids; during replay each recorded
- * action must match the code's action with the same id (same kind and name), which is how
- * non-determinism is detected; after replay they are new and go into the step's result.
+ * <p>The context the orchestration's code sees: the {@link OrchestrationContext} API, the tasks it
+ * waits on, and the rules of critical sections. Runs entirely on the execution's own thread. Its
+ * events come from the {@link ExecutionLoop} (history first, then live steps); the actions the code
+ * takes get consecutive task ids and go to the {@link HistoryMatcher}, which checks them against
+ * the history and keeps the new ones for the step's result.
  */
 final class ReplayContext implements OrchestrationContext, TaskDriver {
-
-  /** Unwinds the orchestration's stack when the run is discarded. User code must not catch it. */
-  static final class Discarded extends Error {
-    Discarded() {
-      super(null, null, false, false);
-    }
-  }
 
   /** Unwinds the orchestration's stack for continue-as-new. */
   static final class ContinueAsNewSignal extends Error {
@@ -69,27 +60,17 @@ final class ReplayContext implements OrchestrationContext, TaskDriver {
 
   private record Waiter(CompletableTask<Object> task, Class<?> type) {}
 
-  private final OrchestrationRun run;
+  private final ExecutionLoop loop;
+  private final HistoryMatcher matcher;
   private final String orchestrationName;
-  private final List<HistoryEvent> past;
   private final Workflows workflows;
   private final DataConverter converter;
-  private final StepListener listener;
 
-  private int pastIndex;
-  private List<HistoryEvent> stepEvents = List.of();
-  private int stepIndex;
-  private long stepNumber;
-  private Instant stepTime;
-  private boolean replaying = true;
   private Instant currentTime = Instant.EPOCH;
   private String executionId;
 
   private int nextTaskId;
   private int uuidCounter;
-
-  /** Actions the code took that the history has not (yet) matched, in task-id order. */
-  private final LinkedHashMap<Integer, HistoryEvent> unmatched = new LinkedHashMap<>();
 
   private final Map<Integer, OpenTask> openTasks = new HashMap<>();
   private final Map<String, ArrayDeque<Waiter>> eventWaiters = new HashMap<>();
@@ -109,44 +90,18 @@ final class ReplayContext implements OrchestrationContext, TaskDriver {
   private LockRuleViolationException violation;
 
   ReplayContext(
-      OrchestrationRun run,
-      String orchestrationName,
-      List<HistoryEvent> past,
-      Workflows workflows,
-      DataConverter converter,
-      StepListener listener) {
-    this.run = run;
+      ExecutionLoop loop, String orchestrationName, Workflows workflows, DataConverter converter) {
+    this.loop = loop;
+    this.matcher = new HistoryMatcher(orchestrationName, loop.instanceId());
     this.orchestrationName = orchestrationName;
-    this.past = past;
     this.workflows = workflows;
     this.converter = converter;
-    this.listener = listener;
   }
 
-  // ---------------------------------------------------------------- the driving loop
+  // ---------------------------------------------------------------- running the code
 
-  void runToEnd() {
-    try {
-      OrchestrationRun.StepInput first = takeStep();
-      beginStep(first);
-      StepResult.Outcome outcome;
-      try {
-        outcome = execute();
-      } catch (Discarded d) {
-        throw d;
-      } catch (Throwable t) {
-        // A step must always report, or its instance waits forever with a step in progress.
-        outcome = failed(t);
-      }
-      publish(outcome);
-    } catch (Discarded d) {
-      // unloaded by the host: nothing to report
-    } finally {
-      run.markEnded();
-    }
-  }
-
-  private StepResult.Outcome execute() {
+  /** Runs the orchestration's code to its end; returns how the execution ended. */
+  StepResult.Outcome execute() {
     try {
       HistoryEvent.ExecutionStarted started = awaitExecutionStarted();
       executionId = started.executionId();
@@ -163,34 +118,41 @@ final class ReplayContext implements OrchestrationContext, TaskDriver {
                     + "."));
       }
       Object output = invoke(registered, started.input());
-      if (mismatch != null || violation != null) {
-        return failed(mismatch != null ? mismatch : violation);
+      if (brokenRule() != null) {
+        return failed(brokenRule());
       }
       String serialized = converter.serialize(output);
-      matchRemainingHistory(true);
+      matcher.codeEnded(loop.drainHistory());
       return new StepResult.Completed(serialized);
     } catch (ContinueAsNewSignal c) {
-      if (mismatch != null || violation != null) {
-        return failed(mismatch != null ? mismatch : violation);
+      if (brokenRule() != null) {
+        return failed(brokenRule());
       }
-      matchRemainingHistory(true);
+      matcher.codeEnded(loop.drainHistory());
       List<HistoryEvent> carried = new ArrayList<>();
       if (c.preserveEvents) {
         carried.addAll(unconsumedEvents);
-        for (int k = stepIndex; k < stepEvents.size(); k++) {
-          if (stepEvents.get(k) instanceof HistoryEvent.EventRaised e) {
-            carried.add(e);
+        for (HistoryEvent e : loop.unreadStepEvents()) {
+          if (e instanceof HistoryEvent.EventRaised raised) {
+            carried.add(raised);
           }
         }
       }
       return new StepResult.ContinuedAsNew(c.input, carried);
-    } catch (Discarded d) {
+    } catch (ExecutionLoop.Discarded d) {
       throw d;
     } catch (OutOfMemoryError e) {
       throw e;
     } catch (Throwable t) {
-      return failed(mismatch != null ? mismatch : violation != null ? violation : t);
+      return failed(brokenRule() != null ? brokenRule() : t);
     }
+  }
+
+  /**
+   * The first replay mismatch or broken lock rule: it fails the execution whatever the code did.
+   */
+  private RuntimeException brokenRule() {
+    return matcher.mismatch() != null ? matcher.mismatch() : violation;
   }
 
   /**
@@ -198,13 +160,18 @@ final class ReplayContext implements OrchestrationContext, TaskDriver {
    * come from code that no longer matches its history, and an ending execution must start no new
    * work.
    */
-  private StepResult.Failed failed(Throwable t) {
-    unmatched.clear();
+  StepResult.Failed failed(Throwable t) {
+    matcher.dropNewActions();
     return new StepResult.Failed(FailureDetails.of(t));
   }
 
-  /** The first replay mismatch; kept so that user code that catches it cannot hide it. */
-  private NonDeterministicOrchestrationException mismatch;
+  /** The result of the step that just ended: its new actions and custom status. */
+  StepResult stepResult(StepResult.Outcome outcome) {
+    StepResult result =
+        new StepResult(matcher.takeNewActions(), customStatusChanged, customStatus, outcome);
+    customStatusChanged = false;
+    return result;
+  }
 
   private String registeredNames() {
     try {
@@ -226,7 +193,7 @@ final class ReplayContext implements OrchestrationContext, TaskDriver {
 
   private HistoryEvent.ExecutionStarted awaitExecutionStarted() {
     while (true) {
-      HistoryEvent e = nextEvent();
+      HistoryEvent e = loop.next();
       if (e instanceof HistoryEvent.ExecutionStarted s) {
         return s;
       }
@@ -234,91 +201,18 @@ final class ReplayContext implements OrchestrationContext, TaskDriver {
     }
   }
 
-  /**
-   * After the code has returned: the rest of the recorded history must only hold the matches of
-   * actions it took; a recorded action it did not take means the code changed.
-   */
-  private void matchRemainingHistory(boolean completed) {
-    while (pastIndex < past.size()) {
-      HistoryEvent e = past.get(pastIndex++);
-      if (isAction(e)) {
-        match(e, completed);
-      }
-    }
-  }
-
-  private HistoryEvent nextEvent() {
-    while (true) {
-      if (pastIndex < past.size()) {
-        replaying = true;
-        return past.get(pastIndex++);
-      }
-      if (stepIndex < stepEvents.size()) {
-        replaying = false;
-        if (stepIndex == 0) {
-          currentTime = stepTime; // recorded as the step's OrchestratorStarted
-        }
-        return stepEvents.get(stepIndex++);
-      }
-      publish(null);
-      beginStep(takeStep());
-    }
-  }
-
-  private void beginStep(OrchestrationRun.StepInput step) {
-    stepNumber = step.stepNumber();
-    stepEvents = step.events();
-    stepIndex = 0;
-    stepTime = step.time();
-  }
-
-  private OrchestrationRun.StepInput takeStep() {
-    try {
-      Object next = run.mailbox.take();
-      if (next == OrchestrationRun.DISCARD) {
-        throw new Discarded();
-      }
-      return (OrchestrationRun.StepInput) next;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new Discarded();
-    }
-  }
-
-  private void publish(StepResult.Outcome outcome) {
-    List<HistoryEvent> actions = new ArrayList<>(unmatched.values());
-    unmatched.clear();
-    StepResult result = new StepResult(actions, customStatusChanged, customStatus, outcome);
-    customStatusChanged = false;
-    listener.stepDone(run, stepNumber, result);
-  }
-
   @Override
   public void awaitDone(Task<?> task) {
     while (!task.isDone()) {
-      handle(nextEvent());
+      handle(loop.next());
     }
   }
 
   private void handle(HistoryEvent e) {
     switch (e) {
       case HistoryEvent.OrchestratorStarted s -> currentTime = s.time();
-      case HistoryEvent.TaskScheduled a -> match(a, false);
-      case HistoryEvent.TimerCreated a -> match(a, false);
-      case HistoryEvent.SubOrchestrationCreated a -> match(a, false);
-      case HistoryEvent.EventSent a -> match(a, false);
-      case HistoryEvent.EntityCalled a -> match(a, false);
-      case HistoryEvent.EntitySignaled a -> match(a, false);
-      case HistoryEvent.EntityLockRequested a -> match(a, false);
-      case HistoryEvent.EntityUnlockSent a -> match(a, false);
-      case HistoryEvent.EntityCallCompleted c -> complete(c.taskId(), c.result());
-      case HistoryEvent.EntityCallFailed f -> fail(f.taskId(), f.failure());
-      case HistoryEvent.EntityLocksGranted g -> complete(g.taskId(), null);
-      case HistoryEvent.TaskCompleted c -> complete(c.taskId(), c.result());
-      case HistoryEvent.SubOrchestrationCompleted c -> complete(c.taskId(), c.result());
-      case HistoryEvent.TimerFired f -> complete(f.taskId(), null);
-      case HistoryEvent.TaskFailed f -> fail(f.taskId(), f.failure());
-      case HistoryEvent.SubOrchestrationFailed f -> fail(f.taskId(), f.failure());
+      case HistoryEvent.Action a -> matcher.recorded(a);
+      case HistoryEvent.Completion c -> complete(c);
       case HistoryEvent.EventRaised r -> eventRaised(r);
       default -> {
         // ExecutionStarted (handled before the code runs), and records that do not affect the code
@@ -326,127 +220,22 @@ final class ReplayContext implements OrchestrationContext, TaskDriver {
     }
   }
 
-  // ---------------------------------------------------------------- matching actions against
-  // history
-
-  private static boolean isAction(HistoryEvent e) {
-    return e instanceof HistoryEvent.TaskScheduled
-        || e instanceof HistoryEvent.TimerCreated
-        || e instanceof HistoryEvent.SubOrchestrationCreated
-        || e instanceof HistoryEvent.EventSent
-        || e instanceof HistoryEvent.EntityCalled
-        || e instanceof HistoryEvent.EntitySignaled
-        || e instanceof HistoryEvent.EntityLockRequested
-        || e instanceof HistoryEvent.EntityUnlockSent;
-  }
-
-  private void match(HistoryEvent recorded, boolean codeCompleted) {
-    int id = taskIdOf(recorded);
-    if (!unmatched.isEmpty()) {
-      int firstOpen = unmatched.keySet().iterator().next();
-      if (firstOpen < id) {
-        throw nonDeterministic(
-            firstOpen,
-            "has no record of step " + firstOpen,
-            "code now " + describe(unmatched.get(firstOpen)));
-      }
-    }
-    HistoryEvent taken = unmatched.remove(id);
-    if (taken == null) {
-      throw nonDeterministic(
-          id,
-          "says step " + id + " " + describe(recorded),
-          "code now " + (codeCompleted ? "completes before it" : "does not"));
-    }
-    if (!sameAction(recorded, taken)) {
-      throw nonDeterministic(
-          id, "says step " + id + " " + describe(recorded), "code now " + describe(taken));
-    }
-  }
-
-  private NonDeterministicOrchestrationException nonDeterministic(
-      int step, String history, String code) {
-    if (mismatch != null) {
-      return mismatch;
-    }
-    return mismatch =
-        new NonDeterministicOrchestrationException(
-            "Orchestration '"
-                + orchestrationName
-                + "' (instance "
-                + run.instanceId()
-                + ") is not deterministic: the history "
-                + history
-                + ", the "
-                + code
-                + ". Code that changes what an orchestration does must not be deployed while "
-                + "instances of it are running; give the changed code a new orchestration name instead.");
-  }
-
-  private static int taskIdOf(HistoryEvent e) {
-    return switch (e) {
-      case HistoryEvent.TaskScheduled a -> a.taskId();
-      case HistoryEvent.TimerCreated a -> a.taskId();
-      case HistoryEvent.SubOrchestrationCreated a -> a.taskId();
-      case HistoryEvent.EventSent a -> a.taskId();
-      case HistoryEvent.EntityCalled a -> a.taskId();
-      case HistoryEvent.EntitySignaled a -> a.taskId();
-      case HistoryEvent.EntityLockRequested a -> a.taskId();
-      case HistoryEvent.EntityUnlockSent a -> a.taskId();
-      default -> throw new IllegalArgumentException("not an action: " + e);
-    };
-  }
-
-  private static boolean sameAction(HistoryEvent recorded, HistoryEvent taken) {
-    return switch (recorded) {
-      case HistoryEvent.TaskScheduled a ->
-          taken instanceof HistoryEvent.TaskScheduled b
-              && a.activityName().equals(b.activityName());
-      case HistoryEvent.TimerCreated a -> taken instanceof HistoryEvent.TimerCreated;
-      case HistoryEvent.SubOrchestrationCreated a ->
-          taken instanceof HistoryEvent.SubOrchestrationCreated b
-              && a.orchestrationName().equals(b.orchestrationName());
-      case HistoryEvent.EventSent a ->
-          taken instanceof HistoryEvent.EventSent b
-              && a.name().equals(b.name())
-              && a.instanceId().equals(b.instanceId());
-      case HistoryEvent.EntityCalled a ->
-          taken instanceof HistoryEvent.EntityCalled b
-              && a.entityId().equals(b.entityId())
-              && a.operation().equals(b.operation());
-      case HistoryEvent.EntitySignaled a ->
-          taken instanceof HistoryEvent.EntitySignaled b
-              && a.entityId().equals(b.entityId())
-              && a.operation().equals(b.operation());
-      case HistoryEvent.EntityLockRequested a ->
-          taken instanceof HistoryEvent.EntityLockRequested b
-              && a.entityIds().equals(b.entityIds());
-      case HistoryEvent.EntityUnlockSent a -> taken instanceof HistoryEvent.EntityUnlockSent;
-      default -> false;
-    };
-  }
-
-  private static String describe(HistoryEvent action) {
-    return switch (action) {
-      case HistoryEvent.TaskScheduled a -> "called activity '" + a.activityName() + "'";
-      case HistoryEvent.TimerCreated a -> "created a timer";
-      case HistoryEvent.SubOrchestrationCreated a ->
-          "called sub-orchestration '" + a.orchestrationName() + "'";
-      case HistoryEvent.EventSent a ->
-          "raised event '" + a.name() + "' on instance '" + a.instanceId() + "'";
-      case HistoryEvent.EntityCalled a ->
-          "called operation '" + a.operation() + "' of entity " + a.entityId();
-      case HistoryEvent.EntitySignaled a ->
-          "signaled operation '" + a.operation() + "' of entity " + a.entityId();
-      case HistoryEvent.EntityLockRequested a -> "locked entities " + a.entityIds();
-      case HistoryEvent.EntityUnlockSent a -> "left a critical section";
-      default -> action.toString();
-    };
-  }
-
   // ---------------------------------------------------------------- completions
 
-  private void complete(int taskId, String result) {
+  private void complete(HistoryEvent.Completion c) {
+    switch (c) {
+      case HistoryEvent.TaskCompleted t -> succeed(t.taskId(), t.result());
+      case HistoryEvent.SubOrchestrationCompleted t -> succeed(t.taskId(), t.result());
+      case HistoryEvent.EntityCallCompleted t -> succeed(t.taskId(), t.result());
+      case HistoryEvent.TimerFired t -> succeed(t.taskId(), null);
+      case HistoryEvent.EntityLocksGranted t -> succeed(t.taskId(), null);
+      case HistoryEvent.TaskFailed t -> fail(t.taskId(), t.failure());
+      case HistoryEvent.SubOrchestrationFailed t -> fail(t.taskId(), t.failure());
+      case HistoryEvent.EntityCallFailed t -> fail(t.taskId(), t.failure());
+    }
+  }
+
+  private void succeed(int taskId, String result) {
     OpenTask open = openTasks.remove(taskId);
     if (open == null) {
       return; // e.g. the timer of a wait that an event already ended
@@ -477,19 +266,20 @@ final class ReplayContext implements OrchestrationContext, TaskDriver {
 
   // ---------------------------------------------------------------- OrchestrationContext
 
-  private <T> CompletableTask<T> schedule(HistoryEvent action, String name, Class<?> resultType) {
+  /** The code took an action that completes later: a task it can wait on. */
+  private <T> CompletableTask<T> schedule(
+      HistoryEvent.Action action, String name, Class<?> resultType) {
     CompletableTask<T> task = new CompletableTask<>(this);
     @SuppressWarnings("unchecked")
     CompletableTask<Object> untyped = (CompletableTask<Object>) task;
-    int id = taskIdOf(action);
-    unmatched.put(id, action);
-    openTasks.put(id, new OpenTask(untyped, resultType, name));
+    matcher.taken(action);
+    openTasks.put(action.taskId(), new OpenTask(untyped, resultType, name));
     return task;
   }
 
   @Override
   public InstanceId instanceId() {
-    return InstanceId.of(run.instanceId());
+    return InstanceId.of(loop.instanceId());
   }
 
   @Override
@@ -504,13 +294,13 @@ final class ReplayContext implements OrchestrationContext, TaskDriver {
 
   @Override
   public UUID newUuid() {
-    String seed = run.instanceId() + "/" + executionId + "/" + currentTime + "/" + (uuidCounter++);
+    String seed = loop.instanceId() + "/" + executionId + "/" + currentTime + "/" + (uuidCounter++);
     return UUID.nameUUIDFromBytes(seed.getBytes(StandardCharsets.UTF_8));
   }
 
   @Override
   public boolean isReplaying() {
-    return replaying;
+    return loop.isReplaying();
   }
 
   @Override
@@ -556,7 +346,7 @@ final class ReplayContext implements OrchestrationContext, TaskDriver {
   @Override
   public <I, O> Task<O> callSubOrchestration(OrchestrationRef<I, O> orchestration, I input) {
     return callSubOrchestration(
-        orchestration, input, InstanceId.of(run.instanceId() + ":" + nextTaskId));
+        orchestration, input, InstanceId.of(loop.instanceId() + ":" + nextTaskId));
   }
 
   @Override
@@ -631,7 +421,7 @@ final class ReplayContext implements OrchestrationContext, TaskDriver {
                         + "' arrived within "
                         + timeout
                         + " (instance "
-                        + run.instanceId()
+                        + loop.instanceId()
                         + ")."));
           }
         });
@@ -641,10 +431,8 @@ final class ReplayContext implements OrchestrationContext, TaskDriver {
   @Override
   public void raiseEvent(InstanceId instance, String eventName, Object payload) {
     String serialized = converter.serialize(payload);
-    unmatched.put(
-        nextTaskId,
-        new HistoryEvent.EventSent(nextTaskId, instance.value(), eventName, serialized));
-    nextTaskId++;
+    matcher.taken(
+        new HistoryEvent.EventSent(nextTaskId++, instance.value(), eventName, serialized));
   }
 
   // ---------------------------------------------------------------- entities and critical sections
@@ -692,10 +480,8 @@ final class ReplayContext implements OrchestrationContext, TaskDriver {
               + ", which its critical section holds locked; inside the section use callEntity");
     }
     String serialized = serializeInput(operation.name(), operation.inputType(), input);
-    unmatched.put(
-        nextTaskId,
-        new HistoryEvent.EntitySignaled(nextTaskId, id, operation.name(), serialized, fireAt));
-    nextTaskId++;
+    matcher.taken(
+        new HistoryEvent.EntitySignaled(nextTaskId++, id, operation.name(), serialized, fireAt));
   }
 
   @Override
@@ -728,7 +514,7 @@ final class ReplayContext implements OrchestrationContext, TaskDriver {
             "Orchestration '"
                 + orchestrationName
                 + "' (instance "
-                + run.instanceId()
+                + loop.instanceId()
                 + ") broke the critical-section rule '"
                 + rule
                 + "': "
@@ -761,8 +547,7 @@ final class ReplayContext implements OrchestrationContext, TaskDriver {
         return;
       }
       section = null;
-      unmatched.put(nextTaskId, new HistoryEvent.EntityUnlockSent(nextTaskId, lockTaskId, ids));
-      nextTaskId++;
+      matcher.taken(new HistoryEvent.EntityUnlockSent(nextTaskId++, lockTaskId, ids));
     }
   }
 

@@ -29,6 +29,8 @@ public final class EngineWireTypes implements WireRegistrar {
   private static final List<Registration> REGISTRATIONS =
       List.of(
           // ---- dsl values embedded in engine events
+          // 100 and 102 are retired: no event, message or state holds them (ids are strings, retry
+          // policies live in the code). Kept registered, so that bytes holding them still read.
           wire(100, InstanceId.class),
           wire(101, FailureDetails.class),
           wire(102, RetryPolicy.class),
@@ -116,9 +118,12 @@ public final class EngineWireTypes implements WireRegistrar {
           wire(217, ClientRequest.SignalEntity.class),
           wire(218, ClientQuery.ReadEntity.class),
           wire(219, ClientResponse.EntityStatus.class),
-          wire(220, EntityRecord.class)
+          wire(220, EntityRecord.class),
           // ---- next free id: 221
-          );
+          // ---- 300..309: the parts of the partition state. PendingActivity is written as the
+          //      String[] {name, input} it replaced (persistence's PendingActivitySerializer), so
+          //      checkpoints that hold one read unchanged.
+          wire(300, PendingActivity.class));
 
   @Override
   public String module() {

@@ -45,11 +45,8 @@ public final class InstanceState implements WireSerializable {
   long stepNumber;
   Instant stepTime;
 
-  /**
-   * Activity calls not yet completed, by task id: activity name and input, to re-dispatch after
-   * recovery.
-   */
-  LinkedHashMap<Integer, String[]> pendingActivities = new LinkedHashMap<>();
+  /** Activity calls not yet completed, by task id, to re-dispatch after recovery. */
+  LinkedHashMap<Integer, PendingActivity> pendingActivities = new LinkedHashMap<>();
 
   /**
    * The critical section of this execution: the task id of its lock request (-1: none), the
@@ -79,7 +76,7 @@ public final class InstanceState implements WireSerializable {
     return history;
   }
 
-  public Map<Integer, String[]> pendingActivities() {
+  public Map<Integer, PendingActivity> pendingActivities() {
     return pendingActivities;
   }
 

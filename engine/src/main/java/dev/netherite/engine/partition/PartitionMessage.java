@@ -12,6 +12,9 @@ public sealed interface PartitionMessage extends WireSerializable {
   /** The instance the message is for; it decides the destination partition. */
   String targetId();
 
+  /** A message for an orchestration instance. */
+  sealed interface ToInstance extends PartitionMessage {}
+
   /** A parent orchestration asks for a sub-orchestration. */
   record ExecutionRequested(
       String instanceId,
@@ -20,7 +23,7 @@ public sealed interface PartitionMessage extends WireSerializable {
       String parentInstanceId,
       String parentExecutionId,
       int parentTaskId)
-      implements PartitionMessage {
+      implements ToInstance {
     @Override
     public String targetId() {
       return instanceId;
@@ -34,7 +37,7 @@ public sealed interface PartitionMessage extends WireSerializable {
       int parentTaskId,
       String result,
       FailureDetails failure)
-      implements PartitionMessage {
+      implements ToInstance {
     @Override
     public String targetId() {
       return parentInstanceId;
@@ -42,8 +45,7 @@ public sealed interface PartitionMessage extends WireSerializable {
   }
 
   /** An orchestration raised an event on another instance. */
-  record EventDelivered(String instanceId, String eventName, String input)
-      implements PartitionMessage {
+  record EventDelivered(String instanceId, String eventName, String input) implements ToInstance {
     @Override
     public String targetId() {
       return instanceId;
@@ -109,7 +111,7 @@ public sealed interface PartitionMessage extends WireSerializable {
       int callerTaskId,
       String result,
       FailureDetails failure)
-      implements PartitionMessage {
+      implements ToInstance {
     @Override
     public String targetId() {
       return callerInstanceId;
@@ -117,7 +119,7 @@ public sealed interface PartitionMessage extends WireSerializable {
   }
 
   /** Every entity of the owner's lock request has granted it. */
-  record LocksGranted(LockOwner owner, List<String> entityIds) implements PartitionMessage {
+  record LocksGranted(LockOwner owner, List<String> entityIds) implements ToInstance {
     public LocksGranted {
       entityIds = List.copyOf(entityIds);
     }

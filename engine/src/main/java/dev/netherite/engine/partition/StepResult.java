@@ -8,13 +8,16 @@ import java.util.List;
 /**
  * INTERNAL API: what one orchestration step produced.
  *
- * @param actions the new actions, as history records (TaskScheduled, TimerCreated,
- *     SubOrchestrationCreated, EventSent), in task-id order
+ * @param actions the actions the step's code took that the history did not hold yet, in task-id
+ *     order
  * @param customStatus the custom status after the step, when {@code customStatusChanged}
  * @param outcome null while the orchestration waits; otherwise how the execution ended
  */
 public record StepResult(
-    List<HistoryEvent> actions, boolean customStatusChanged, String customStatus, Outcome outcome)
+    List<HistoryEvent.Action> actions,
+    boolean customStatusChanged,
+    String customStatus,
+    Outcome outcome)
     implements WireSerializable {
   public StepResult {
     actions = List.copyOf(actions);

@@ -356,6 +356,30 @@ class OrchestrationExecutorTest {
 
   // ---------------------------------------------------------------- scripted: replay
 
+  @Test
+  void recordsOfSuspensionAndResumptionReplayAsNothingTheCodeSees() {
+    ScriptedExecution run = scripted(app(), "Hello5");
+    run.start(T0, null);
+    run.step(T0.plusSeconds(1), new HistoryEvent.TaskCompleted(0, ser("Hello Tokyo!")));
+    run.recordBetweenSteps(
+        new HistoryEvent.ExecutionSuspended("maintenance"),
+        new HistoryEvent.ExecutionResumed("maintenance over"));
+    // A cached run takes the next step as it is; a new one replays across the records.
+    StepResult cached =
+        run.step(T0.plusSeconds(2), new HistoryEvent.TaskCompleted(1, ser("Hello Seattle!")));
+    assertEquals(
+        List.of(new HistoryEvent.TaskScheduled(2, "SayHello", ser(CITIES.get(2)))),
+        cached.actions());
+    run.recordBetweenSteps(new HistoryEvent.ExecutionSuspended("again"));
+    run.unload();
+    StepResult replayed =
+        run.step(T0.plusSeconds(3), new HistoryEvent.TaskCompleted(2, ser("Hello London!")));
+    assertEquals(
+        List.of(new HistoryEvent.TaskScheduled(3, "SayHello", ser(CITIES.get(3)))),
+        replayed.actions());
+    assertEquals(2, run.loads());
+  }
+
   @ParameterizedTest(name = "unloaded after {0} steps")
   @ValueSource(ints = {1, 2, 3, 4, 5})
   void replayFromHistoryContinuesWithoutReschedulingCompletedWork(int stepsBeforeUnload) {

@@ -113,6 +113,14 @@ final class ScriptedExecution implements AutoCloseable {
     return result;
   }
 
+  /**
+   * Appends records that the partition writes between steps (suspended, resumed, terminated), as it
+   * writes them: to the history only, not to any step.
+   */
+  void recordBetweenSteps(HistoryEvent... records) {
+    history.addAll(List.of(records));
+  }
+
   /** Discards the loaded run: the next step replays the history in a new one. */
   void unload() {
     if (run != null) {

@@ -73,7 +73,7 @@ class PartitionStateTest {
     return apply(new StepCompleted(s.instanceId(), s.executionId(), s.stepNumber(), result, T0));
   }
 
-  private static StepResult waiting(HistoryEvent... actions) {
+  private static StepResult waiting(HistoryEvent.Action... actions) {
     return new StepResult(List.of(actions), false, null, null);
   }
 
@@ -98,7 +98,7 @@ class PartitionStateTest {
   }
 
   /** Starts {@code id} and completes its first step with {@code actions}, leaving it waiting. */
-  private Effect.RunStep startWaiting(String id, HistoryEvent... actions) {
+  private Effect.RunStep startWaiting(String id, HistoryEvent.Action... actions) {
     Effect.RunStep first = step(request("start-" + id, startOf(id)));
     complete(first, waiting(actions));
     return first;

@@ -7,6 +7,7 @@ import com.esotericsoftware.kryo.util.DefaultInstantiatorStrategy;
 import dev.netherite.engine.WireRegistrar;
 import dev.netherite.engine.WireRegistrar.IdRange;
 import dev.netherite.engine.WireSerializable;
+import dev.netherite.engine.partition.PendingActivity;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.reflect.Modifier;
@@ -101,7 +102,7 @@ public final class WireRegistry {
       List.of(
           // ---- 20..29: arrays
           wire(20, byte[].class),
-          wire(21, String[].class),
+          wire(21, String[].class), // also the format of PendingActivity (300)
           wire(22, int[].class),
           wire(23, long[].class),
           // ---- 30..39: mutable JDK collections (Kryo's CollectionSerializer, MapSerializer,
@@ -192,6 +193,9 @@ public final class WireRegistry {
       }
       Serializer<?> serializer =
           entry.serializer() != null ? entry.serializer().apply(systemOrNull) : null;
+      if (serializer == null && type == PendingActivity.class) {
+        serializer = new PendingActivitySerializer();
+      }
       if (serializer == null && type.isEnum()) {
         serializer = enumByName(type);
       }

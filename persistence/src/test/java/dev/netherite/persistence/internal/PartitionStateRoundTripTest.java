@@ -191,7 +191,9 @@ class PartitionStateRoundTripTest {
 
   private static List<Object> instanceDetails(InstanceState i) {
     Map<Integer, List<String>> pending = new TreeMap<>();
-    i.pendingActivities().forEach((task, call) -> pending.put(task, Arrays.asList(call)));
+    i.pendingActivities()
+        .forEach(
+            (task, call) -> pending.put(task, Arrays.asList(call.activityName(), call.input())));
     return Arrays.asList(
         i.instanceId(), i.executionId(), i.status(), new ArrayList<>(i.history()), pending);
   }

@@ -20,6 +20,7 @@ import dev.netherite.engine.partition.Outbox;
 import dev.netherite.engine.partition.PartitionEvent;
 import dev.netherite.engine.partition.PartitionMessage;
 import dev.netherite.engine.partition.PartitionState;
+import dev.netherite.engine.partition.PendingActivity;
 import dev.netherite.engine.partition.RequestLog;
 import dev.netherite.engine.partition.StepResult;
 import dev.netherite.engine.partition.TimerTable;
@@ -276,6 +277,8 @@ final class WireSamples {
     add(
         samples,
         new ClientResponse.EntityStatus(new EntityView(ALICE, "130", ORDER, 3, T0.plusSeconds(9))));
+    // 300..: the parts of the partition state
+    add(samples, new PendingActivity("Reserve", "{\"sku\":\"A-1\"}"));
     return samples;
   }
 

@@ -1,0 +1,65 @@
+package dev.netherite.engine.partition;
+
+import dev.netherite.dsl.RuntimeStatus;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * INTERNAL API
+ *
+ * <p>Answers to client queries, read from the partition's state; they change nothing and are not
+ * recorded in the commit log.
+ */
+final class Queries {
+  private final Instances instances;
+  private final EntityScheduler entities;
+
+  Queries(Instances instances, EntityScheduler entities) {
+    this.instances = instances;
+    this.entities = entities;
+  }
+
+  ClientResponse answer(ClientQuery q) {
+    return switch (q) {
+      case ClientQuery.GetStatus g -> {
+        InstanceState i = instances.get(g.instanceId());
+        yield new ClientResponse.Status(i == null ? null : i.view(g.withHistory()));
+      }
+      case ClientQuery.ListInstances l -> list(l);
+      case ClientQuery.ReadEntity r -> {
+        EntityRecord e = entities.get(r.entityId());
+        yield new ClientResponse.EntityStatus(e == null ? null : e.view());
+      }
+    };
+  }
+
+  /** One page of the instances that match, in id order, after {@code afterId}. */
+  private ClientResponse list(ClientQuery.ListInstances l) {
+    List<InstanceState> matching = new ArrayList<>();
+    for (InstanceState i : instances.all()) {
+      if ((l.afterId() == null || i.instanceId.compareTo(l.afterId()) > 0)
+          && (l.statuses().isEmpty() || l.statuses().contains(i.status))
+          && (l.createdFrom() == null || !i.createdAt.isBefore(l.createdFrom()))
+          && (l.createdTo() == null || i.createdAt.isBefore(l.createdTo()))
+          && (l.idPrefix() == null || i.instanceId.startsWith(l.idPrefix()))) {
+        matching.add(i);
+      }
+    }
+    matching.sort(Comparator.comparing(i -> i.instanceId));
+    List<InstanceView> page = new ArrayList<>();
+    for (int k = 0; k < Math.min(l.limit(), matching.size()); k++) {
+      page.add(matching.get(k).view(false));
+    }
+    return new ClientResponse.InstanceList(page, matching.size() > l.limit());
+  }
+
+  /** Counts of instances by status, for metrics and tests. */
+  Map<RuntimeStatus, Integer> statusCounts() {
+    Map<RuntimeStatus, Integer> counts = new HashMap<>();
+    instances.all().forEach(i -> counts.merge(i.status, 1, Integer::sum));
+    return counts;
+  }
+}
