@@ -91,6 +91,12 @@ public final class PartitionHost {
   private Instant lastActivity;
   private long recoveredFromSeqNr;
 
+  // For diagnostics only.
+  private long lastWriteNanos = -1;
+  private long lastCheckpointSeqNr;
+  private Instant lastCheckpointAt;
+  private long recoveryNanos = -1;
+
   private final ArrayDeque<HostInput> stash = new ArrayDeque<>();
 
   // Host-side state, not durable: who waits for what, and what was sent.
@@ -155,6 +161,25 @@ public final class PartitionHost {
     return eventsSinceCheckpoint;
   }
 
+  /** What operators see of this host; cheap, and answered in any phase. */
+  public HostDiagnostics diagnostics() {
+    return new HostDiagnostics(
+        phase,
+        buffer.size(),
+        inFlight.size(),
+        writeInFlight ? ports.clock().nanoTime() - writeStartedNanos : -1,
+        lastWriteNanos,
+        replyTo.size(),
+        completionWaiters.values().stream().mapToInt(List::size).sum(),
+        stash.size(),
+        eventsSinceCheckpoint,
+        lastCheckpointSeqNr,
+        lastCheckpointAt,
+        recoveryNanos,
+        lastActivity,
+        backpressured);
+  }
+
   // ---------------------------------------------------------------- recovering
 
   /** Recovery found a checkpoint taken at {@code seqNr}. */
@@ -174,6 +199,7 @@ public final class PartitionHost {
     }
     state = recovered;
     recoveredFromSeqNr = seqNr;
+    lastCheckpointSeqNr = seqNr;
   }
 
   /** A durable batch after the checkpoint; applied silently (side effects never run in replay). */
@@ -187,6 +213,7 @@ public final class PartitionHost {
   public void recoveryCompleted() {
     requirePhase(Phase.RECOVERING);
     phase = Phase.RUNNING;
+    recoveryNanos = ports.clock().nanoTime() - createdNanos;
     ports
         .log()
         .info(
@@ -194,7 +221,7 @@ public final class PartitionHost {
                 String.format(
                     "partition %d recovered in %d ms: %d instances, checkpoint at seqNr %d + %d events replayed",
                     partitionId,
-                    (ports.clock().nanoTime() - createdNanos) / 1_000_000,
+                    recoveryNanos / 1_000_000,
                     state.instanceCount(),
                     recoveredFromSeqNr,
                     eventsSinceCheckpoint));
@@ -434,7 +461,8 @@ public final class PartitionHost {
     List<PartitionEvent> written = inFlight;
     writeInFlight = false;
     inFlight = List.of();
-    ports.metrics().journalWriteLatency(ports.clock().nanoTime() - writeStartedNanos);
+    lastWriteNanos = ports.clock().nanoTime() - writeStartedNanos;
+    ports.metrics().journalWriteLatency(lastWriteNanos);
     eventsSinceCheckpoint += written.size();
     List<Runnable> callbacks = inFlightCallbacks;
     inFlightCallbacks = new ArrayList<>();
@@ -528,6 +556,8 @@ public final class PartitionHost {
     }
     eventsSinceCheckpoint = 0;
     checkpointDueAt = settings.checkpointAfterEvents();
+    lastCheckpointSeqNr = seqNr;
+    lastCheckpointAt = ports.clock().now();
     if (settings.deleteCoveredEvents()) {
       ports.journal().deleteUpTo(seqNr);
     }
