@@ -247,9 +247,13 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
         whenDurable(() -> q.replyTo().tell(response));
       }
       case PartitionCommand.AwaitCompletion a -> onAwaitCompletion(a);
-      case PartitionCommand.Deliver d -> onDeliver(d);
+      case PartitionCommand.Deliver d -> {
+        if (fromKnownPartition(d.origin(), d)) {
+          onDeliver(d);
+        }
+      }
       case PartitionCommand.Ack a -> {
-        if (a.upTo() > state.outbox().acknowledged(a.from())) {
+        if (fromKnownPartition(a.from(), a) && a.upTo() > state.outbox().acknowledged(a.from())) {
           append(new PartitionEvent.DeliveryAcknowledged(a.from(), a.upTo(), Instant.now()));
         }
       }
@@ -281,6 +285,25 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
   private static boolean isExternal(Object message) {
     return message instanceof PartitionCommand.ClientCommand
         || message instanceof PartitionCommand.Deliver;
+  }
+
+  /**
+   * Partition numbers in messages come from outside: one that names no partition of this task hub
+   * (another configuration, a corrupted message) would make the dedup vector and the outbox track a
+   * channel that does not exist. Dropped, with a warning.
+   */
+  private boolean fromKnownPartition(int origin, PartitionCommand message) {
+    if (node.isPartition(origin)) {
+      return true;
+    }
+    log.warning(
+        "partition {} dropped a {} from partition {}, which this task hub (partitions 0..{}) does"
+            + " not have",
+        partitionId,
+        message.getClass().getSimpleName(),
+        origin,
+        node.settings().partitionCount() - 1);
+    return false;
   }
 
   private void onAwaitCompletion(PartitionCommand.AwaitCompletion a) {
@@ -561,7 +584,8 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
         linger.workStarted();
         node.activities()
             .submit(
-                new ActivityWorkers.Call(a.instanceId(), a.taskId(), a.activityName(), a.input()),
+                new ActivityWorkers.Call(
+                    partitionId, a.instanceId(), a.taskId(), a.activityName(), a.input()),
                 outcome ->
                     self.tell(
                         new LocalSignal.ActivityFinished(
@@ -585,7 +609,10 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
                 });
       }
       case Effect.TimersChanged t -> armTimer();
-      case Effect.DiscardExecutor d -> cache.discard(d.instanceId());
+      case Effect.DiscardExecutor d -> {
+        cache.discard(d.instanceId());
+        node.activities().cancelInstance(d.instanceId()); // its execution waits for them no more
+      }
     }
   }
 
@@ -714,6 +741,7 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
   @Override
   public void postStop() throws Exception {
     cache.discardAll();
+    node.activities().cancelPartition(partitionId); // dispatched again wherever it recovers
     super.postStop();
   }
 }

@@ -28,6 +28,18 @@ public final class PartitionEntity {
   private PartitionEntity() {}
 
   public static Behavior<PartitionCommand> create(int partitionId, NodeServices node) {
+    if (!node.isPartition(partitionId)) {
+      // Only a partition number from outside the task hub's range gets here; never persist it.
+      return Behaviors.setup(
+          ctx -> {
+            ctx.getLog()
+                .warn(
+                    "refused to start partition {}: this task hub has partitions 0..{}",
+                    partitionId,
+                    node.settings().partitionCount() - 1);
+            return Behaviors.stopped();
+          });
+    }
     return Behaviors.withTimers(
         timers ->
             Behaviors.setup(
