@@ -29,12 +29,17 @@ public interface OrchestrationContext {
    */
   boolean isReplaying();
 
-  /** Calls an activity. */
+  /**
+   * Calls an activity. Its task fails with {@link TaskFailedException} when the activity throws,
+   * and with {@link TaskTimeoutException} when it runs past a timeout of its {@link
+   * ActivityOptions}.
+   */
   <I, O> Task<O> call(ActivityRef<I, O> activity, I input);
 
   /**
    * Calls an activity and retries it on failure with durable waits between attempts, as the policy
-   * says. The task fails with the last attempt's failure.
+   * says. A timed-out attempt is retried like a failed one. The task fails with the last attempt's
+   * failure: a {@link TaskFailedException}, or a {@link TaskTimeoutException} when it timed out.
    */
   <I, O> Task<O> call(ActivityRef<I, O> activity, I input, RetryPolicy retry);
 

@@ -317,7 +317,7 @@ final class ReplayContext implements OrchestrationContext, TaskDriver {
       case HistoryEvent.TaskCompleted c -> complete(c.taskId(), c.result());
       case HistoryEvent.SubOrchestrationCompleted c -> complete(c.taskId(), c.result());
       case HistoryEvent.TimerFired f -> complete(f.taskId(), null);
-      case HistoryEvent.TaskFailed f -> fail(f.taskId(), f.failure());
+      case HistoryEvent.TaskFailed f -> failActivity(f.taskId(), f.failure());
       case HistoryEvent.SubOrchestrationFailed f -> fail(f.taskId(), f.failure());
       case HistoryEvent.EventRaised r -> eventRaised(r);
       default -> {
@@ -465,6 +465,22 @@ final class ReplayContext implements OrchestrationContext, TaskDriver {
     }
   }
 
+  /**
+   * An activity call failed. An attempt that timed out (the host records {@link
+   * TaskTimeoutException} as its failure) fails the task with a {@link TaskTimeoutException}, which
+   * is what the orchestration sees; any other failure with a {@link TaskFailedException}.
+   */
+  private void failActivity(int taskId, FailureDetails failure) {
+    if (!TaskTimeoutException.class.getName().equals(failure.errorType())) {
+      fail(taskId, failure);
+      return;
+    }
+    OpenTask open = openTasks.remove(taskId);
+    if (open != null) {
+      open.task().fail(new TaskTimeoutException(failure.message()));
+    }
+  }
+
   private void eventRaised(HistoryEvent.EventRaised r) {
     ArrayDeque<Waiter> waiters = eventWaiters.get(r.name());
     Waiter w = waiters == null ? null : waiters.pollFirst();
@@ -540,7 +556,7 @@ final class ReplayContext implements OrchestrationContext, TaskDriver {
         () -> {
           try {
             outer.complete(inner.await());
-          } catch (TaskFailedException failed) {
+          } catch (TaskFailedException | TaskTimeoutException failed) {
             if (attempt >= retry.maxAttempts()) {
               outer.fail(failed);
             } else {
