@@ -106,12 +106,17 @@ public interface OrchestrationContext {
    */
   CriticalSection lockEntities(EntityId... entities);
 
-  /** Sets a value that clients see in the instance's status while it runs. */
+  /**
+   * Sets a value that clients see in the instance's status, while it runs and after it ended. It
+   * survives {@link #continueAsNew}: the status set last (possibly just before continuing) stays
+   * visible until the new execution sets another.
+   */
   void setCustomStatus(Object status);
 
   /**
    * Ends this execution and starts the instance again with a fresh history and {@code newInput}.
-   * Events that arrived and were not consumed are carried over to the new execution. Never returns.
+   * Events that arrived and were not consumed are carried over to the new execution, and so is the
+   * custom status. Never returns.
    */
   void continueAsNew(Object newInput);
 

@@ -660,7 +660,8 @@ public final class PartitionState implements WireSerializable {
     i.executionId = nextExecutionId();
     i.stepNumber = 0;
     i.input = c.input();
-    i.customStatus = null;
+    // The custom status stays: one set just before continue-as-new is what clients should see,
+    // until the new execution sets its own.
     i.lastUpdatedAt = now;
     i.inbox.add(
         new HistoryEvent.ExecutionStarted(

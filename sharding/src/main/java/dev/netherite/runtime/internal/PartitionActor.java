@@ -1,5 +1,6 @@
 package dev.netherite.runtime.internal;
 
+import dev.netherite.dsl.NonDeterministicOrchestrationException;
 import dev.netherite.engine.orchestration.InstanceCache;
 import dev.netherite.engine.orchestration.OrchestrationRun;
 import dev.netherite.engine.partition.ClientResponse;
@@ -10,6 +11,7 @@ import dev.netherite.engine.partition.Outbox;
 import dev.netherite.engine.partition.PartitionEvent;
 import dev.netherite.engine.partition.PartitionMessage;
 import dev.netherite.engine.partition.PartitionState;
+import dev.netherite.engine.partition.StepResult;
 import dev.netherite.runtime.DeliveryFaults;
 import dev.netherite.runtime.RuntimeSettings.PersistenceMode;
 import java.time.Duration;
@@ -79,6 +81,16 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
 
   /** Events since the last checkpoint at which to take the next; moved on after a failed one. */
   private long checkpointDueAt;
+
+  /**
+   * {@link #eventsSinceCheckpoint} when the last checkpoint failed (-1: none failed since the last
+   * one succeeded). An idle partition retries only once it has events that attempt did not have: a
+   * checkpoint that cannot fit would otherwise be serialized again at every idle tick.
+   */
+  private long eventsAtFailedCheckpoint = -1;
+
+  /** Whether the last checkpoint attempt failed; decides what a hand-off reports. */
+  private boolean lastCheckpointFailed;
 
   private boolean checkpointing;
   private boolean snapshotInFlight;
@@ -203,6 +215,8 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
               // every event, so
               // recovery stays correct, only longer.
               checkpointDueAt = eventsSinceCheckpoint + node.settings().checkpointAfterEvents();
+              eventsAtFailedCheckpoint = eventsSinceCheckpoint;
+              lastCheckpointFailed = true;
               log.warning(
                   "partition {} checkpoint failed, next attempt after {} more events or when idle: {}",
                   partitionId,
@@ -339,9 +353,25 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
     if (s.result().outcome() != null && cache.get(run.instanceId()) == run) {
       cache.discard(run.instanceId());
     }
+    warnIfNonDeterministic(run.instanceId(), s.result());
     append(
         new PartitionEvent.StepCompleted(
             run.instanceId(), run.executionId(), s.stepNumber(), s.result(), Instant.now()));
+  }
+
+  /**
+   * Non-determinism is a deployment mistake (changed code with instances in flight), so operators
+   * hear of it, not only the instance's client.
+   */
+  private void warnIfNonDeterministic(String instanceId, StepResult result) {
+    if (result.outcome() instanceof StepResult.Failed f
+        && f.failure().isCausedBy(NonDeterministicOrchestrationException.class)) {
+      log.warning(
+          "partition {} failed instance {} for non-determinism: {}",
+          partitionId,
+          instanceId,
+          f.failure().message());
+    }
   }
 
   private void onTick(LocalSignal.Tick tick) {
@@ -359,7 +389,7 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
       case RESEND -> resendUnacknowledged();
       case COMMIT_DUE -> linger.timerFired();
       case CHECKPOINT_IF_IDLE -> {
-        if (eventsSinceCheckpoint > 0
+        if (eventsSinceCheckpoint > Math.max(0, eventsAtFailedCheckpoint)
             && Duration.between(lastActivity, Instant.now())
                     .compareTo(node.settings().checkpointAfterIdle())
                 >= 0) {
@@ -516,6 +546,8 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
   private void onSnapshotSaved(SaveSnapshotSuccess success) {
     long seqNr = success.metadata().sequenceNr();
     eventsSinceCheckpoint = 0;
+    eventsAtFailedCheckpoint = -1;
+    lastCheckpointFailed = false;
     checkpointDueAt = node.settings().checkpointAfterEvents();
     if (node.settings().deleteCoveredEvents()) {
       deleteMessages(seqNr);
@@ -528,15 +560,28 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
     snapshotInFlight = false;
     checkpointing = false;
     if (handingOff) {
-      log.info(
-          "partition {} handed over after a final checkpoint at seqNr {}",
-          partitionId,
-          lastSequenceNr());
+      logHandedOver();
       getContext().stop(getSelf());
       return;
     }
     unstashAll();
     flush();
+  }
+
+  private void logHandedOver() {
+    if (lastCheckpointFailed) {
+      log.warning(
+          "partition {} handed over, but its final checkpoint failed: the new host replays the"
+              + " journal from the last checkpoint that succeeded (events up to seqNr {} are all"
+              + " in the journal)",
+          partitionId,
+          lastSequenceNr());
+    } else {
+      log.info(
+          "partition {} handed over after a final checkpoint at seqNr {}",
+          partitionId,
+          lastSequenceNr());
+    }
   }
 
   /**
