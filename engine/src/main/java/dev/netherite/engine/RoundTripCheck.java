@@ -60,6 +60,21 @@ public final class RoundTripCheck {
     verified.add(pair);
   }
 
+  /**
+   * The type to read a value back as when the receiver's type is not known here (an event's
+   * payload): its class, or for a collection or map the interface a receiver would declare, since
+   * JDK implementations such as {@code Arrays.asList}'s cannot be created by name.
+   */
+  public static Class<?> readTypeOf(Object value) {
+    return switch (value) {
+      case java.util.List<?> l -> java.util.List.class;
+      case java.util.Set<?> s -> java.util.Set.class;
+      case java.util.Map<?, ?> m -> java.util.Map.class;
+      case java.util.Collection<?> c -> java.util.Collection.class;
+      default -> value.getClass();
+    };
+  }
+
   private static String capitalized(String s) {
     return s.isEmpty() ? s : Character.toUpperCase(s.charAt(0)) + s.substring(1);
   }

@@ -185,7 +185,11 @@ public final class ShardedDurableClient implements DurableClient {
     node.settings().payloadLimits().require(PayloadLimits.Kind.EVENT_PAYLOAD, what, serialized);
     if (payload != null) {
       RoundTripCheck.verify(
-          node.converter(), payload.getClass(), payload.getClass(), serialized, what);
+          node.converter(),
+          payload.getClass(),
+          RoundTripCheck.readTypeOf(payload),
+          serialized,
+          what);
     }
     expectSuccess(request(new ClientRequest.RaiseEvent(instanceId.value(), eventName, serialized)));
   }
