@@ -19,7 +19,6 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
-import java.util.function.Predicate;
 
 /**
  * INTERNAL API
@@ -54,8 +53,11 @@ final class ActivityWorkers {
   /** Arms the timeouts; its tasks only flag a call and interrupt its thread. */
   private final ScheduledThreadPoolExecutor watchdog;
 
-  /** Calls submitted and not yet ended: queued or running. */
-  private final Set<Running> calls = ConcurrentHashMap.newKeySet();
+  /**
+   * Calls submitted and not yet ended (queued or running), by instance: an instance that ends looks
+   * up only its own.
+   */
+  private final ConcurrentHashMap<String, Set<Running>> calls = new ConcurrentHashMap<>();
 
   ActivityWorkers(
       Workflows workflows,
@@ -88,19 +90,25 @@ final class ActivityWorkers {
             .map(Workflows.RegisteredActivity::options)
             .orElse(ActivityOptions.defaults()); // an unknown name fails in the executor
     Running running = new Running(call, options, done);
-    calls.add(running);
+    calls.compute( // atomic with forget's removal of an emptied set
+        call.instanceId(),
+        (id, set) -> {
+          Set<Running> of = set != null ? set : ConcurrentHashMap.newKeySet();
+          of.add(running);
+          return of;
+        });
     Runnable run =
         () -> {
           try {
             permits.acquire();
           } catch (InterruptedException e) {
-            calls.remove(running);
+            forget(running);
             return; // node shutting down: the partition dispatches the call again after recovery
           }
           try {
             running.run();
           } finally {
-            calls.remove(running);
+            forget(running);
             permits.release();
           }
         };
@@ -111,20 +119,30 @@ final class ActivityWorkers {
     }
   }
 
+  private void forget(Running running) {
+    calls.computeIfPresent(
+        running.call.instanceId(),
+        (id, set) -> {
+          set.remove(running);
+          return set.isEmpty() ? null : set;
+        });
+  }
+
   /** Cancels the calls of an instance whose execution ended or was replaced. */
   void cancelInstance(String instanceId) {
-    cancelWhere(r -> r.call.instanceId().equals(instanceId));
+    Set<Running> of = calls.get(instanceId);
+    if (of != null) {
+      of.forEach(r -> r.cancel(false));
+    }
   }
 
   /** Cancels the calls of a partition that stopped on this node. */
   void cancelPartition(int partitionId) {
-    cancelWhere(r -> r.call.partitionId() == partitionId);
-  }
-
-  private void cancelWhere(Predicate<Running> which) {
-    for (Running r : calls) {
-      if (which.test(r)) {
-        r.cancel(false);
+    for (Set<Running> of : calls.values()) {
+      for (Running r : of) {
+        if (r.call.partitionId() == partitionId) {
+          r.cancel(false);
+        }
       }
     }
   }
