@@ -9,6 +9,12 @@ import java.util.Optional;
  * <p>Every mutating call returns once its effect is durable. A call that cannot reach the partition
  * hosting the instance is retried with the same request id, so that a retried request takes effect
  * once; after the client's request timeout it fails with {@link DurableTimeoutException}.
+ *
+ * <p>Arguments are checked at the call: a null argument (other than an input, a payload or a
+ * reason, which may be null) fails with an {@link IllegalArgumentException} that names the
+ * parameter; so does a value that the data converter can write but not read back (checked once per
+ * type), and one larger than its payload limit ({@code netherite.limits.*}, {@link
+ * PayloadTooLargeException}).
  */
 public interface DurableClient {
 
@@ -32,8 +38,11 @@ public interface DurableClient {
 
   /**
    * Waits until the instance has ended (COMPLETED, FAILED or TERMINATED) and returns its status.
+   * With a zero timeout it only looks: it returns the status of an instance that has ended, and
+   * fails with {@link DurableTimeoutException} for one that has not.
    *
    * @throws DurableTimeoutException when it has not ended within {@code timeout}
+   * @throws IllegalArgumentException when {@code timeout} is negative
    * @throws InstanceNotFoundException when there is no such instance
    */
   InstanceStatus waitForCompletion(InstanceId instanceId, Duration timeout);
@@ -96,6 +105,10 @@ public interface DurableClient {
 
   /** As {@link #readEntity(EntityId, Class)} with the type's state class. */
   default <S> EntityState<S> readEntity(EntityType<S> type, String key) {
+    if (type == null) {
+      throw new IllegalArgumentException(
+          "The argument 'type' of DurableClient.readEntity must not be null.");
+    }
     return readEntity(type.id(key), type.stateType());
   }
 

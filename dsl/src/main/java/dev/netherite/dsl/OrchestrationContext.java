@@ -29,12 +29,17 @@ public interface OrchestrationContext {
    */
   boolean isReplaying();
 
-  /** Calls an activity. */
+  /**
+   * Calls an activity. Its task fails with {@link TaskFailedException} when the activity throws,
+   * and with {@link TaskTimeoutException} when it runs past a timeout of its {@link
+   * ActivityOptions}.
+   */
   <I, O> Task<O> call(ActivityRef<I, O> activity, I input);
 
   /**
    * Calls an activity and retries it on failure with durable waits between attempts, as the policy
-   * says. The task fails with the last attempt's failure.
+   * says. A timed-out attempt is retried like a failed one. The task fails with the last attempt's
+   * failure: a {@link TaskFailedException}, or a {@link TaskTimeoutException} when it timed out.
    */
   <I, O> Task<O> call(ActivityRef<I, O> activity, I input, RetryPolicy retry);
 
@@ -101,12 +106,17 @@ public interface OrchestrationContext {
    */
   CriticalSection lockEntities(EntityId... entities);
 
-  /** Sets a value that clients see in the instance's status while it runs. */
+  /**
+   * Sets a value that clients see in the instance's status, while it runs and after it ended. It
+   * survives {@link #continueAsNew}: the status set last (possibly just before continuing) stays
+   * visible until the new execution sets another.
+   */
   void setCustomStatus(Object status);
 
   /**
    * Ends this execution and starts the instance again with a fresh history and {@code newInput}.
-   * Events that arrived and were not consumed are carried over to the new execution. Never returns.
+   * Events that arrived and were not consumed are carried over to the new execution, and so is the
+   * custom status. Never returns.
    */
   void continueAsNew(Object newInput);
 

@@ -2,7 +2,8 @@ package dev.netherite.dsl;
 
 /**
  * A wait with a timeout (for example {@link OrchestrationContext#waitForEvent(String, Class,
- * java.time.Duration)}) timed out.
+ * java.time.Duration)}) timed out, or an activity call ran past a timeout of its {@link
+ * ActivityOptions} (after the last attempt its retry policy allows).
  */
 public class TaskTimeoutException extends RuntimeException {
   public TaskTimeoutException(String message) {

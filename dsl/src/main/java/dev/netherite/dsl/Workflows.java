@@ -15,9 +15,14 @@ public final class Workflows {
   public record RegisteredOrchestration<I, O>(
       OrchestrationRef<I, O> ref, Orchestration<I, O> implementation) {}
 
-  /** An activity bound to its implementation, and the kind of thread it runs on. */
+  /** An activity bound to its implementation, and how it runs. */
   public record RegisteredActivity<I, O>(
-      ActivityRef<I, O> ref, Activity<I, O> implementation, ActivityThread thread) {}
+      ActivityRef<I, O> ref, Activity<I, O> implementation, ActivityOptions options) {
+    /** The kind of thread it runs on. */
+    public ActivityThread thread() {
+      return options.thread();
+    }
+  }
 
   private final Map<String, RegisteredOrchestration<?, ?>> orchestrations;
   private final Map<String, RegisteredActivity<?, ?>> activities;
@@ -124,9 +129,19 @@ public final class Workflows {
      */
     public <I, O> Builder activity(
         ActivityRef<I, O> ref, Activity<I, O> implementation, ActivityThread thread) {
-      Objects.requireNonNull(implementation, "implementation");
       Objects.requireNonNull(thread, "thread");
-      if (activities.putIfAbsent(ref.name(), new RegisteredActivity<>(ref, implementation, thread))
+      return activity(ref, implementation, ActivityOptions.defaults().withThread(thread));
+    }
+
+    /**
+     * Registers an activity with options: the kind of thread, and timeouts for each attempt (see
+     * {@link ActivityOptions}).
+     */
+    public <I, O> Builder activity(
+        ActivityRef<I, O> ref, Activity<I, O> implementation, ActivityOptions options) {
+      Objects.requireNonNull(implementation, "implementation");
+      Objects.requireNonNull(options, "options");
+      if (activities.putIfAbsent(ref.name(), new RegisteredActivity<>(ref, implementation, options))
           != null) {
         throw new IllegalArgumentException(
             "An activity named '" + ref.name() + "' is already registered.");

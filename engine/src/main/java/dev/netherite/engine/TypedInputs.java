@@ -9,7 +9,8 @@ public final class TypedInputs {
   /**
    * Serializes {@code input} for the callee {@code name}, which takes {@code type}.
    *
-   * @throws IllegalArgumentException naming both types when {@code input} is of another type
+   * @throws IllegalArgumentException naming both types when {@code input} is of another type, or
+   *     when the converter cannot read back what it wrote for it ({@link RoundTripCheck})
    */
   public static String serialize(
       DataConverter converter, String name, Class<?> type, Object input) {
@@ -23,6 +24,11 @@ public final class TypedInputs {
               + input.getClass().getSimpleName()
               + ".");
     }
-    return converter.serialize(input);
+    String serialized = converter.serialize(input);
+    if (input != null) {
+      RoundTripCheck.verify(
+          converter, input.getClass(), type, serialized, "the input of '" + name + "'");
+    }
+    return serialized;
   }
 }

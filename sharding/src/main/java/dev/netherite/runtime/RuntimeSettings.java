@@ -1,6 +1,7 @@
 package dev.netherite.runtime;
 
 import com.typesafe.config.Config;
+import dev.netherite.engine.PayloadLimits;
 import java.time.Duration;
 
 /**
@@ -28,7 +29,11 @@ public record RuntimeSettings(
     Duration clientAttemptTimeout,
     Duration clientRequestTimeout,
     Duration startupTimeout,
-    Duration commitLogMaxLinger) {
+    Duration commitLogMaxLinger,
+    PayloadLimits payloadLimits,
+    Duration restartMinBackoff,
+    Duration restartMaxBackoff,
+    Duration restartResetAfter) {
 
   /** When an event's effects may run; see {@code netherite.persistence-mode}. */
   public enum PersistenceMode {
@@ -66,6 +71,16 @@ public record RuntimeSettings(
     requirePositive("netherite.activities.platform-threads", activityPlatformThreads);
     requirePositive("netherite.entities.max-batch-size", entityMaxBatchSize);
     requirePositive("netherite.delivery.max-messages-per-delivery", maxMessagesPerDelivery);
+    if (restartMinBackoff.isNegative()
+        || restartMinBackoff.isZero()
+        || restartMaxBackoff.compareTo(restartMinBackoff) < 0) {
+      throw new IllegalArgumentException(
+          "netherite.partition-restart needs 0 < min-backoff <= max-backoff; they are "
+              + restartMinBackoff
+              + " and "
+              + restartMaxBackoff
+              + ".");
+    }
   }
 
   private static void requirePositive(String key, int value) {
@@ -102,6 +117,16 @@ public record RuntimeSettings(
         c.getDuration("client.attempt-timeout"),
         c.getDuration("client.request-timeout"),
         c.getDuration("startup-timeout"),
-        c.getDuration("commit-log.max-linger"));
+        c.getDuration("commit-log.max-linger"),
+        new PayloadLimits(
+            c.getBytes("limits.input"),
+            c.getBytes("limits.output"),
+            c.getBytes("limits.event-payload"),
+            c.getBytes("limits.custom-status"),
+            c.getBytes("limits.activity-result"),
+            c.getBytes("limits.entity-state")),
+        c.getDuration("partition-restart.min-backoff"),
+        c.getDuration("partition-restart.max-backoff"),
+        c.getDuration("partition-restart.reset-after"));
   }
 }

@@ -7,8 +7,10 @@ import dev.netherite.dsl.EntityType;
 import dev.netherite.dsl.FailureDetails;
 import dev.netherite.dsl.InstanceId;
 import dev.netherite.dsl.OrchestrationRef;
+import dev.netherite.dsl.PayloadTooLargeException;
 import dev.netherite.dsl.Workflows;
 import dev.netherite.dsl.spi.DataConverter;
+import dev.netherite.engine.PayloadLimits;
 import dev.netherite.engine.TypedInputs;
 import dev.netherite.engine.partition.Effect;
 import dev.netherite.engine.partition.EntityBatchResult;
@@ -28,16 +30,32 @@ import java.util.Map;
  * survive, while the operations around it keep theirs. The result carries the final state
  * (serialized once), one outcome per operation, and the messages sent.
  *
+ * <p>Payload limits: an operation whose result, or whose signal's or start's input, is over its
+ * limit fails, like one that throws. When the state after a batch is over its limit, the batch runs
+ * again with the state measured after each operation, and the operation that made it too large
+ * fails (its change undone); measuring each time costs a serialization per operation, so only a
+ * batch that went over pays it.
+ *
  * <p>Entity code is not replayed: the partition records the result, so the code may read clocks or
  * call services.
  */
 public final class EntityExecutor {
   private final Workflows workflows;
   private final DataConverter converter;
+  private final PayloadLimits limits;
+
+  /** What {@link #attempt} returns when the final state is over its limit. */
+  private static final EntityBatchResult STATE_TOO_LARGE =
+      new EntityBatchResult(null, List.of(), List.of());
 
   public EntityExecutor(Workflows workflows, DataConverter converter) {
+    this(workflows, converter, PayloadLimits.NONE);
+  }
+
+  public EntityExecutor(Workflows workflows, DataConverter converter, PayloadLimits limits) {
     this.workflows = workflows;
     this.converter = converter;
+    this.limits = limits;
   }
 
   public EntityBatchResult run(Effect.RunEntityBatch batch) {
@@ -46,10 +64,13 @@ public final class EntityExecutor {
       return allFailed(batch, unregistered(batch.entityName()));
     }
     Map<Integer, FailureDetails> failed = new HashMap<>();
+    boolean measureEach = false;
     try {
       while (true) {
-        EntityBatchResult result = attempt(type, batch, failed);
-        if (result != null) {
+        EntityBatchResult result = attempt(type, batch, failed, measureEach);
+        if (result == STATE_TOO_LARGE) {
+          measureEach = true;
+        } else if (result != null) {
           return result;
         }
       }
@@ -83,7 +104,10 @@ public final class EntityExecutor {
    * {@code failed}).
    */
   private <S> EntityBatchResult attempt(
-      EntityType<S> type, Effect.RunEntityBatch batch, Map<Integer, FailureDetails> failed) {
+      EntityType<S> type,
+      Effect.RunEntityBatch batch,
+      Map<Integer, FailureDetails> failed,
+      boolean measureEach) {
     Context<S> ctx;
     try {
       ctx =
@@ -116,8 +140,14 @@ public final class EntityExecutor {
       EntityOperationRequested op = ops.get(k);
       try {
         outcomes.add(new EntityBatchResult.Outcome(ctx.run(op), null));
+        if (measureEach && ctx.hasState) {
+          limits.require(
+              PayloadLimits.Kind.ENTITY_STATE,
+              stateName(batch, op),
+              converter.serialize(ctx.state));
+        }
       } catch (Exception | LinkageError | AssertionError | StackOverflowError e) {
-        failed.put(k, FailureDetails.of(e));
+        failed.put(k, limits.capped(PayloadLimits.Kind.OUTPUT, FailureDetails.of(e)));
         return null;
       }
     }
@@ -127,7 +157,22 @@ public final class EntityExecutor {
     } catch (RuntimeException e) {
       return allFailed(batch, FailureDetails.of(e));
     }
+    PayloadTooLargeException tooLarge =
+        limits.check(
+            PayloadLimits.Kind.ENTITY_STATE, "the state of entity " + batch.entityId(), state);
+    if (tooLarge != null) {
+      // Measured after each operation, no single one can have made it too large: it was so before.
+      return measureEach ? allFailed(batch, FailureDetails.of(tooLarge)) : STATE_TOO_LARGE;
+    }
     return new EntityBatchResult(state, outcomes, ctx.messages);
+  }
+
+  private static String stateName(Effect.RunEntityBatch batch, EntityOperationRequested op) {
+    return "the state of entity "
+        + batch.entityId()
+        + " after its operation '"
+        + op.operation()
+        + "'";
   }
 
   private final class Context<S> implements EntityContext<S> {
@@ -162,7 +207,13 @@ public final class EntityExecutor {
         throws Exception {
       I typedInput = converter.deserialize(input, registered.ref().inputType());
       O output = registered.implementation().run(this, typedInput);
-      return registered.ref().outputType() == Void.class ? null : converter.serialize(output);
+      String result =
+          registered.ref().outputType() == Void.class ? null : converter.serialize(output);
+      limits.require(
+          PayloadLimits.Kind.OUTPUT,
+          "the result of operation '" + operationName + "' of entity " + id,
+          result);
+      return result;
     }
 
     @Override
@@ -252,7 +303,18 @@ public final class EntityExecutor {
     }
 
     private String serializeInput(String name, Class<?> type, Object input) {
-      return TypedInputs.serialize(converter, name, type, input);
+      String serialized = TypedInputs.serialize(converter, name, type, input);
+      limits.require(
+          PayloadLimits.Kind.INPUT,
+          "the input of '"
+              + name
+              + "' sent by entity "
+              + id
+              + " (operation '"
+              + operationName
+              + "')",
+          serialized);
+      return serialized;
     }
   }
 }

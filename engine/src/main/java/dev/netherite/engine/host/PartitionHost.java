@@ -1,5 +1,6 @@
 package dev.netherite.engine.host;
 
+import dev.netherite.dsl.NonDeterministicOrchestrationException;
 import dev.netherite.engine.orchestration.InstanceCache;
 import dev.netherite.engine.orchestration.OrchestrationRun;
 import dev.netherite.engine.partition.ClientQuery;
@@ -11,6 +12,7 @@ import dev.netherite.engine.partition.Outbox;
 import dev.netherite.engine.partition.PartitionEvent;
 import dev.netherite.engine.partition.PartitionMessage;
 import dev.netherite.engine.partition.PartitionState;
+import dev.netherite.engine.partition.StepResult;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
@@ -87,6 +89,13 @@ public final class PartitionHost {
 
   /** Events since the last checkpoint at which to take the next; moved on after a failed one. */
   private long checkpointDueAt;
+
+  /**
+   * {@link #eventsSinceCheckpoint} when the last checkpoint failed (-1: none failed since the last
+   * one succeeded). An idle partition retries only once it has events that attempt did not have: a
+   * checkpoint that cannot fit would otherwise be serialized again at every idle tick.
+   */
+  private long eventsAtFailedCheckpoint = -1;
 
   private Instant lastActivity;
   private long recoveredFromSeqNr;
@@ -302,9 +311,13 @@ public final class PartitionHost {
         whenDurable(() -> q.replyTo().reply(response));
       }
       case HostInput.AwaitCompletion a -> onAwaitCompletion(a);
-      case PartitionLink.Deliver d -> onDeliver(d);
+      case PartitionLink.Deliver d -> {
+        if (fromKnownPartition(d.origin(), d)) {
+          onDeliver(d);
+        }
+      }
       case PartitionLink.Ack a -> {
-        if (a.upTo() > state.outbox().acknowledged(a.from())) {
+        if (fromKnownPartition(a.from(), a) && a.upTo() > state.outbox().acknowledged(a.from())) {
           append(new PartitionEvent.DeliveryAcknowledged(a.from(), a.upTo(), ports.clock().now()));
         }
       }
@@ -328,6 +341,30 @@ public final class PartitionHost {
       }
       case HostInput.TimerFired t -> onTimer(t.timer());
     }
+  }
+
+  /**
+   * Partition numbers in messages come from outside: one that names no partition of this task hub
+   * (another configuration, a corrupted message) would make the dedup vector and the outbox track a
+   * channel that does not exist. Dropped, with a warning.
+   */
+  private boolean fromKnownPartition(int origin, PartitionLink message) {
+    if (origin >= 0 && origin < settings.partitionCount()) {
+      return true;
+    }
+    ports
+        .log()
+        .warn(
+            "partition "
+                + partitionId
+                + " dropped a "
+                + message.getClass().getSimpleName()
+                + " from partition "
+                + origin
+                + ", which this task hub (partitions 0.."
+                + (settings.partitionCount() - 1)
+                + ") does not have");
+    return false;
   }
 
   private void onAwaitCompletion(HostInput.AwaitCompletion a) {
@@ -363,9 +400,29 @@ public final class PartitionHost {
     if (s.result().outcome() != null && cache.get(run.instanceId()) == run) {
       cache.discard(run.instanceId());
     }
+    warnIfNonDeterministic(run.instanceId(), s.result());
     append(
         new PartitionEvent.StepCompleted(
             run.instanceId(), run.executionId(), s.stepNumber(), s.result(), ports.clock().now()));
+  }
+
+  /**
+   * Non-determinism is a deployment mistake (changed code with instances in flight), so operators
+   * hear of it, not only the instance's client.
+   */
+  private void warnIfNonDeterministic(String instanceId, StepResult result) {
+    if (result.outcome() instanceof StepResult.Failed f
+        && f.failure().isCausedBy(NonDeterministicOrchestrationException.class)) {
+      ports
+          .log()
+          .warn(
+              "partition "
+                  + partitionId
+                  + " failed instance "
+                  + instanceId
+                  + " for non-determinism: "
+                  + f.failure().message());
+    }
   }
 
   private void onTimer(HostTimer timer) {
@@ -383,7 +440,7 @@ public final class PartitionHost {
       case RESEND -> resendUnacknowledged();
       case COMMIT_DUE -> linger.timerFired();
       case CHECKPOINT_IF_IDLE -> {
-        if (eventsSinceCheckpoint > 0
+        if (eventsSinceCheckpoint > Math.max(0, eventsAtFailedCheckpoint)
             && Duration.between(lastActivity, ports.clock().now())
                     .compareTo(settings.checkpointAfterIdle())
                 >= 0) {
@@ -555,6 +612,7 @@ public final class PartitionHost {
       return;
     }
     eventsSinceCheckpoint = 0;
+    eventsAtFailedCheckpoint = -1;
     checkpointDueAt = settings.checkpointAfterEvents();
     lastCheckpointSeqNr = seqNr;
     lastCheckpointAt = ports.clock().now();
@@ -572,6 +630,7 @@ public final class PartitionHost {
     // one request) would fail again at once, serializing the whole state each time. The journal
     // keeps every event, so recovery stays correct, only longer.
     checkpointDueAt = eventsSinceCheckpoint + settings.checkpointAfterEvents();
+    eventsAtFailedCheckpoint = eventsSinceCheckpoint;
     ports
         .log()
         .warn(
@@ -588,20 +647,27 @@ public final class PartitionHost {
     snapshotInFlight = false;
     if (phase == Phase.HANDING_OFF) {
       long seqNr = ports.journal().lastSequenceNr();
-      ports
-          .log()
-          .info(
-              () ->
-                  saved
-                      ? "partition "
-                          + partitionId
-                          + " handed over after a final checkpoint at seqNr "
-                          + seqNr
-                      : "partition "
-                          + partitionId
-                          + " stopped for its hand-over without a final checkpoint (it failed);"
-                          + " the new host replays the journal from seqNr "
-                          + seqNr);
+      if (saved) {
+        ports
+            .log()
+            .info(
+                () ->
+                    "partition "
+                        + partitionId
+                        + " handed over after a final checkpoint at seqNr "
+                        + seqNr);
+      } else {
+        ports
+            .log()
+            .warn(
+                "partition "
+                    + partitionId
+                    + " stopped for its hand-over without a final checkpoint (it failed): the new"
+                    + " host replays the journal from the last checkpoint that succeeded (events up"
+                    + " to seqNr "
+                    + seqNr
+                    + " are all in the journal)");
+      }
       stopNow();
       return;
     }
@@ -693,7 +759,10 @@ public final class PartitionHost {
         ports.work().startEntityBatch(b);
       }
       case Effect.TimersChanged t -> armTimer();
-      case Effect.DiscardExecutor d -> cache.discard(d.instanceId());
+      case Effect.DiscardExecutor d -> {
+        cache.discard(d.instanceId());
+        ports.work().cancelActivities(d.instanceId()); // its execution waits for them no more
+      }
     }
   }
 

@@ -78,6 +78,12 @@ public record PartitionPorts(
 
     /** Reports {@link HostInput.EntityBatchFinished}. */
     void startEntityBatch(Effect.RunEntityBatch batch);
+
+    /**
+     * The instance's execution ended or was replaced: its activities still running are cancelled
+     * (their results, should they come, are ignored by the state machine).
+     */
+    void cancelActivities(String instanceId);
   }
 
   public interface Clock {

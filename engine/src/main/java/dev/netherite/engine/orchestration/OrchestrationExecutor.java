@@ -3,6 +3,7 @@ package dev.netherite.engine.orchestration;
 import dev.netherite.dsl.HistoryEvent;
 import dev.netherite.dsl.Workflows;
 import dev.netherite.dsl.spi.DataConverter;
+import dev.netherite.engine.PayloadLimits;
 import java.util.List;
 import java.util.concurrent.ThreadFactory;
 
@@ -17,12 +18,20 @@ public final class OrchestrationExecutor {
   private final Workflows workflows;
   private final DataConverter converter;
   private final ThreadFactory threads;
+  private final StepLimits limits;
 
   public OrchestrationExecutor(
       Workflows workflows, DataConverter converter, ThreadFactory threads) {
+    this(workflows, converter, threads, PayloadLimits.NONE);
+  }
+
+  /** With {@code limits} applied to every step's payloads ({@link StepLimits}). */
+  public OrchestrationExecutor(
+      Workflows workflows, DataConverter converter, ThreadFactory threads, PayloadLimits limits) {
     this.workflows = workflows;
     this.converter = converter;
     this.threads = threads;
+    this.limits = limits == PayloadLimits.NONE ? null : new StepLimits(limits);
   }
 
   /**
@@ -36,7 +45,13 @@ public final class OrchestrationExecutor {
       List<HistoryEvent> history,
       StepListener listener) {
     OrchestrationRun run = new OrchestrationRun(instanceId, executionId);
-    ExecutionLoop loop = new ExecutionLoop(run, List.copyOf(history), listener);
+    StepListener checked =
+        limits == null
+            ? listener
+            : (r, stepNumber, result) ->
+                listener.stepDone(
+                    r, stepNumber, limits.check(instanceId, orchestrationName, result));
+    ExecutionLoop loop = new ExecutionLoop(run, List.copyOf(history), checked);
     ReplayContext context = new ReplayContext(loop, orchestrationName, workflows, converter);
     Thread thread = threads.newThread(() -> loop.run(context));
     thread.start();

@@ -229,7 +229,7 @@ final class ReplayContext implements OrchestrationContext, TaskDriver {
       case HistoryEvent.EntityCallCompleted t -> succeed(t.taskId(), t.result());
       case HistoryEvent.TimerFired t -> succeed(t.taskId(), null);
       case HistoryEvent.EntityLocksGranted t -> succeed(t.taskId(), null);
-      case HistoryEvent.TaskFailed t -> fail(t.taskId(), t.failure());
+      case HistoryEvent.TaskFailed t -> failActivity(t.taskId(), t.failure());
       case HistoryEvent.SubOrchestrationFailed t -> fail(t.taskId(), t.failure());
       case HistoryEvent.EntityCallFailed t -> fail(t.taskId(), t.failure());
     }
@@ -251,6 +251,22 @@ final class ReplayContext implements OrchestrationContext, TaskDriver {
     OpenTask open = openTasks.remove(taskId);
     if (open != null) {
       open.task().fail(new TaskFailedException(open.name(), taskId, failure));
+    }
+  }
+
+  /**
+   * An activity call failed. An attempt that timed out (the host records {@link
+   * TaskTimeoutException} as its failure) fails the task with a {@link TaskTimeoutException}, which
+   * is what the orchestration sees; any other failure with a {@link TaskFailedException}.
+   */
+  private void failActivity(int taskId, FailureDetails failure) {
+    if (!TaskTimeoutException.class.getName().equals(failure.errorType())) {
+      fail(taskId, failure);
+      return;
+    }
+    OpenTask open = openTasks.remove(taskId);
+    if (open != null) {
+      open.task().fail(new TaskTimeoutException(failure.message()));
     }
   }
 
@@ -330,7 +346,7 @@ final class ReplayContext implements OrchestrationContext, TaskDriver {
         () -> {
           try {
             outer.complete(inner.await());
-          } catch (TaskFailedException failed) {
+          } catch (TaskFailedException | TaskTimeoutException failed) {
             if (attempt >= retry.maxAttempts()) {
               outer.fail(failed);
             } else {

@@ -467,7 +467,8 @@ final class Instances {
     i.executionId = executionIds.get();
     i.stepNumber = 0;
     i.input = c.input();
-    i.customStatus = null;
+    // The custom status stays: one set just before continue-as-new is what clients should see,
+    // until the new execution sets its own.
     i.lastUpdatedAt = now;
     i.inbox.add(
         new HistoryEvent.ExecutionStarted(

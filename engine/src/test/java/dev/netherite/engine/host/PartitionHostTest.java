@@ -89,6 +89,9 @@ class PartitionHostTest {
                 public void startActivity(Effect.StartActivity activity) {}
 
                 @Override
+                public void cancelActivities(String instanceId) {}
+
+                @Override
                 public void startEntityBatch(Effect.RunEntityBatch batch) {}
               },
               new PartitionPorts.Clock() {

@@ -919,6 +919,9 @@ public final class SimulatedPartitions implements AutoCloseable {
           }
 
           @Override
+          public void cancelActivities(String instanceId) {}
+
+          @Override
           public void startEntityBatch(Effect.RunEntityBatch batch) {
             if (live.get()) {
               pending.add(new RunEntityBatch(n.id, incarnation, batch));

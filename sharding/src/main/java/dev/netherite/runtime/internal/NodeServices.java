@@ -28,8 +28,26 @@ public record NodeServices(
   public static final EntityTypeKey<PartitionCommand> PARTITION =
       EntityTypeKey.create(PartitionCommand.class, "partition");
 
+  /**
+   * The partition's sharded entity.
+   *
+   * @throws IllegalArgumentException when the task hub has no such partition (a number from
+   *     outside, e.g. a client's token, must never start a partition that does not exist)
+   */
   public EntityRef<PartitionCommand> partition(int partition) {
+    if (!isPartition(partition)) {
+      throw new IllegalArgumentException(
+          "partition="
+              + partition
+              + " is outside the task hub's partitions 0.."
+              + (settings.partitionCount() - 1));
+    }
     return sharding.entityRefFor(PARTITION, Integer.toString(partition));
+  }
+
+  /** Whether {@code partition} is one of the task hub's partition numbers. */
+  public boolean isPartition(int partition) {
+    return partition >= 0 && partition < settings.partitionCount();
   }
 
   public String persistenceId(int partition) {
@@ -47,13 +65,17 @@ public record NodeServices(
         workflows,
         converter,
         new OrchestrationExecutor(
-            workflows, converter, Thread.ofVirtual().name("netherite-orchestration-", 0).factory()),
+            workflows,
+            converter,
+            Thread.ofVirtual().name("netherite-orchestration-", 0).factory(),
+            settings.payloadLimits()),
         new ActivityWorkers(
             workflows,
             converter,
             settings.maxConcurrentActivities(),
-            settings.activityPlatformThreads()),
-        new EntityExecutor(workflows, converter),
+            settings.activityPlatformThreads(),
+            settings.payloadLimits()),
+        new EntityExecutor(workflows, converter, settings.payloadLimits()),
         sharding,
         new PartitionPlacement(settings.partitionCount()),
         StorageMetrics.global(),

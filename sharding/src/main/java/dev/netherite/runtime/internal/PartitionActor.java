@@ -191,6 +191,7 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
       commitDue.cancel(false);
     }
     host.stopped();
+    node.activities().cancelPartition(partitionId); // dispatched again wherever it recovers
     super.postStop();
   }
 
@@ -268,7 +269,8 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
     public void startActivity(Effect.StartActivity a) {
       node.activities()
           .submit(
-              new ActivityWorkers.Call(a.instanceId(), a.taskId(), a.activityName(), a.input()),
+              new ActivityWorkers.Call(
+                  partitionId, a.instanceId(), a.taskId(), a.activityName(), a.input()),
               outcome ->
                   tellSelf(
                       new HostInput.ActivityFinished(
@@ -277,6 +279,11 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
                           a.taskId(),
                           outcome.result(),
                           outcome.failure())));
+    }
+
+    @Override
+    public void cancelActivities(String instanceId) {
+      node.activities().cancelInstance(instanceId);
     }
 
     @Override

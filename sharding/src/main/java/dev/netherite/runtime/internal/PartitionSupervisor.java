@@ -14,8 +14,9 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
  * <p>The supervisor of a partition, and its Cluster Sharding entity (one entity per shard, one
  * shard per partition). It keeps the typed {@code EntityRef} API for senders and hosts the classic
  * {@link PartitionActor} as its child, which pipelining needs. When the child stops (a failed
- * write, a failed recovery) the supervisor starts it again after a back-off; what arrives meanwhile
- * is dropped, and senders retry.
+ * write, a failed recovery) the supervisor starts it again after a back-off (doubling while it
+ * crash-loops, back to the minimum after a healthy period: {@code netherite.partition-restart});
+ * what arrives meanwhile is dropped, and senders retry.
  *
  * <p>When sharding moves the partition to another node it sends {@link PartitionCommand.HandOff}:
  * the child takes a final checkpoint and stops, and then the supervisor stops too, so the new host
@@ -23,12 +24,21 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
  * down → running; running → handing off → stopped.
  */
 public final class PartitionSupervisor {
-  private static final Duration MIN_BACKOFF = Duration.ofMillis(200);
-  private static final Duration MAX_BACKOFF = Duration.ofSeconds(10);
-
   private PartitionSupervisor() {}
 
   public static Behavior<PartitionCommand> create(int partitionId, NodeServices node) {
+    if (!node.isPartition(partitionId)) {
+      // Only a partition number from outside the task hub's range gets here; never persist it.
+      return Behaviors.setup(
+          ctx -> {
+            ctx.getLog()
+                .warn(
+                    "refused to start partition {}: this task hub has partitions 0..{}",
+                    partitionId,
+                    node.settings().partitionCount() - 1);
+            return Behaviors.stopped();
+          });
+    }
     return Behaviors.withTimers(
         timers ->
             Behaviors.setup(
@@ -39,7 +49,7 @@ public final class PartitionSupervisor {
                         partitionId,
                         node,
                         spawn(ctx, partitionId, node),
-                        MIN_BACKOFF)));
+                        node.settings().restartMinBackoff())));
   }
 
   private static org.apache.pekko.actor.ActorRef spawn(
@@ -60,6 +70,7 @@ public final class PartitionSupervisor {
       NodeServices node,
       org.apache.pekko.actor.ActorRef child,
       Duration backoff) {
+    long startedNanos = System.nanoTime();
     return Behaviors.receive(PartitionCommand.class)
         .onMessageEquals(
             PartitionCommand.HandOff.INSTANCE,
@@ -78,13 +89,14 @@ public final class PartitionSupervisor {
         .onSignal(
             Terminated.class,
             t -> {
+              Duration wait = backoffAfter(node, backoff, System.nanoTime() - startedNanos);
               ctx.getLog()
                   .warn(
                       "partition {} stopped; starting it again in {} ms",
                       partitionId,
-                      backoff.toMillis());
-              timers.startSingleTimer(PartitionCommand.RestartLog.INSTANCE, backoff);
-              return down(ctx, timers, partitionId, node, backoff);
+                      wait.toMillis());
+              timers.startSingleTimer(PartitionCommand.RestartLog.INSTANCE, wait);
+              return down(ctx, timers, partitionId, node, wait);
             })
         .build();
   }
@@ -100,14 +112,24 @@ public final class PartitionSupervisor {
         .onMessageEquals(
             PartitionCommand.RestartLog.INSTANCE,
             () -> {
+              Duration max = node.settings().restartMaxBackoff();
               Duration next =
-                  backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0
-                      ? MAX_BACKOFF
-                      : backoff.multipliedBy(2);
+                  backoff.multipliedBy(2).compareTo(max) > 0 ? max : backoff.multipliedBy(2);
               return running(ctx, timers, partitionId, node, spawn(ctx, partitionId, node), next);
             })
         .onMessage(PartitionCommand.class, m -> Behaviors.same())
         .build();
+  }
+
+  /**
+   * The wait before the next start: {@code backoff} while the partition crash-loops, the minimum
+   * again once it had run for {@code partition-restart.reset-after} (a new episode, not the same
+   * one).
+   */
+  private static Duration backoffAfter(NodeServices node, Duration backoff, long ranNanos) {
+    return ranNanos >= node.settings().restartResetAfter().toNanos()
+        ? node.settings().restartMinBackoff()
+        : backoff;
   }
 
   /**

@@ -16,6 +16,8 @@ import dev.netherite.dsl.OrchestrationRef;
 import dev.netherite.dsl.StartOptions;
 import dev.netherite.dsl.Workflows;
 import dev.netherite.dsl.spi.DataConversionException;
+import dev.netherite.engine.PayloadLimits;
+import dev.netherite.engine.RoundTripCheck;
 import dev.netherite.engine.partition.ClientQuery;
 import dev.netherite.engine.partition.ClientRequest;
 import dev.netherite.engine.partition.ClientResponse;
@@ -52,6 +54,8 @@ public final class ShardedDurableClient implements DurableClient {
   @Override
   public <I, O> InstanceId start(
       OrchestrationRef<I, O> orchestration, I input, StartOptions options) {
+    required(orchestration, "start", "orchestration");
+    required(options, "start", "options");
     Workflows.RegisteredOrchestration<?, ?> registered =
         node.workflows().requireOrchestration(orchestration.name());
     if (!registered.ref().inputType().equals(orchestration.inputType())) {
@@ -69,6 +73,8 @@ public final class ShardedDurableClient implements DurableClient {
 
   @Override
   public InstanceId start(String orchestrationName, Object input, StartOptions options) {
+    required(orchestrationName, "start", "orchestrationName");
+    required(options, "start", "options");
     Workflows.RegisteredOrchestration<?, ?> registered =
         node.workflows().requireOrchestration(orchestrationName);
     String serialized =
@@ -89,13 +95,26 @@ public final class ShardedDurableClient implements DurableClient {
 
   @Override
   public InstanceStatus waitForCompletion(InstanceId instanceId, Duration timeout) {
+    required(instanceId, "waitForCompletion", "instanceId");
+    required(timeout, "waitForCompletion", "timeout");
+    if (timeout.isNegative()) {
+      throw new IllegalArgumentException(
+          "The argument 'timeout' of DurableClient.waitForCompletion must not be negative; it was "
+              + timeout
+              + ".");
+    }
     Instant deadline = Instant.now().plus(timeout);
+    boolean asked = false;
     while (true) {
       Duration left = Duration.between(Instant.now(), deadline);
       if (left.isNegative() || left.isZero()) {
-        throw new DurableTimeoutException(
-            "Instance '" + instanceId + "' did not complete within " + timeout + ".");
+        if (!asked) {
+          // Not even one wait fitted in the timeout: an instance that has ended is still answered.
+          return endedStatus(instanceId, timeout);
+        }
+        throw timedOut(instanceId, timeout);
       }
+      asked = true;
       // Ask in slices: a partition that moves or restarts forgets its waiters, so the wait is
       // registered again.
       Duration slice = left.compareTo(Duration.ofSeconds(10)) > 0 ? Duration.ofSeconds(10) : left;
@@ -117,8 +136,27 @@ public final class ShardedDurableClient implements DurableClient {
     }
   }
 
+  private InstanceStatus endedStatus(InstanceId instanceId, Duration timeout) {
+    InstanceStatus status =
+        getStatus(instanceId)
+            .orElseThrow(
+                () ->
+                    new InstanceNotFoundException(
+                        "There is no instance with id '" + instanceId + "'."));
+    if (!status.runtimeStatus().isTerminal()) {
+      throw timedOut(instanceId, timeout);
+    }
+    return status;
+  }
+
+  private static DurableTimeoutException timedOut(InstanceId instanceId, Duration timeout) {
+    return new DurableTimeoutException(
+        "Instance '" + instanceId + "' did not complete within " + timeout + ".");
+  }
+
   @Override
   public Optional<InstanceStatus> getStatus(InstanceId instanceId, boolean withHistory) {
+    required(instanceId, "getStatus", "instanceId");
     ClientResponse response =
         query(
             node.placement().partitionOf(instanceId.value()),
@@ -129,6 +167,14 @@ public final class ShardedDurableClient implements DurableClient {
 
   @Override
   public void raiseEvent(InstanceId instanceId, String eventName, Object payload) {
+    required(instanceId, "raiseEvent", "instanceId");
+    required(eventName, "raiseEvent", "eventName");
+    if (eventName.isBlank()) {
+      throw new IllegalArgumentException(
+          "The argument 'eventName' of DurableClient.raiseEvent must not be blank; pass the name"
+              + " the orchestration waits for.");
+    }
+    String what = "the payload of event '" + eventName + "'";
     String serialized;
     try {
       serialized = node.converter().serialize(payload);
@@ -136,26 +182,39 @@ public final class ShardedDurableClient implements DurableClient {
       throw new IllegalArgumentException(
           "The payload of event '" + eventName + "' cannot be serialized: " + e.getMessage(), e);
     }
+    node.settings().payloadLimits().require(PayloadLimits.Kind.EVENT_PAYLOAD, what, serialized);
+    if (payload != null) {
+      RoundTripCheck.verify(
+          node.converter(),
+          payload.getClass(),
+          RoundTripCheck.readTypeOf(payload),
+          serialized,
+          what);
+    }
     expectSuccess(request(new ClientRequest.RaiseEvent(instanceId.value(), eventName, serialized)));
   }
 
   @Override
   public void terminate(InstanceId instanceId, String reason) {
+    required(instanceId, "terminate", "instanceId");
     expectSuccess(request(new ClientRequest.Terminate(instanceId.value(), reason)));
   }
 
   @Override
   public void suspend(InstanceId instanceId, String reason) {
+    required(instanceId, "suspend", "instanceId");
     expectSuccess(request(new ClientRequest.Suspend(instanceId.value(), reason)));
   }
 
   @Override
   public void resume(InstanceId instanceId, String reason) {
+    required(instanceId, "resume", "instanceId");
     expectSuccess(request(new ClientRequest.Resume(instanceId.value(), reason)));
   }
 
   @Override
   public boolean purge(InstanceId instanceId) {
+    required(instanceId, "purge", "instanceId");
     ClientResponse response = request(new ClientRequest.Purge(instanceId.value()));
     expectSuccess(response);
     return ((ClientResponse.Purged) response).deleted();
@@ -163,6 +222,8 @@ public final class ShardedDurableClient implements DurableClient {
 
   @Override
   public <I> void signalEntity(EntityId entity, EntityOp<I, ?> operation, I input) {
+    required(entity, "signalEntity", "entity");
+    required(operation, "signalEntity", "operation");
     EntityType<?> type = node.workflows().requireEntity(entity.name());
     EntityOp<?, ?> registered = type.requireOperation(operation.name()).ref();
     String serialized =
@@ -176,6 +237,8 @@ public final class ShardedDurableClient implements DurableClient {
 
   @Override
   public <S> EntityState<S> readEntity(EntityId entity, Class<S> stateType) {
+    required(entity, "readEntity", "entity");
+    required(stateType, "readEntity", "stateType");
     ClientResponse response =
         query(
             node.placement().partitionOf(entity.toString()),
@@ -191,6 +254,8 @@ public final class ShardedDurableClient implements DurableClient {
   /** Pages walk the partitions in order; the token is {@code partition:lastId}. */
   @Override
   public InstancePage list(InstanceQuery query) {
+    required(query, "list", "query");
+    int count = node.settings().partitionCount();
     int partition = 0;
     String afterId = null;
     if (query.continuationToken() != null) {
@@ -202,10 +267,19 @@ public final class ShardedDurableClient implements DurableClient {
         throw new IllegalArgumentException(
             "'" + token + "' is not a continuation token of this client.");
       }
+      if (partition < 0 || partition >= count) {
+        throw new IllegalArgumentException(
+            "'"
+                + token
+                + "' is not a continuation token of this client: it names partition "
+                + partition
+                + ", and this task hub has partitions 0 to "
+                + (count - 1)
+                + ". Pass the token of the previous page as it was returned.");
+      }
       afterId = token.substring(colon + 1);
     }
     List<InstanceStatus> page = new ArrayList<>();
-    int count = node.settings().partitionCount();
     for (; partition < count; partition++, afterId = null) {
       int want = query.pageSize() - page.size();
       ClientResponse.InstanceList result =
@@ -280,6 +354,14 @@ public final class ShardedDurableClient implements DurableClient {
     }
   }
 
+  /** Refuses a null argument with a message that names the method and the parameter. */
+  private static void required(Object argument, String method, String parameter) {
+    if (argument == null) {
+      throw new IllegalArgumentException(
+          "The argument '" + parameter + "' of DurableClient." + method + " must not be null.");
+    }
+  }
+
   private static void expectSuccess(ClientResponse response) {
     if (response instanceof ClientResponse.Rejected r) {
       throw switch (r.reason()) {
@@ -325,12 +407,21 @@ public final class ShardedDurableClient implements DurableClient {
       throw new IllegalArgumentException(
           capitalized(callee) + " needs an input; it was given null.");
     }
+    String serialized;
     try {
-      return node.converter().serialize(input);
+      serialized = node.converter().serialize(input);
     } catch (DataConversionException e) {
       throw new IllegalArgumentException(
           "The input of " + callee + " cannot be serialized: " + e.getMessage(), e);
     }
+    node.settings()
+        .payloadLimits()
+        .require(PayloadLimits.Kind.INPUT, "the input of " + callee, serialized);
+    if (input != null) {
+      RoundTripCheck.verify(
+          node.converter(), input.getClass(), type, serialized, "the input of " + callee);
+    }
+    return serialized;
   }
 
   private static String capitalized(String s) {
