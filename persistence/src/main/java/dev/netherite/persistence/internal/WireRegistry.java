@@ -246,8 +246,11 @@ public final class WireRegistry {
           wire(217, ClientRequest.SignalEntity.class),
           wire(218, ClientQuery.ReadEntity.class),
           wire(219, ClientResponse.EntityStatus.class),
-          wire(220, EntityRecord.class)
-          // ---- next free id: 221
+          wire(220, EntityRecord.class),
+          // ---- operations (management API): a partition's report to operators
+          wire(260, "dev.netherite.runtime.internal.PartitionCommand$Inspect"),
+          wire(261, "dev.netherite.runtime.internal.PartitionReport")
+          // ---- next free id: 221 (260, 261 taken)
           // ---- sharding: its classes cannot be named by class literal here (sharding depends on
           // persistence);
           //      list them by name instead: wire(<id>,

@@ -30,6 +30,7 @@ import org.apache.pekko.persistence.DeleteSnapshotsSuccess;
 import org.apache.pekko.persistence.RecoveryCompleted;
 import org.apache.pekko.persistence.SaveSnapshotFailure;
 import org.apache.pekko.persistence.SaveSnapshotSuccess;
+import org.apache.pekko.persistence.SnapshotMetadata;
 import org.apache.pekko.persistence.SnapshotOffer;
 import org.apache.pekko.persistence.SnapshotSelectionCriteria;
 
@@ -89,6 +90,10 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
   private long writeStartedNanos;
   private final long createdNanos = System.nanoTime();
   private long recoveredFromSnapshot;
+  // For operators only (PartitionCommand.Inspect).
+  private long lastWriteNanos = -1;
+  private SnapshotMetadata lastCheckpoint;
+  private long recoveryMillis;
 
   // Host-side state, not durable: who waits for what, and what was sent.
   private final Map<String, org.apache.pekko.actor.typed.ActorRef<ClientResponse>> replyTo =
@@ -150,6 +155,7 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
               }
               state = recovered;
               recoveredFromSnapshot = offer.metadata().sequenceNr();
+              lastCheckpoint = offer.metadata();
             })
         .match(
             EventBatch.class,
@@ -163,6 +169,7 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
   }
 
   private void onRecovered() {
+    recoveryMillis = (System.nanoTime() - createdNanos) / 1_000_000;
     if (log.isInfoEnabled()) {
       log.info(
           String.format(
@@ -231,6 +238,10 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
   private void onInput(Object message) {
     if (message == PartitionCommand.HandOff.INSTANCE) {
       handOff();
+      return;
+    }
+    if (message instanceof PartitionCommand.Inspect inspect) {
+      inspect.replyTo().tell(report());
       return;
     }
     if (checkpointing || (backpressured && isExternal(message))) {
@@ -410,7 +421,8 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
 
   private void onBatchDurable(EventBatch batch) {
     writeInFlight = false;
-    node.metrics().recordJournalWriteLatency(System.nanoTime() - writeStartedNanos);
+    lastWriteNanos = System.nanoTime() - writeStartedNanos;
+    node.metrics().recordJournalWriteLatency(lastWriteNanos);
     eventsSinceCheckpoint += batch.events().size();
     inFlightEvents = 0;
     List<Runnable> callbacks = inFlightCallbacks;
@@ -492,6 +504,7 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
 
   private void onSnapshotSaved(SaveSnapshotSuccess success) {
     long seqNr = success.metadata().sequenceNr();
+    lastCheckpoint = success.metadata();
     eventsSinceCheckpoint = 0;
     checkpointDueAt = node.settings().checkpointAfterEvents();
     if (node.settings().deleteCoveredEvents()) {
@@ -532,6 +545,33 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
     } else {
       beginCheckpoint();
     }
+  }
+
+  /** What operators see of this partition; answered at once, even while checkpointing. */
+  private PartitionReport report() {
+    return new PartitionReport(
+        partitionId,
+        org.apache.pekko.cluster.Cluster.get(getContext().getSystem()).selfAddress().toString(),
+        state.instanceCount(),
+        new HashMap<>(state.statusCounts()),
+        state.entityCount(),
+        buffer.size(),
+        inFlightEvents,
+        writeInFlight ? (System.nanoTime() - writeStartedNanos) / 1_000_000 : -1,
+        lastWriteNanos < 0 ? -1 : lastWriteNanos / 1_000_000,
+        lastSequenceNr(),
+        replyTo.size(),
+        completionWaiters.size(),
+        state.outbox().unacknowledgedCount(),
+        state.timers().size(),
+        eventsSinceCheckpoint,
+        lastCheckpoint == null ? 0 : lastCheckpoint.sequenceNr(),
+        lastCheckpoint == null ? null : Instant.ofEpochMilli(lastCheckpoint.timestamp()),
+        recoveryMillis,
+        lastActivity,
+        checkpointing,
+        backpressured,
+        handingOff);
   }
 
   // ---------------------------------------------------------------- effects
