@@ -55,13 +55,20 @@ class MetricsAndHealthTest {
     JsonNode members = api.get("/cluster/members").expect(200).json();
     assertEquals(1, members.get("members").size(), members.toString());
     assertEquals("Up", members.get("members").get(0).get("status").asText());
+    JsonNode shards = api.get("/cluster/shards/partition").expect(200).json();
+    assertTrue(shards.toString().contains("regions"), shards.toString());
   }
 
   @Test
-  void metricsParseAsPrometheusTextAndMoveWhenHello5Runs() {
+  void metricsParseAsPrometheusTextAndMoveWhenHello5Runs() throws InterruptedException {
     Reply first = api.get("/metrics").expect(200);
     assertTrue(first.contentType().startsWith("text/plain; version=0.0.4"), first.contentType());
     PrometheusText before = PrometheusText.parse(first.body());
+    // Sharding starts the node's partitions shortly after the runtime is up.
+    for (int i = 0; i < 300 && before.value("netherite_partitions_hosted") < 4; i++) {
+      Thread.sleep(100);
+      before = PrometheusText.parse(api.get("/metrics").expect(200).body());
+    }
     // The 0.0.4 format declares a counter under its sample name, with the _total suffix.
     assertEquals(
         "counter",
