@@ -90,6 +90,15 @@ public interface DurableClient {
   boolean purge(InstanceId instanceId);
 
   /**
+   * Deletes every ended instance (COMPLETED, FAILED, TERMINATED) that matches the query, with its
+   * history; instances that have not ended are left alone whatever the query's statuses. The
+   * query's page size is how many instances are listed per step, its continuation token is ignored.
+   *
+   * @return how many instances were deleted
+   */
+  int purge(InstanceQuery query);
+
+  /**
    * Sends a one-way operation to an entity; returns once the message is durably queued.
    *
    * @throws IllegalArgumentException when the entity type or operation is not registered, or the

@@ -1,9 +1,12 @@
 package dev.netherite.dsl;
 
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.SortedMap;
+import java.util.TreeMap;
 import java.util.function.Supplier;
 
 /**
@@ -82,6 +85,11 @@ public final class EntityType<S> {
 
   public S initialState() {
     return initialState.get();
+  }
+
+  /** The registered operations, by name. */
+  public SortedMap<String, RegisteredOperation<S, ?, ?>> operations() {
+    return Collections.unmodifiableSortedMap(new TreeMap<>(operations));
   }
 
   public Optional<RegisteredOperation<S, ?, ?>> operation(String operationName) {

@@ -1,9 +1,12 @@
 package dev.netherite.dsl;
 
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.SortedMap;
+import java.util.TreeMap;
 
 /**
  * The application: the orchestrations, activities and entities a node can run, by name. Build it
@@ -40,6 +43,16 @@ public final class Workflows {
 
   public Optional<RegisteredOrchestration<?, ?>> orchestration(String name) {
     return Optional.ofNullable(orchestrations.get(name));
+  }
+
+  /** The registered orchestrations, by name. */
+  public SortedMap<String, RegisteredOrchestration<?, ?>> orchestrations() {
+    return Collections.unmodifiableSortedMap(new TreeMap<>(orchestrations));
+  }
+
+  /** The registered entity types, by name. */
+  public SortedMap<String, EntityType<?>> entities() {
+    return Collections.unmodifiableSortedMap(new TreeMap<>(entities));
   }
 
   public Optional<RegisteredActivity<?, ?>> activity(String name) {

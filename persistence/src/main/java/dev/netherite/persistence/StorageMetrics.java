@@ -1,5 +1,7 @@
 package dev.netherite.persistence;
 
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -16,6 +18,31 @@ public final class StorageMetrics {
   private final LongAdder snapshotsWritten = new LongAdder();
   private final LongAdder snapshotBytes = new LongAdder();
   private final LongAdder journalWriteNanos = new LongAdder();
+  private final List<Observer> observers = new CopyOnWriteArrayList<>();
+
+  /**
+   * Sees each recorded value as it is recorded (e.g. to fill a histogram); called on the recording
+   * thread, so it must only count.
+   */
+  public interface Observer {
+    default void journalWrite(int events) {}
+
+    default void journalWriteLatency(long nanos) {}
+
+    default void journalBytes(int bytes) {}
+
+    default void snapshot() {}
+
+    default void snapshotBytes(int bytes) {}
+  }
+
+  public void addObserver(Observer observer) {
+    observers.add(observer);
+  }
+
+  public void removeObserver(Observer observer) {
+    observers.remove(observer);
+  }
 
   /** A point-in-time copy of the counters. */
   public record Snapshot(
@@ -43,11 +70,17 @@ public final class StorageMetrics {
   public void recordJournalWrite(int events) {
     journalWrites.increment();
     eventsWritten.add(events);
+    for (Observer o : observers) {
+      o.journalWrite(events);
+    }
   }
 
   /** Time from handing a batch to the journal to its write being acknowledged. */
   public void recordJournalWriteLatency(long nanos) {
     journalWriteNanos.add(nanos);
+    for (Observer o : observers) {
+      o.journalWriteLatency(nanos);
+    }
   }
 
   /**
@@ -60,14 +93,23 @@ public final class StorageMetrics {
 
   public void recordJournalBytes(int bytes) {
     journalBytes.add(bytes);
+    for (Observer o : observers) {
+      o.journalBytes(bytes);
+    }
   }
 
   public void recordSnapshot() {
     snapshotsWritten.increment();
+    for (Observer o : observers) {
+      o.snapshot();
+    }
   }
 
   public void recordSnapshotBytes(int bytes) {
     snapshotBytes.add(bytes);
+    for (Observer o : observers) {
+      o.snapshotBytes(bytes);
+    }
   }
 
   public Snapshot snapshot() {

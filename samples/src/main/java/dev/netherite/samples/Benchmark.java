@@ -3,6 +3,7 @@ package dev.netherite.samples;
 import com.sun.management.OperatingSystemMXBean;
 import dev.netherite.cassandra.EmbeddedCassandra;
 import dev.netherite.dsl.DurableClient;
+import dev.netherite.management.NetheriteManagement;
 import dev.netherite.persistence.StorageMetrics;
 import dev.netherite.runtime.DurableRuntime;
 import java.io.IOException;
@@ -182,7 +183,12 @@ public final class Benchmark {
     overrides.put("netherite.persistence-mode", mode);
     overrides.put("pekko.loglevel", "WARNING");
     try (DurableRuntime runtime =
-        DurableRuntime.start(Samples.app(), Samples.singleNode(contactPoint, hub, overrides))) {
+            DurableRuntime.start(Samples.app(), Samples.singleNode(contactPoint, hub, overrides));
+        // --set netherite.management.enabled=on measures with the management server running.
+        AutoCloseable management =
+            NetheriteManagement.startIfEnabled(runtime)
+                .<AutoCloseable>map(m -> m)
+                .orElse(() -> {})) {
       DurableClient client = runtime.client();
       workloads.forEach(w -> w.prepare(client));
       warmUp(

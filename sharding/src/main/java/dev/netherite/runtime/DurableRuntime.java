@@ -142,6 +142,16 @@ public final class DurableRuntime implements AutoCloseable {
         });
   }
 
+  /** The workflows registered on this node. */
+  public Workflows workflows() {
+    return node.workflows();
+  }
+
+  /** The converter of payloads (inputs, outputs, events, entity state) to and from text. */
+  public DataConverter converter() {
+    return node.converter();
+  }
+
   public RuntimeSettings settings() {
     return node.settings();
   }

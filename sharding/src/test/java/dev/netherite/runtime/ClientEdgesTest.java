@@ -150,7 +150,8 @@ class ClientEdgesTest {
     assertNamed("instanceId", () -> client.terminate(null, "why"));
     assertNamed("instanceId", () -> client.suspend(null, "why"));
     assertNamed("instanceId", () -> client.resume(null, "why"));
-    assertNamed("instanceId", () -> client.purge(null));
+    assertNamed("instanceId", () -> client.purge((InstanceId) null));
+    assertNamed("query", () -> client.purge((InstanceQuery) null));
     assertNamed("entity", () -> client.signalEntity(null, ADD, 1));
     assertNamed("operation", () -> client.signalEntity(entity, null, 1));
     assertNamed("entity", () -> client.readEntity((EntityId) null, Integer.class));

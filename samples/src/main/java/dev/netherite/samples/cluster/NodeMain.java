@@ -6,6 +6,7 @@ import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigParseOptions;
 import dev.netherite.dsl.DurableClient;
 import dev.netherite.dsl.InstanceId;
+import dev.netherite.management.NetheriteManagement;
 import dev.netherite.runtime.DurableRuntime;
 import dev.netherite.samples.Samples;
 import java.io.BufferedReader;
@@ -90,6 +91,13 @@ public final class NodeMain {
       runtime = DurableRuntime.start(Samples.app(), config);
     } catch (RuntimeException e) {
       System.err.println("NodeMain: the node did not start: " + e.getMessage());
+      System.exit(1);
+      return;
+    }
+    try {
+      NetheriteManagement.startIfEnabled(runtime).ifPresent(m -> say("MANAGEMENT UP " + m.uri()));
+    } catch (RuntimeException e) {
+      System.err.println("NodeMain: " + e.getMessage());
       System.exit(1);
       return;
     }

@@ -1,6 +1,7 @@
 package dev.netherite.runtime.internal;
 
 import dev.netherite.dsl.HistoryEvent;
+import dev.netherite.engine.host.HostDiagnostics;
 import dev.netherite.engine.host.HostInput;
 import dev.netherite.engine.host.HostSettings;
 import dev.netherite.engine.host.HostTimer;
@@ -17,6 +18,7 @@ import dev.netherite.runtime.RuntimeSettings;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ScheduledExecutorService;
@@ -153,6 +155,7 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
             PartitionCommand.Ack.class, a -> host.input(new PartitionLink.Ack(a.from(), a.upTo())))
         .match(PartitionCommand.Wake.class, w -> {})
         .matchEquals(PartitionCommand.HandOff.INSTANCE, h -> host.handOff())
+        .match(PartitionCommand.Inspect.class, i -> i.replyTo().tell(report()))
         .match(DeleteMessagesSuccess.class, m -> {})
         .match(DeleteSnapshotsSuccess.class, m -> {})
         .match(
@@ -168,6 +171,35 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
                     partitionId,
                     m.cause().toString()))
         .build();
+  }
+
+  /** What operators see of this partition; answered at once, in any phase. */
+  private PartitionReport report() {
+    HostDiagnostics d = host.diagnostics();
+    PartitionState state = host.state();
+    return new PartitionReport(
+        partitionId,
+        org.apache.pekko.cluster.Cluster.get(getContext().getSystem()).selfAddress().toString(),
+        state.instanceCount(),
+        new HashMap<>(state.statusCounts()),
+        state.entityCount(),
+        d.bufferedEvents(),
+        d.inFlightEvents(),
+        d.writeInFlightNanos() < 0 ? -1 : d.writeInFlightNanos() / 1_000_000,
+        d.lastWriteNanos() < 0 ? -1 : d.lastWriteNanos() / 1_000_000,
+        lastSequenceNr(),
+        d.pendingReplies(),
+        d.completionWaiters(),
+        state.outbox().unacknowledgedCount(),
+        state.timers().size(),
+        d.eventsSinceCheckpoint(),
+        d.lastCheckpointSeqNr(),
+        d.lastCheckpointAt(),
+        d.recoveryNanos() < 0 ? -1 : d.recoveryNanos() / 1_000_000,
+        d.lastEventAt(),
+        d.phase() == PartitionHost.Phase.CHECKPOINTING,
+        d.backpressured(),
+        d.phase() == PartitionHost.Phase.HANDING_OFF);
   }
 
   private static HostInput clientCommand(PartitionCommand.ClientCommand c) {

@@ -40,6 +40,12 @@ public sealed interface PartitionCommand extends WireSerializable {
   /** Partition {@code from} has durably applied our messages to it up to {@code upTo}. */
   record Ack(int from, long upTo) implements PartitionCommand {}
 
+  /**
+   * Answer with a {@link PartitionReport} at once, also while checkpointing; for operators (the
+   * management API and metrics).
+   */
+  record Inspect(ActorRef<PartitionReport> replyTo) implements PartitionCommand {}
+
   /** Starts the partition if it is not running; otherwise nothing. */
   record Wake() implements PartitionCommand {}
 

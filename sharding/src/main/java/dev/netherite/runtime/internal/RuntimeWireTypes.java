@@ -29,8 +29,10 @@ public final class RuntimeWireTypes implements WireRegistrar {
           wire(195, PartitionCommand.Wake.class),
           wire(196, PartitionCommand.RestartLog.class),
           wire(197, TaskHubRecord.PartitionCountRecorded.class),
-          wire(198, TaskHubRecord.Check.class)
-          // ---- next free id: 400
+          wire(198, TaskHubRecord.Check.class),
+          wire(400, PartitionCommand.Inspect.class),
+          wire(401, PartitionReport.class)
+          // ---- next free id: 402
           );
 
   @Override

@@ -13,6 +13,7 @@ import dev.netherite.dsl.InstancePage;
 import dev.netherite.dsl.InstanceQuery;
 import dev.netherite.dsl.InstanceStatus;
 import dev.netherite.dsl.OrchestrationRef;
+import dev.netherite.dsl.RuntimeStatus;
 import dev.netherite.dsl.StartOptions;
 import dev.netherite.dsl.Workflows;
 import dev.netherite.dsl.spi.DataConversionException;
@@ -26,8 +27,10 @@ import dev.netherite.engine.partition.InstanceView;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
@@ -220,6 +223,50 @@ public final class ShardedDurableClient implements DurableClient {
     return ((ClientResponse.Purged) response).deleted();
   }
 
+  /**
+   * A fan-out over the partitions: lists the ended instances that match, a page at a time, and
+   * purges each with its own request. Bounded by the instances that exist: the listing moves past
+   * every id it has seen, so an instance is listed at most once.
+   */
+  @Override
+  public int purge(InstanceQuery query) {
+    required(query, "purge", "query");
+    Set<RuntimeStatus> ended = EnumSet.noneOf(RuntimeStatus.class);
+    for (RuntimeStatus s : RuntimeStatus.values()) {
+      if (s.isTerminal() && (query.statuses().isEmpty() || query.statuses().contains(s))) {
+        ended.add(s);
+      }
+    }
+    if (ended.isEmpty()) {
+      return 0;
+    }
+    InstanceQuery page =
+        new InstanceQuery(
+            ended,
+            query.createdFrom(),
+            query.createdTo(),
+            query.idPrefix(),
+            query.pageSize(),
+            null);
+    int deleted = 0;
+    while (true) {
+      InstancePage found = list(page);
+      for (InstanceStatus s : found.instances()) {
+        try {
+          if (purge(s.instanceId())) {
+            deleted++;
+          }
+        } catch (IllegalStateException e) {
+          // Restarted since it was listed (a start that replaced it): not ended, so not purged.
+        }
+      }
+      if (!found.hasMore()) {
+        return deleted;
+      }
+      page = page.continueAfter(found.continuationToken());
+    }
+  }
+
   @Override
   public <I> void signalEntity(EntityId entity, EntityOp<I, ?> operation, I input) {
     required(entity, "signalEntity", "entity");
@@ -264,6 +311,9 @@ public final class ShardedDurableClient implements DurableClient {
       try {
         partition = Integer.parseInt(token.substring(0, colon));
       } catch (RuntimeException e) {
+        partition = -1;
+      }
+      if (partition < 0 || partition >= node.settings().partitionCount()) {
         throw new IllegalArgumentException(
             "'" + token + "' is not a continuation token of this client.");
       }
