@@ -69,6 +69,7 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
 
   private PartitionState state;
   private final InstanceCache cache;
+  private final PartitionLease lease;
 
   // The commit log: events not yet written, with their deferred effects; and the write in flight.
   private final List<PartitionEvent> buffer = new ArrayList<>();
@@ -115,6 +116,9 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
         new CommitLinger(
             pipelined ? node.settings().commitLogMaxLinger() : Duration.ZERO,
             () -> self.tell(LocalSignal.Tick.COMMIT_DUE, ActorRef.noSender()));
+    this.lease =
+        PartitionLease.acquire(
+            getContext().getSystem(), node.settings().taskHub(), partitionId, self);
   }
 
   private PartitionState newState() {
@@ -163,6 +167,7 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
   }
 
   private void onRecovered() {
+    lease.fence(persistenceId(), lastSequenceNr());
     if (log.isInfoEnabled()) {
       log.info(
           String.format(
@@ -382,7 +387,7 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
         && linger.holdBack()) {
       return;
     }
-    if (writeInFlight || buffer.isEmpty() || snapshotInFlight) {
+    if (writeInFlight || buffer.isEmpty() || snapshotInFlight || !lease.permitsWrite()) {
       updateBackpressure();
       return;
     }
@@ -482,7 +487,7 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
    * is serialized asynchronously.
    */
   private void saveCheckpoint() {
-    if (snapshotInFlight) {
+    if (snapshotInFlight || !lease.permitsWrite()) {
       return;
     }
     snapshotInFlight = true;
@@ -713,6 +718,7 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
 
   @Override
   public void postStop() throws Exception {
+    lease.release();
     cache.discardAll();
     super.postStop();
   }

@@ -74,6 +74,7 @@ public final class RuntimeBootstrap {
     } catch (java.util.concurrent.CompletionException e) {
       throw e.getCause() instanceof RuntimeException r ? r : e;
     }
+    PartitionLease.createTable(Adapter.toClassic(system));
 
     // Partitions host timers and pending work, so every node keeps all of them started wherever
     // sharding puts them.
