@@ -42,17 +42,28 @@ final class TestCluster implements AutoCloseable {
   private static final List<Pattern> EXPECTED_ERRORS = List.of();
 
   private final String taskHub;
+  private final List<String> nodeArgs;
   private final String cassandra;
   private final Path logDir;
   private final List<NodeProcess> nodes = new ArrayList<>();
   private int seedPort;
 
   TestCluster(String testName) {
+    this(testName, List.of());
+  }
+
+  /** With {@code nodeArgs} added to every node's command line (e.g. {@code --config FILE}). */
+  TestCluster(String testName, List<String> nodeArgs) {
+    this.nodeArgs = List.copyOf(nodeArgs);
     this.taskHub =
         testName + "-" + ProcessHandle.current().pid() + "-" + System.currentTimeMillis() % 100_000;
     this.cassandra = TestCassandra.contactPoint();
     this.logDir =
         Path.of(System.getProperty("netherite.node.log-dir", "target/node-logs"), taskHub);
+  }
+
+  Path logDir() {
+    return logDir;
   }
 
   String taskHub() {
@@ -91,6 +102,7 @@ final class TestCluster implements AutoCloseable {
             taskHub,
             "--partitions",
             Integer.toString(PARTITIONS)));
+    command.addAll(nodeArgs);
     try {
       NodeProcess node = new NodeProcess(name, port, command, logDir.resolve(name + ".log"));
       LIVE.add(node);
