@@ -148,6 +148,22 @@ final class NodeProcess {
     waitForExit(Duration.ofSeconds(30));
   }
 
+  /** Sends a signal by name (STOP, CONT) with kill(1). */
+  void signal(String name) {
+    try {
+      Process kill =
+          new ProcessBuilder("kill", "-" + name, Long.toString(pid())).inheritIO().start();
+      if (kill.waitFor() != 0) {
+        throw new AssertionError("kill -" + name + " " + pid() + " failed");
+      }
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError("interrupted");
+    }
+  }
+
   /** SIGTERM: the node's coordinated shutdown hands its partitions over and leaves the cluster. */
   void terminate() {
     process.toHandle().destroy();

@@ -42,17 +42,28 @@ final class TestCluster implements AutoCloseable {
   private static final List<Pattern> EXPECTED_ERRORS = List.of();
 
   private final String taskHub;
+  private final List<String> nodeArgs;
   private final String cassandra;
   private final Path logDir;
   private final List<NodeProcess> nodes = new ArrayList<>();
   private int seedPort;
 
   TestCluster(String testName) {
+    this(testName, List.of());
+  }
+
+  /** With {@code nodeArgs} added to every node's command line (e.g. {@code --config FILE}). */
+  TestCluster(String testName, List<String> nodeArgs) {
+    this.nodeArgs = List.copyOf(nodeArgs);
     this.taskHub =
         testName + "-" + ProcessHandle.current().pid() + "-" + System.currentTimeMillis() % 100_000;
     this.cassandra = TestCassandra.contactPoint();
     this.logDir =
         Path.of(System.getProperty("netherite.node.log-dir", "target/node-logs"), taskHub);
+  }
+
+  Path logDir() {
+    return logDir;
   }
 
   String taskHub() {
@@ -91,6 +102,7 @@ final class TestCluster implements AutoCloseable {
             taskHub,
             "--partitions",
             Integer.toString(PARTITIONS)));
+    command.addAll(nodeArgs);
     try {
       NodeProcess node = new NodeProcess(name, port, command, logDir.resolve(name + ".log"));
       LIVE.add(node);
@@ -148,12 +160,29 @@ final class TestCluster implements AutoCloseable {
     }
   }
 
-  private static int freePort() {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+  /**
+   * The node JVMs' Artery ports come from a range of their own (25500-25599, {@code
+   * netherite.node.port-range}), so that nodes of concurrent test runs on one machine do not meet.
+   */
+  private static final int[] PORT_RANGE =
+      Arrays.stream(System.getProperty("netherite.node.port-range", "25500-25599").split("-"))
+          .mapToInt(Integer::parseInt)
+          .toArray();
+
+  private static int nextPort = PORT_RANGE[0];
+
+  private static synchronized int freePort() {
+    for (int tried = 0; tried <= PORT_RANGE[1] - PORT_RANGE[0]; tried++) {
+      int port = nextPort;
+      nextPort = port >= PORT_RANGE[1] ? PORT_RANGE[0] : port + 1;
+      try (ServerSocket socket = new ServerSocket(port)) {
+        return port;
+      } catch (IOException busy) {
+        // taken (a node of another run, or one of ours still closing): try the next
+      }
     }
+    throw new IllegalStateException(
+        "No free port in " + PORT_RANGE[0] + "-" + PORT_RANGE[1] + " for a node JVM.");
   }
 
   /** The partitions each node hosts now. */

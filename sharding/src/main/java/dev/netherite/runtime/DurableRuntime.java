@@ -15,7 +15,10 @@ import java.util.SortedSet;
 import java.util.TreeSet;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Extension;
+import org.apache.pekko.actor.typed.ExtensionId;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.sharding.ShardRegion;
@@ -24,15 +27,31 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 
 /**
  * The engine on one node: its partitions (as Cluster Sharding entities), its activity workers and a
- * client.
+ * client. A Pekko {@link Extension} of the ActorSystem it runs on, registered under {@link #ID}.
  *
  * <p>Start it on an ActorSystem of its own with {@link #start(Workflows, Config)}, or embed it in
  * an application's ActorSystem with {@link #create(ActorSystem, Workflows)}; that system must use
- * the cluster actor provider and the persistence plugins of the {@code persistence} module. {@link
- * #get(ActorSystem)} finds the runtime of a system, in the manner of a Pekko extension.
+ * the cluster actor provider and the persistence plugins of the {@code persistence} module, and may
+ * run actors, sharded entity types and serializers of its own beside the runtime. {@link
+ * #get(ActorSystem)} finds the runtime of a system, as {@code ClusterSharding.get(system)} does.
+ *
+ * <p>An embedded runtime lives as long as its system: the system's coordinated shutdown (SIGTERM,
+ * {@code CoordinatedShutdown.get(system).run(...)}, or leaving the cluster) hands each partition
+ * over after a final checkpoint, and terminating the system stops it.
  */
-public final class DurableRuntime implements AutoCloseable {
-  private static final Map<ActorSystem<?>, DurableRuntime> RUNTIMES = new ConcurrentHashMap<>();
+public final class DurableRuntime implements Extension, AutoCloseable {
+  /**
+   * The extension id. A runtime needs its application, which a plain {@code ID.get(system)} cannot
+   * supply: create it with {@link #create(ActorSystem, Workflows)}, then look it up with {@link
+   * #get(ActorSystem)} or {@code system.extension(DurableRuntime.ID)}.
+   */
+  public static final ExtensionId<DurableRuntime> ID = new Id();
+
+  /**
+   * What {@link #create} hands to {@link Id#createExtension}, which runs on the caller's thread.
+   */
+  private static final Map<ActorSystem<?>, Function<ActorSystem<?>, DurableRuntime>> PENDING =
+      new ConcurrentHashMap<>();
 
   private final ActorSystem<?> system;
   private final boolean ownsSystem;
@@ -45,6 +64,24 @@ public final class DurableRuntime implements AutoCloseable {
     this.ownsSystem = ownsSystem;
     this.node = node;
     this.client = client;
+  }
+
+  private static final class Id extends ExtensionId<DurableRuntime> {
+    @Override
+    public DurableRuntime createExtension(ActorSystem<?> system) {
+      Function<ActorSystem<?>, DurableRuntime> pending = PENDING.get(system);
+      if (pending == null) {
+        throw new IllegalStateException(notCreated(system));
+      }
+      return pending.apply(system);
+    }
+  }
+
+  private static String notCreated(ActorSystem<?> system) {
+    return "No DurableRuntime runs on ActorSystem "
+        + system.name()
+        + "; create one with DurableRuntime.create(system, workflows) (or start a node of its own"
+        + " with DurableRuntime.start(workflows, config)) before looking it up.";
   }
 
   /**
@@ -69,7 +106,12 @@ public final class DurableRuntime implements AutoCloseable {
     }
   }
 
-  /** Starts the engine inside an existing ActorSystem (embedding). */
+  /**
+   * Starts the engine inside an existing ActorSystem (embedding) and registers it as the system's
+   * {@link #ID} extension.
+   *
+   * @throws IllegalStateException when a runtime already runs on {@code system}
+   */
   public static DurableRuntime create(ActorSystem<?> system, Workflows workflows) {
     return create(system, workflows, Options.defaults(), false);
   }
@@ -82,40 +124,42 @@ public final class DurableRuntime implements AutoCloseable {
   private static DurableRuntime create(
       ActorSystem<?> system, Workflows workflows, Options options, boolean owns) {
     Objects.requireNonNull(workflows, "workflows");
-    RuntimeSettings settings = RuntimeSettings.from(system.settings().config());
-    DataConverter converter =
-        options.converter() != null ? options.converter() : new JacksonDataConverter();
-    DeliveryFaults faults = options.faults() != null ? options.faults() : DeliveryFaults.NONE;
-    DurableRuntime runtime =
-        RUNTIMES.compute(
-            system,
-            (s, existing) -> {
-              if (existing != null) {
-                throw new IllegalStateException(
-                    "A DurableRuntime is already running on ActorSystem " + s.name() + ".");
-              }
-              NodeServices node =
-                  RuntimeBootstrap.start(system, settings, workflows, converter, faults);
-              return new DurableRuntime(system, owns, node, RuntimeBootstrap.client(node));
-            });
-    system.getWhenTerminated().thenRun(() -> RUNTIMES.remove(system));
-    return runtime;
+    Function<ActorSystem<?>, DurableRuntime> build =
+        s -> {
+          RuntimeSettings settings = RuntimeSettings.from(s.settings().config());
+          DataConverter converter =
+              options.converter() != null ? options.converter() : new JacksonDataConverter();
+          DeliveryFaults faults = options.faults() != null ? options.faults() : DeliveryFaults.NONE;
+          NodeServices node = RuntimeBootstrap.start(s, settings, workflows, converter, faults);
+          return new DurableRuntime(s, owns, node, RuntimeBootstrap.client(node));
+        };
+    // One registration at a time per system; Pekko runs createExtension on this thread.
+    synchronized (PENDING) {
+      if (system.hasExtension(ID)) {
+        throw new IllegalStateException(
+            "A DurableRuntime is already running on ActorSystem "
+                + system.name()
+                + "; look it up with DurableRuntime.get(system).");
+      }
+      PENDING.put(system, build);
+      try {
+        return system.registerExtension(ID);
+      } finally {
+        PENDING.remove(system);
+      }
+    }
   }
 
   /**
-   * The runtime running on {@code system}.
+   * The runtime running on {@code system}: its {@link #ID} extension.
    *
    * @throws IllegalStateException when none was created on it
    */
   public static DurableRuntime get(ActorSystem<?> system) {
-    DurableRuntime runtime = RUNTIMES.get(system);
-    if (runtime == null) {
-      throw new IllegalStateException(
-          "No DurableRuntime runs on ActorSystem "
-              + system.name()
-              + "; create one with DurableRuntime.create(system, workflows).");
+    if (!system.hasExtension(ID)) {
+      throw new IllegalStateException(notCreated(system));
     }
-    return runtime;
+    return system.extension(ID);
   }
 
   /** The client; usable from any thread. */
@@ -160,10 +204,12 @@ public final class DurableRuntime implements AutoCloseable {
     return system;
   }
 
-  /** Stops the runtime; terminates its ActorSystem if the runtime created it. */
+  /**
+   * Terminates the ActorSystem if the runtime created it ({@link #start}). An embedded runtime is
+   * stopped by its system's coordinated shutdown or termination, so this does nothing for it.
+   */
   @Override
   public void close() {
-    RUNTIMES.remove(system);
     if (ownsSystem) {
       system.terminate();
       system.getWhenTerminated().toCompletableFuture().join();

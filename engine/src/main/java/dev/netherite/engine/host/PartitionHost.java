@@ -484,7 +484,7 @@ public final class PartitionHost {
         && linger.holdBack()) {
       return;
     }
-    if (writeInFlight || buffer.isEmpty() || snapshotInFlight) {
+    if (writeInFlight || buffer.isEmpty() || snapshotInFlight || !ports.journal().mayWrite()) {
       updateBackpressure();
       return;
     }
@@ -598,7 +598,7 @@ public final class PartitionHost {
    * the durable batches: the invariant that makes a checkpoint safe under pipelining.
    */
   private void saveCheckpoint() {
-    if (snapshotInFlight) {
+    if (snapshotInFlight || !ports.journal().mayWrite()) {
       return;
     }
     snapshotInFlight = true;

@@ -50,6 +50,15 @@ public record PartitionPorts(
 
     /** The sequence number of the last durable batch (for logs and diagnostics). */
     long lastSequenceNr();
+
+    /**
+     * Whether this host may write now: false once another host may have taken the partition over (a
+     * lease that lapsed). A host that may not write holds its buffer and its checkpoint; its owner
+     * stops it when the partition is lost for good.
+     */
+    default boolean mayWrite() {
+      return true;
+    }
   }
 
   /** Messages to other partitions; at most once, in any order. */

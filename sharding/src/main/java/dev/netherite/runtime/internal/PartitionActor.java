@@ -66,6 +66,7 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
   private final NodeServices node;
   private final ActorRef self = getSelf();
   private final PartitionHost host;
+  private final PartitionLease lease;
   private final Map<HostTimer, LocalSignal.ToHost> timerSignals = new EnumMap<>(HostTimer.class);
   private ScheduledFuture<?> commitDue;
 
@@ -92,6 +93,10 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
                 new Log(),
                 new Metrics(),
                 () -> getContext().stop(self)));
+    // Before recovery: a partition reads its log only once no other host may still write it.
+    this.lease =
+        PartitionLease.acquire(
+            getContext().getSystem(), node.settings().taskHub(), partitionId, self);
   }
 
   static HostSettings hostSettings(RuntimeSettings s) {
@@ -129,7 +134,12 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
                 host.restoreCheckpoint(
                     (PartitionState) offer.snapshot(), offer.metadata().sequenceNr()))
         .match(EventBatch.class, host::replay)
-        .match(RecoveryCompleted.class, done -> host.recoveryCompleted())
+        .match(
+            RecoveryCompleted.class,
+            done -> {
+              lease.fence(persistenceId(), lastSequenceNr());
+              host.recoveryCompleted();
+            })
         .build();
   }
 
@@ -219,6 +229,7 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
 
   @Override
   public void postStop() throws Exception {
+    lease.release();
     if (commitDue != null) {
       commitDue.cancel(false);
     }
@@ -253,6 +264,11 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
     @Override
     public long lastSequenceNr() {
       return PartitionActor.this.lastSequenceNr();
+    }
+
+    @Override
+    public boolean mayWrite() {
+      return lease.permitsWrite();
     }
   }
 

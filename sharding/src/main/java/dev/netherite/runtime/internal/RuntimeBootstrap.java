@@ -43,8 +43,15 @@ public final class RuntimeBootstrap {
     // Checked before joining, so that a bad setting fails at once with a message naming it.
     ShardCoordinator.ShardAllocationStrategy placement =
         evenSpread(system.settings().config().getConfig("netherite.placement"));
+    // The task hub's record is read (the first Cassandra session is opened for it) while the node
+    // joins the cluster and sharding starts: startup is those in parallel, not in sequence. No
+    // partition starts before the check has passed, since only the wake-ups below and the client,
+    // returned after them, start partitions.
+    CompletableFuture<Void> partitionCountChecked =
+        CompletableFuture.runAsync(
+            () -> checkPartitionCount(system, settings),
+            r -> Thread.ofPlatform().name("netherite-startup").daemon().start(r));
     joinSelfIfNoSeeds(system, settings.startupTimeout());
-    checkPartitionCount(system, settings);
 
     ClusterSharding sharding = ClusterSharding.get(system);
     NodeServices node = NodeServices.create(settings, workflows, converter, sharding, faults);
@@ -61,6 +68,13 @@ public final class RuntimeBootstrap {
             // A partition that moves (rebalance, graceful leave) takes a final checkpoint before it
             // stops.
             .withStopMessage(PartitionCommand.HandOff.INSTANCE));
+
+    try {
+      partitionCountChecked.join();
+    } catch (java.util.concurrent.CompletionException e) {
+      throw e.getCause() instanceof RuntimeException r ? r : e;
+    }
+    PartitionLease.createTable(Adapter.toClassic(system));
 
     // Partitions host timers and pending work, so every node keeps all of them started wherever
     // sharding puts them.
