@@ -662,9 +662,9 @@ public final class PartitionHost {
             .warn(
                 "partition "
                     + partitionId
-                    + " stopped for its hand-over without a final checkpoint (it failed): the new"
-                    + " host replays the journal from the last checkpoint that succeeded (events up"
-                    + " to seqNr "
+                    + " stopped for its hand-over, but its final checkpoint failed: the new host"
+                    + " replays the journal from the last checkpoint that succeeded (events up to"
+                    + " seqNr "
                     + seqNr
                     + " are all in the journal)");
       }
