@@ -23,7 +23,7 @@ import org.junit.jupiter.api.Test;
  */
 class PartitionHostTest {
   private final List<EventBatch> writes = new ArrayList<>();
-  private final List<PartitionState> checkpoints = new ArrayList<>();
+  private final List<Checkpoint> checkpoints = new ArrayList<>();
   private final List<Long> deletions = new ArrayList<>();
   private final List<String> replies = new ArrayList<>();
   private int stops;
@@ -53,8 +53,13 @@ class PartitionHostTest {
                 }
 
                 @Override
-                public void saveCheckpoint(PartitionState state) {
-                  checkpoints.add(state);
+                public void saveCheckpoint(Checkpoint checkpoint) {
+                  checkpoints.add(checkpoint);
+                }
+
+                @Override
+                public void loadRecords(long number) {
+                  throw new AssertionError("nothing to load: the host starts empty");
                 }
 
                 @Override
