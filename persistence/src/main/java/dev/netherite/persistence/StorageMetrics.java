@@ -43,6 +43,7 @@ public final class StorageMetrics {
   public void removeObserver(Observer observer) {
     observers.remove(observer);
   }
+
   private final LongAdder recordsWritten = new LongAdder();
   private final LongAdder recordBytes = new LongAdder();
   private final LongAdder checkpointFailures = new LongAdder();

@@ -8,7 +8,6 @@ import dev.netherite.engine.orchestration.OrchestrationRun;
 import dev.netherite.engine.partition.ClientRequest;
 import dev.netherite.engine.partition.Effect;
 import dev.netherite.engine.partition.EventBatch;
-import dev.netherite.engine.partition.PartitionState;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
