@@ -119,9 +119,7 @@ public final class EngineWireTypes implements WireRegistrar {
           wire(218, ClientQuery.ReadEntity.class),
           wire(219, ClientResponse.EntityStatus.class),
           wire(220, EntityRecord.class),
-          // ---- the checkpoint of partition-wide state (records are in the instance store)
-          wire(221, PartitionCheckpoint.class),
-          // ---- next free id: 222
+          // ---- next free id: 221
           // ---- 300..309: the parts of the partition state. PendingActivity is written as the
           //      String[] {name, input} it replaced (persistence's PendingActivitySerializer), so
           //      checkpoints that hold one read unchanged.

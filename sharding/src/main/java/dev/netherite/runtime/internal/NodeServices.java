@@ -6,7 +6,6 @@ import dev.netherite.engine.PartitionPlacement;
 import dev.netherite.engine.entity.EntityExecutor;
 import dev.netherite.engine.orchestration.OrchestrationExecutor;
 import dev.netherite.persistence.StorageMetrics;
-import dev.netherite.persistence.internal.CassandraInstanceStore;
 import dev.netherite.runtime.DeliveryFaults;
 import dev.netherite.runtime.RuntimeSettings;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
@@ -24,8 +23,7 @@ public record NodeServices(
     ClusterSharding sharding,
     PartitionPlacement placement,
     StorageMetrics metrics,
-    DeliveryFaults faults,
-    CassandraInstanceStore instanceStore) {
+    DeliveryFaults faults) {
 
   public static final EntityTypeKey<PartitionCommand> PARTITION =
       EntityTypeKey.create(PartitionCommand.class, "partition");
@@ -61,8 +59,7 @@ public record NodeServices(
       Workflows workflows,
       DataConverter converter,
       ClusterSharding sharding,
-      DeliveryFaults faults,
-      CassandraInstanceStore instanceStore) {
+      DeliveryFaults faults) {
     return new NodeServices(
         settings,
         workflows,
@@ -82,7 +79,6 @@ public record NodeServices(
         sharding,
         new PartitionPlacement(settings.partitionCount()),
         StorageMetrics.global(),
-        faults,
-        instanceStore);
+        faults);
   }
 }
