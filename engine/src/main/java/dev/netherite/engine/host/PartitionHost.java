@@ -108,6 +108,9 @@ public final class PartitionHost {
 
   private final ArrayDeque<HostInput> stash = new ArrayDeque<>();
 
+  /** How many of the stashed inputs are external (those backpressure holds back). */
+  private int stashedExternal;
+
   // Host-side state, not durable: who waits for what, and what was sent.
   private final Map<String, HostInput.ReplyChannel> replyTo = new HashMap<>();
   private final Map<String, List<HostInput.ReplyChannel>> completionWaiters = new HashMap<>();
@@ -262,11 +265,18 @@ public final class PartitionHost {
       return;
     }
     if (mustWait(input)) {
-      stash.addLast(input);
+      stashInput(input);
     } else {
       handle(input);
     }
     afterInput();
+  }
+
+  private void stashInput(HostInput input) {
+    stash.addLast(input);
+    if (isExternal(input)) {
+      stashedExternal++;
+    }
   }
 
   private boolean mustWait(HostInput input) {
@@ -283,14 +293,19 @@ public final class PartitionHost {
    */
   private void afterInput() {
     flush();
-    if (stash.isEmpty() || phase != Phase.RUNNING) {
+    // Nothing can leave the stash while every input in it is one that backpressure holds back: skip
+    // the scan, which would otherwise run at every input of a backpressured partition.
+    if (stash.isEmpty()
+        || phase != Phase.RUNNING
+        || (backpressured && stashedExternal == stash.size())) {
       return;
     }
     List<HostInput> waiting = new ArrayList<>(stash);
     stash.clear();
+    stashedExternal = 0;
     for (HostInput input : waiting) {
       if (mustWait(input)) {
-        stash.addLast(input);
+        stashInput(input);
       } else {
         handle(input);
         flush();
@@ -712,6 +727,7 @@ public final class PartitionHost {
     }
     phase = Phase.STOPPED;
     stash.clear();
+    stashedExternal = 0;
     ports.stop().run();
   }
 
@@ -719,6 +735,7 @@ public final class PartitionHost {
   public void stopped() {
     phase = Phase.STOPPED;
     stash.clear();
+    stashedExternal = 0;
     cache.discardAll();
   }
 
