@@ -98,6 +98,12 @@ public final class EmbeddedCassandra implements AutoCloseable {
   public static final String READY_LINE = "CASSANDRA READY";
 
   /**
+   * The superuser that Cassandra creates at its first start with {@code PasswordAuthenticator}
+   * ({@link Builder#passwordAuthentication(boolean)}); its password is the same word.
+   */
+  public static final String DEFAULT_SUPERUSER = "cassandra";
+
+  /**
    * When an acknowledged write is durable: the {@code commitlog_sync} setting of {@code
    * cassandra.yaml}. Every benchmark result must say which mode it ran with.
    */
@@ -173,6 +179,7 @@ public final class EmbeddedCassandra implements AutoCloseable {
           "--heap",
           "--java-home",
           "--startup-timeout-seconds");
+  private static final String PASSWORD_AUTH_OPTION = "--password-authentication";
 
   // Cassandra 5.0's conf/jvm17-server.options, verbatim apart from the commented-out and GC-logging
   // lines.
@@ -236,6 +243,7 @@ public final class EmbeddedCassandra implements AutoCloseable {
   private final Path javaHome;
   private final Duration startupTimeout;
   private final boolean clean;
+  private final boolean passwordAuthentication;
 
   // Read without the monitor by the shutdown hook, which must never wait for a start() in progress.
   private volatile Process process;
@@ -251,6 +259,7 @@ public final class EmbeddedCassandra implements AutoCloseable {
     this.javaHome = javaHome;
     this.startupTimeout = builder.startupTimeout;
     this.clean = builder.clean;
+    this.passwordAuthentication = builder.passwordAuthentication;
   }
 
   /** A builder with the defaults documented on each of its methods. */
@@ -271,8 +280,21 @@ public final class EmbeddedCassandra implements AutoCloseable {
     private Path javaHome;
     private Duration startupTimeout = Duration.ofSeconds(90);
     private boolean clean;
+    private boolean passwordAuthentication;
 
     private Builder() {}
+
+    /**
+     * Whether clients must log in ({@code PasswordAuthenticator}) rather than connect freely
+     * ({@code AllowAllAuthenticator}). Cassandra then creates the superuser {@value
+     * #DEFAULT_SUPERUSER} (password {@value #DEFAULT_SUPERUSER}) at once, which creates further
+     * roles ({@code CREATE ROLE app WITH PASSWORD = '...' AND LOGIN = true}); this launcher's own
+     * readiness check logs in as it. Authorization stays off. Default: false.
+     */
+    public Builder passwordAuthentication(boolean passwordAuthentication) {
+      this.passwordAuthentication = passwordAuthentication;
+      return this;
+    }
 
     /**
      * The directory that holds everything of this node: data, commit log, hints, saved caches, the
@@ -674,6 +696,9 @@ public final class EmbeddedCassandra implements AutoCloseable {
     values.put("saved_caches_directory", yamlQuoted(dataDirectory.resolve("saved_caches")));
     values.put("cdc_raw_directory", yamlQuoted(dataDirectory.resolve("cdc_raw")));
     values.put("commitlog_sync", commitlogSync.yamlSettings());
+    values.put(
+        "authenticator",
+        passwordAuthentication ? "PasswordAuthenticator" : "AllowAllAuthenticator");
     Matcher matcher = PLACEHOLDER.matcher(template);
     StringBuilder yaml = new StringBuilder();
     while (matcher.find()) {
@@ -730,6 +755,10 @@ public final class EmbeddedCassandra implements AutoCloseable {
     // A single node has no gossip to wait for: these two take about 30 s off every start.
     options.add("-Dcassandra.skip_wait_for_gossip_to_settle=0");
     options.add("-Dcassandra.ring_delay_ms=100");
+    if (passwordAuthentication) {
+      // The default superuser is otherwise created 10 s after startup.
+      options.add("-Dcassandra.superuser_setup_delay_ms=0");
+    }
     options.add("-Dcassandra.storagedir=" + dataDirectory);
     options.add("-Dcassandra.logdir=" + dataDirectory);
     options.add("-Dlogback.configurationFile=" + logback.toUri());
@@ -846,12 +875,16 @@ public final class EmbeddedCassandra implements AutoCloseable {
     options.put(TypedDriverOption.REQUEST_TIMEOUT, Duration.ofSeconds(10));
     options.put(TypedDriverOption.METADATA_SCHEMA_ENABLED, false);
     options.put(TypedDriverOption.METADATA_TOKEN_MAP_ENABLED, false);
-    try (CqlSession session =
+    var builder =
         CqlSession.builder()
             .withConfigLoader(DriverConfigLoader.fromMap(options))
             .addContactPoint(new InetSocketAddress(InetAddress.getLoopbackAddress(), cqlPort))
-            .withLocalDatacenter(LOCAL_DATACENTER)
-            .build()) {
+            .withLocalDatacenter(LOCAL_DATACENTER);
+    if (passwordAuthentication) {
+      // Refused until the default superuser exists: the readiness loop tries again.
+      builder.withAuthCredentials(DEFAULT_SUPERUSER, DEFAULT_SUPERUSER);
+    }
+    try (CqlSession session = builder.build()) {
       Row row = session.execute("SELECT release_version FROM system.local").one();
       return row == null ? "(unknown version)" : row.getString("release_version");
     }
@@ -1019,7 +1052,7 @@ public final class EmbeddedCassandra implements AutoCloseable {
    *
    * <pre>
    * start [--data-dir D] [--port P] [--storage-port S] [--commitlog-sync periodic|group|batch]
-   *       [--heap 768m] [--java-home JDK17] [--clean] [--startup-timeout-seconds 90]
+   *       [--heap 768m] [--java-home JDK17] [--clean] [--password-authentication] [--startup-timeout-seconds 90]
    * </pre>
    *
    * <p>Defaults are those of {@link Builder}. Prints {@value #READY_LINE} {@code 127.0.0.1:<port>}
@@ -1038,6 +1071,10 @@ public final class EmbeddedCassandra implements AutoCloseable {
         String option = args[i];
         if (option.equals("--clean")) {
           builder.clean(true);
+          continue;
+        }
+        if (option.equals(PASSWORD_AUTH_OPTION)) {
+          builder.passwordAuthentication(true);
           continue;
         }
         if (!MAIN_OPTIONS_WITH_VALUE.contains(option)) {
@@ -1110,7 +1147,7 @@ public final class EmbeddedCassandra implements AutoCloseable {
     System.err.println("EmbeddedCassandra: " + problem);
     System.err.println(
         "usage: start [--data-dir D] [--port P] [--storage-port S] [--commitlog-sync periodic|group|batch]"
-            + " [--heap 768m] [--java-home JDK17] [--clean] [--startup-timeout-seconds 90]");
+            + " [--heap 768m] [--java-home JDK17] [--clean] [--password-authentication] [--startup-timeout-seconds 90]");
     System.exit(2);
   }
 

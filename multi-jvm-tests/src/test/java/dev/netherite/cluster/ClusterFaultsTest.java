@@ -11,12 +11,14 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -84,12 +86,6 @@ class ClusterFaultsTest {
    */
   @Test
   @Timeout(300)
-  @Disabled(
-      "Fails: a batch the paused node had handed to the journal plugin before the pause can reach"
-          + " Cassandra after the new host recovered, dated after the pause (the ticker of"
-          + " PauseAwareTimestampGenerator may run before the write is stamped), so the range"
-          + " tombstone does not shadow it and a sequence number appears twice. Needs a fence that"
-          + " does not depend on timestamps.")
   void aPausedNodeWritesNothingForItsMovedPartitionsAndLeaves() {
     try (TestCluster cluster = new TestCluster("zombie")) {
       List<NodeProcess> nodes = cluster.start(3);
@@ -102,6 +98,9 @@ class ClusterFaultsTest {
       load(driver, "hello5", "z", 200, 25);
       load(driver, "bank", "z", 150, 15);
       driver.await("LOAD PROGRESS z workload=hello5 started=60\\b", LOAD);
+      List<NodeProcess> others = List.of(nodes.get(0), nodes.get(1));
+      Map<NodeProcess, Integer> beforeStop = new HashMap<>();
+      others.forEach(n -> beforeStop.put(n, n.mark()));
       long stopped = System.nanoTime();
       zombie.signal("STOP");
       Matcher serving =
@@ -112,7 +111,6 @@ class ClusterFaultsTest {
       System.out.printf(
           "MEASURE zombie: partitions %s of the stopped node serve on the others %d ms after SIGSTOP%n",
           moved, (System.nanoTime() - stopped) / 1_000_000);
-      List<NodeProcess> others = List.of(nodes.get(0), nodes.get(1));
       awaitEvenSpread(others, SPREAD);
       int resumedAt = zombie.mark();
       zombie.signal("CONT");
@@ -131,8 +129,31 @@ class ClusterFaultsTest {
       verify(nodes.get(1), "hello5", "z", 200, VERIFY);
       verify(nodes.get(1), "bank", "z", 150, VERIFY);
       JournalCheck.assertWritersNeverInterleave(cluster.taskHub(), TestCluster.PARTITIONS);
+      JournalCheck.assertNothingOfTheOldWriterAfterTheFence(
+          cluster.taskHub(), fencePoints(others, beforeStop, moved));
       cluster.assertNoUnexpectedErrors();
     }
+  }
+
+  /**
+   * Where each of {@code moved} was fenced by its new host: the sequence number it recovered up to,
+   * from the first "fenced its log" line after {@code from}.
+   */
+  static Map<Integer, Long> fencePoints(
+      List<NodeProcess> hosts, Map<NodeProcess, Integer> from, Set<Integer> moved) {
+    Pattern fenced = Pattern.compile("partition (\\d+) fenced its log after seqNr (\\d+)");
+    Map<Integer, Long> points = new TreeMap<>();
+    for (NodeProcess host : hosts) {
+      List<String> lines = host.lines();
+      for (String line : lines.subList(from.get(host), lines.size())) {
+        Matcher m = fenced.matcher(line);
+        if (m.find() && moved.contains(Integer.parseInt(m.group(1)))) {
+          points.putIfAbsent(Integer.parseInt(m.group(1)), Long.parseLong(m.group(2)));
+        }
+      }
+    }
+    assertEquals(moved, points.keySet(), "fence lines of the moved partitions: " + points);
+    return points;
   }
 
   static String join(Set<Integer> partitions) {

@@ -17,6 +17,17 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  */
 public final class ErrorLogGuard implements BeforeAllCallback, AfterAllCallback {
   private static final List<String> ERRORS = new ArrayList<>();
+  private static final List<String> EXPECTED = new ArrayList<>();
+
+  /**
+   * Lets ERROR events containing {@code text} pass for the rest of the current test class: for a
+   * test that provokes them on purpose.
+   */
+  static void expect(String text) {
+    synchronized (ERRORS) {
+      EXPECTED.add(text);
+    }
+  }
 
   /** The logback appender that collects ERROR events. */
   public static final class Appender extends AppenderBase<ILoggingEvent> {
@@ -30,8 +41,11 @@ public final class ErrorLogGuard implements BeforeAllCallback, AfterAllCallback 
                     + event.getThrowableProxy().getClassName()
                     + ": "
                     + event.getThrowableProxy().getMessage();
+        String line = event.getLoggerName() + ": " + event.getFormattedMessage() + cause;
         synchronized (ERRORS) {
-          ERRORS.add(event.getLoggerName() + ": " + event.getFormattedMessage() + cause);
+          if (EXPECTED.stream().noneMatch(line::contains)) {
+            ERRORS.add(line);
+          }
         }
       }
     }
@@ -41,6 +55,7 @@ public final class ErrorLogGuard implements BeforeAllCallback, AfterAllCallback 
   public void beforeAll(ExtensionContext context) {
     synchronized (ERRORS) {
       ERRORS.clear();
+      EXPECTED.clear();
     }
   }
 
@@ -50,6 +65,7 @@ public final class ErrorLogGuard implements BeforeAllCallback, AfterAllCallback 
     synchronized (ERRORS) {
       seen = List.copyOf(ERRORS);
       ERRORS.clear();
+      EXPECTED.clear();
     }
     if (!seen.isEmpty()) {
       throw new AssertionError(

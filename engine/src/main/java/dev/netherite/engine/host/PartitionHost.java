@@ -530,6 +530,21 @@ public final class PartitionHost {
     if (phase == Phase.STOPPED) {
       return;
     }
+    if (!ports.journal().mayWrite()) {
+      // Stored, but perhaps after another host took the partition over, whose fence then deletes
+      // it: nothing may act on it (replies, messages, completions). The next host's recovery
+      // tells.
+      ports
+          .log()
+          .warn(
+              "partition "
+                  + partitionId
+                  + " heard its write at seqNr "
+                  + ports.journal().lastSequenceNr()
+                  + " complete after its right to write ended; it stops without acting on it");
+      stopNow();
+      return;
+    }
     List<PartitionEvent> written = inFlight;
     writeInFlight = false;
     inFlight = List.of();
@@ -559,6 +574,22 @@ public final class PartitionHost {
    * written are lost with this host, and the durable prefix is recovered by a new one.
    */
   public void onWriteFailed(Throwable cause, long seqNr) {
+    if (!ports.journal().mayWrite()) {
+      // Expected after a pause that outlasted the right to write (the driver counts the pause
+      // towards the write's timeout); the partition's next host recovers the log.
+      ports
+          .log()
+          .warn(
+              "partition "
+                  + partitionId
+                  + " could not write at seqNr "
+                  + seqNr
+                  + " after its right to write ended ("
+                  + cause
+                  + "); it stops");
+      stopNow();
+      return;
+    }
     ports
         .log()
         .error(

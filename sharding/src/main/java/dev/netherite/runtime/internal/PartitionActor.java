@@ -96,7 +96,11 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
     // Before recovery: a partition reads its log only once no other host may still write it.
     this.lease =
         PartitionLease.acquire(
-            getContext().getSystem(), node.settings().taskHub(), partitionId, self);
+            getContext().getSystem(),
+            node.settings().taskHub(),
+            partitionId,
+            persistenceId(),
+            self);
   }
 
   static HostSettings hostSettings(RuntimeSettings s) {
@@ -218,8 +222,11 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
 
   @Override
   public void onPersistFailure(Throwable cause, Object event, long seqNr) {
+    boolean mayWrite = lease.permitsWrite();
     host.onWriteFailed(cause, seqNr);
-    super.onPersistFailure(cause, event, seqNr);
+    if (mayWrite) {
+      super.onPersistFailure(cause, event, seqNr); // logs at ERROR and stops
+    }
   }
 
   @Override

@@ -31,9 +31,14 @@ import org.apache.pekko.stream.connectors.cassandra.javadsl.CassandraSessionRegi
  * <p>The holder writes only while {@code now < sent + ttl - safety-margin}, where {@code sent} is
  * when its last successful acquisition or renewal was sent, so its right ends before the row
  * expires in Cassandra, which is when another actor can take it. A new holder takes the lease
- * before it recovers, so it replays everything its predecessor wrote. What remains unfenced is a
- * pause that falls between the check and the write leaving the process (the journal's hand-off to
- * the driver); closing that would need the journal's writes to be conditional on the lease.
+ * before it recovers, so it replays everything its predecessor wrote. A pause between that check
+ * and the write leaving the process is covered by the write's timestamp: every write of the
+ * partition is dated no later than the end of the right ({@link #writeDeadlineMicros}, through
+ * {@link WriteFence}), and the next holder's {@link #fence} deletes everything after its recovery
+ * with a later timestamp.
+ *
+ * <p>The margin covers Cassandra's TTL, which counts whole seconds (a row may expire up to a second
+ * before {@code write + ttl}), and the clock skew between the nodes: it must exceed both together.
  */
 final class PartitionLease {
   static final String TABLE = "partition_leases";
@@ -53,6 +58,13 @@ final class PartitionLease {
             "netherite.partition-lease.ttl is "
                 + s.ttl
                 + "; it must be whole seconds, at least 1s.");
+      }
+      if (s.safetyMargin.compareTo(Duration.ofSeconds(1)) <= 0) {
+        throw new IllegalArgumentException(
+            "netherite.partition-lease.safety-margin is "
+                + s.safetyMargin
+                + "; it must be longer than 1s (Cassandra's TTL counts whole seconds) plus the"
+                + " clock skew between the nodes.");
       }
       if (s.renewInterval.plus(s.safetyMargin).compareTo(s.ttl) >= 0) {
         throw new IllegalArgumentException(
@@ -74,6 +86,7 @@ final class PartitionLease {
   private final ActorSystem system;
   private final int partition;
   private final String taskHub;
+  private final String persistenceId;
   private final String owner;
   private final ActorRef holder;
   private CqlSession session;
@@ -81,15 +94,30 @@ final class PartitionLease {
   private PreparedStatement release;
   private volatile long validUntilNanos;
 
-  /** When this holder took the lease, as a Cassandra write timestamp (microseconds). */
+  /**
+   * {@link #validUntilNanos} on the wall clock, as a Cassandra write timestamp (microseconds); once
+   * released, the time of the release.
+   */
+  private volatile long writeDeadlineMicros = Long.MAX_VALUE;
+
+  /**
+   * When this holder had the lease (the acquisition's answer came back), as a Cassandra write
+   * timestamp (microseconds): later than the end of the previous holder's right.
+   */
   private long takenAtMicros;
 
   private volatile boolean lost;
   private volatile boolean released;
 
   private PartitionLease(
-      ActorSystem system, Settings settings, String taskHub, int partition, ActorRef holder) {
+      ActorSystem system,
+      Settings settings,
+      String taskHub,
+      int partition,
+      String persistenceId,
+      ActorRef holder) {
     this.system = system;
+    this.persistenceId = persistenceId;
     this.settings = settings;
     this.taskHub = taskHub;
     this.partition = partition;
@@ -125,9 +153,10 @@ final class PartitionLease {
    * down meanwhile. When the lease is later lost, {@code holder} is stopped.
    */
   static PartitionLease acquire(
-      ActorSystem system, String taskHub, int partition, ActorRef holder) {
+      ActorSystem system, String taskHub, int partition, String persistenceId, ActorRef holder) {
     Settings settings = Settings.from(system.settings().config());
-    PartitionLease lease = new PartitionLease(system, settings, taskHub, partition, holder);
+    PartitionLease lease =
+        new PartitionLease(system, settings, taskHub, partition, persistenceId, holder);
     if (!settings.enabled()) {
       lease.validUntilNanos = Long.MAX_VALUE;
       return lease;
@@ -164,11 +193,20 @@ final class PartitionLease {
         return;
       }
       long sent = System.nanoTime();
-      long sentMicros = System.currentTimeMillis() * 1000;
+      long sentMicros = WriteFence.nowMicros();
       try {
         if (session.execute(insert.bind(taskHub, partition, owner)).wasApplied()) {
-          takenAtMicros = sentMicros;
-          validUntilNanos = sent + settings.ttl().minus(settings.safetyMargin()).toNanos();
+          takenAtMicros = WriteFence.ID.get(system).next();
+          extendUntil(sent, sentMicros);
+          if (takenAtMicros >= writeDeadlineMicros) {
+            // The answer took longer than the right it gives: nothing could be written under it.
+            log.warning(
+                "partition {} took its lease after {} ms, too late to use it; taking it again",
+                partition,
+                (System.nanoTime() - sent) / 1_000_000);
+            continue;
+          }
+          WriteFence.ID.get(system).register(persistenceId, this);
           break;
         }
       } catch (RuntimeException e) {
@@ -195,9 +233,10 @@ final class PartitionLease {
    * Shadows whatever a previous holder's writes still bring to the log after {@code recoveredUpTo}:
    * a range tombstone over the later sequence numbers, dated when this holder took the lease. A
    * previous holder's write that was on its way when it paused (checked while it held the lease,
-   * sent after) carries an older timestamp ({@link PauseAwareTimestampGenerator}), so if it reaches
-   * Cassandra after this recovery it is deleted on arrival; this holder's own writes come later and
-   * carry later timestamps. Called once, after recovery and before the first write.
+   * sent after) carries a timestamp no later than the end of that holder's right ({@link
+   * WriteFence}), which is before this holder took the lease, so if it reaches Cassandra after this
+   * recovery it is deleted on arrival; this holder's own writes come later and carry later
+   * timestamps. Called once, after recovery and before the first write.
    */
   void fence(String persistenceId, long recoveredUpTo) {
     if (session == null || lost) {
@@ -221,6 +260,32 @@ final class PartitionLease {
                   recoveredUpTo)
               .setTimeout(Duration.ofSeconds(30)));
     }
+    log.info(
+        "partition {} fenced its log after seqNr {} (timestamp {})",
+        partition,
+        recoveredUpTo,
+        takenAtMicros);
+  }
+
+  /**
+   * The right to write runs until {@code ttl - safety-margin} after the acquisition or renewal sent
+   * at {@code sentNanos} (the monotonic clock, which runs on through a pause) and {@code
+   * sentMicros} (the wall clock, for write timestamps).
+   */
+  private synchronized void extendUntil(long sentNanos, long sentMicros) {
+    Duration right = settings.ttl().minus(settings.safetyMargin());
+    validUntilNanos = sentNanos + right.toNanos();
+    if (!released) {
+      writeDeadlineMicros = sentMicros + right.toNanos() / 1000;
+    }
+  }
+
+  /**
+   * The latest timestamp a write of this partition may carry: the end of this holder's right to
+   * write, or when it released the lease. The next holder's fence is dated later.
+   */
+  long writeDeadlineMicros() {
+    return writeDeadlineMicros;
   }
 
   /** True while this holder may write: checked before every journal write and checkpoint. */
@@ -241,6 +306,7 @@ final class PartitionLease {
         return;
       }
       long sent = System.nanoTime();
+      long sentMicros = WriteFence.nowMicros();
       try {
         boolean applied =
             session.execute(renew.bind(owner, taskHub, partition, owner)).wasApplied();
@@ -249,7 +315,7 @@ final class PartitionLease {
           return;
         }
         if (System.nanoTime() < validUntilNanos) {
-          validUntilNanos = sent + settings.ttl().minus(settings.safetyMargin()).toNanos();
+          extendUntil(sent, sentMicros);
         }
       } catch (RuntimeException e) {
         log.warning("partition {} could not renew its lease: {}", partition, e.toString());
@@ -265,7 +331,10 @@ final class PartitionLease {
 
   /** Gives the lease up (the actor stopped), so that a new holder need not wait for it to lapse. */
   void release() {
-    released = true;
+    synchronized (this) {
+      released = true;
+      writeDeadlineMicros = Math.min(writeDeadlineMicros, WriteFence.nowMicros());
+    }
     if (session == null || lost) {
       return;
     }

@@ -41,6 +41,7 @@ public final class RuntimeBootstrap {
               + "').");
     }
     // Checked before joining, so that a bad setting fails at once with a message naming it.
+    FencedSessionProvider.Credentials.from(system.settings().config());
     ShardCoordinator.ShardAllocationStrategy placement =
         evenSpread(system.settings().config().getConfig("netherite.placement"));
     // The task hub's record is read (the first Cassandra session is opened for it) while the node
@@ -167,9 +168,11 @@ public final class RuntimeBootstrap {
               "netherite-task-hub-" + settings.taskHub() + "-" + n);
       try {
         Object answer =
-            Patterns.ask(record, new TaskHubRecord.Check(settings.partitionCount()), attempt)
-                .toCompletableFuture()
-                .get(attempt.toMillis() + 1000, TimeUnit.MILLISECONDS);
+            awaitAnswer(
+                Patterns.ask(record, new TaskHubRecord.Check(settings.partitionCount()), attempt)
+                    .toCompletableFuture(),
+                attempt.plusSeconds(1),
+                classic);
         if (!"".equals(answer)) {
           throw new IllegalStateException((String) answer);
         }
@@ -191,6 +194,32 @@ public final class RuntimeBootstrap {
             + last
             + ")",
         last);
+  }
+
+  /**
+   * Waits for {@code answer}; a refused login does not get better with retries, so it fails the
+   * start at once, with the message that names the settings.
+   */
+  private static Object awaitAnswer(
+      CompletableFuture<Object> answer,
+      Duration timeout,
+      org.apache.pekko.actor.ExtendedActorSystem classic)
+      throws Exception {
+    long until = System.nanoTime() + timeout.toNanos();
+    while (true) {
+      FencedSessionProvider.CassandraLoginRefused refused =
+          FencedSessionProvider.LoginState.ID.get(classic).refused;
+      if (refused != null) {
+        throw refused;
+      }
+      try {
+        return answer.get(200, TimeUnit.MILLISECONDS);
+      } catch (java.util.concurrent.TimeoutException e) {
+        if (System.nanoTime() > until) {
+          throw e;
+        }
+      }
+    }
   }
 
   private static void sleep(long millis) {
