@@ -47,6 +47,7 @@ final class TestCluster implements AutoCloseable {
   private final Path logDir;
   private final List<NodeProcess> nodes = new ArrayList<>();
   private int seedPort;
+  private String seedHost;
 
   TestCluster(String testName) {
     this(testName, List.of());
@@ -72,13 +73,24 @@ final class TestCluster implements AutoCloseable {
 
   /** Forks a node; the first one is the seed node. Does not wait for it to be up. */
   NodeProcess launch() {
+    return launch(List.of(), "127.0.0.1", cassandra);
+  }
+
+  /**
+   * Forks a node with {@code prefix} before its java command (e.g. {@code ip netns exec NS}),
+   * listening on {@code host}, reaching Cassandra at {@code cassandraContact}; the first one is the
+   * seed node.
+   */
+  NodeProcess launch(List<String> prefix, String host, String cassandraContact) {
     int port = freePort();
     if (nodes.isEmpty()) {
       seedPort = port;
+      seedHost = host;
     }
     String name = "node" + (nodes.size() + 1);
-    List<String> command = new ArrayList<>();
+    List<String> command = new ArrayList<>(prefix);
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.add("-Dpekko.remote.artery.canonical.hostname=" + host);
     command.addAll(
         Arrays.asList(System.getProperty("netherite.node.jvm-flags", "").trim().split("\\s+")));
     command.addAll(
@@ -95,9 +107,9 @@ final class TestCluster implements AutoCloseable {
             "--port",
             Integer.toString(port),
             "--seed",
-            "127.0.0.1:" + seedPort,
+            seedHost + ":" + seedPort,
             "--cassandra",
-            cassandra,
+            cassandraContact,
             "--task-hub",
             taskHub,
             "--partitions",
