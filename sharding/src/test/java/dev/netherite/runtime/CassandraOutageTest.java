@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ch.qos.logback.classic.Level;
+import com.typesafe.config.ConfigFactory;
 import dev.netherite.cassandra.EmbeddedCassandra;
 import dev.netherite.dsl.CriticalSection;
 import dev.netherite.dsl.DurableClient;
@@ -78,8 +79,7 @@ class CassandraOutageTest {
   }
 
   @Test
-  void theEngineServesAgainSoonAfterCassandraIsBackAndLosesNothingAcknowledged()
-      throws Exception {
+  void theEngineServesAgainSoonAfterCassandraIsBackAndLosesNothingAcknowledged() throws Exception {
     int[] ports = freePorts();
     Path data = Path.of("target", "outage-cassandra-" + ports[0]);
     EmbeddedCassandra cassandra =
@@ -107,18 +107,17 @@ class CassandraOutageTest {
       try (DurableRuntime runtime =
           DurableRuntime.start(
               app,
-              RuntimeTestKit.config(
-                      RuntimeTestKit.newTaskHub("outage"),
+              ConfigFactory.parseMap(
                       Map.of(
+                          "netherite.task-hub", RuntimeTestKit.newTaskHub("outage"),
                           "netherite.partition-count", PARTITIONS,
                           "netherite.client.attempt-timeout", "1500ms",
-                          "netherite.client.request-timeout", "10s"))
-                  .withFallback(
-                      com.typesafe.config.ConfigFactory.parseMap(
-                          Map.of(
-                              "datastax-java-driver.basic.contact-points",
-                              List.of(cassandra.contactPoint()))))
-                  .resolve())) {
+                          "netherite.client.request-timeout", "10s",
+                          "datastax-java-driver.basic.contact-points",
+                              List.of(cassandra.contactPoint()),
+                          "pekko.actor.serialize-messages", "on",
+                          "pekko.loglevel", "WARNING"))
+                  .withFallback(ConfigFactory.parseResources("netherite/conf/single-node.conf")))) {
         DurableClient client = runtime.client();
         AtomicInteger next = new AtomicInteger();
         for (int c = 0; c < 4; c++) {

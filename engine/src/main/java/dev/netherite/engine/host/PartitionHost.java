@@ -60,7 +60,7 @@ import java.util.Map;
  *   RECOVERING --recoveryCompleted--> RUNNING
  *   RUNNING --checkpoint due--> CHECKPOINTING --saved or failed--> RUNNING
  *   RUNNING, CHECKPOINTING --handOff--> HANDING_OFF --saved or failed--> STOPPED
- *   any --write failed or rejected--> STOPPED
+ *   any --write failed, refused or rejected--> STOPPED
  * </pre>
  *
  * While checkpointing or handing off, every input waits in the stash: the buffer is written, and
