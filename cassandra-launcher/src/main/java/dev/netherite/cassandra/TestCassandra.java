@@ -76,6 +76,9 @@ public final class TestCassandra {
             .cqlPort(ports[0])
             .storagePort(ports[1])
             .dataDirectory(Path.of("target", "test-cassandra-" + ports[0]))
+            // Tests crash the engine, never this server (those that crash Cassandra start their
+            // own), so the cheapest sync is enough here.
+            .commitlogSync(EmbeddedCassandra.CommitlogSync.PERIODIC)
             .clean(true)
             .build();
     // Registered before start() so that the data is deleted even if this JVM exits during the

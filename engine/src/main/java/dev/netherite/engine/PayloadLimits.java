@@ -153,7 +153,8 @@ public record PayloadLimits(
     return bytes;
   }
 
-  static String size(long bytes) {
+  /** {@code bytes} as operators read it: bytes, KiB or MiB. */
+  public static String size(long bytes) {
     if (bytes >= 1024 * 1024) {
       return String.format(Locale.ROOT, "%.1f MiB", bytes / (1024.0 * 1024.0));
     }

@@ -33,7 +33,9 @@ public record RuntimeSettings(
     PayloadLimits payloadLimits,
     Duration restartMinBackoff,
     Duration restartMaxBackoff,
-    Duration restartResetAfter) {
+    Duration restartResetAfter,
+    long maxBatchBytes,
+    Duration restartWhileStoreUnavailable) {
 
   /** When an event's effects may run; see {@code netherite.persistence-mode}. */
   public enum PersistenceMode {
@@ -81,6 +83,16 @@ public record RuntimeSettings(
               + restartMaxBackoff
               + ".");
     }
+    if (maxBatchBytes < 1) {
+      throw new IllegalArgumentException(
+          "netherite.commit-log.max-batch-bytes is " + maxBatchBytes + "; it must be at least 1.");
+    }
+    if (restartWhileStoreUnavailable.isNegative() || restartWhileStoreUnavailable.isZero()) {
+      throw new IllegalArgumentException(
+          "netherite.partition-restart.while-store-unavailable is "
+              + restartWhileStoreUnavailable
+              + "; it must be above 0.");
+    }
   }
 
   private static void requirePositive(String key, int value) {
@@ -127,6 +139,8 @@ public record RuntimeSettings(
             c.getBytes("limits.entity-state")),
         c.getDuration("partition-restart.min-backoff"),
         c.getDuration("partition-restart.max-backoff"),
-        c.getDuration("partition-restart.reset-after"));
+        c.getDuration("partition-restart.reset-after"),
+        c.getBytes("commit-log.max-batch-bytes"),
+        c.getDuration("partition-restart.while-store-unavailable"));
   }
 }

@@ -9,11 +9,22 @@ import java.util.ArrayList;
 import java.util.List;
 import org.slf4j.LoggerFactory;
 
-/** Collects what is logged at WARN and above while it is open, for tests that check a log line. */
+/**
+ * Collects what is logged at WARN (or a given level) and above while it is open, for tests that
+ * check a log line.
+ */
 final class LogCapture extends AppenderBase<ILoggingEvent> implements AutoCloseable {
   private final List<String> lines = new ArrayList<>();
 
+  private final Level threshold;
+
   LogCapture() {
+    this(Level.WARN);
+  }
+
+  /** Collects what is logged at {@code threshold} and above. */
+  LogCapture(Level threshold) {
+    this.threshold = threshold;
     LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
     setContext(context);
     start();
@@ -22,7 +33,7 @@ final class LogCapture extends AppenderBase<ILoggingEvent> implements AutoClosea
 
   @Override
   protected void append(ILoggingEvent event) {
-    if (event.getLevel().isGreaterOrEqual(Level.WARN)) {
+    if (event.getLevel().isGreaterOrEqual(threshold)) {
       synchronized (lines) {
         lines.add(event.getLevel() + " " + event.getFormattedMessage());
       }

@@ -19,7 +19,52 @@ public record HostSettings(
     int requestLogCapacity,
     int entityMaxBatchSize,
     Duration resendAfter,
-    int maxMessagesPerDelivery) {
+    int maxMessagesPerDelivery,
+    long maxBatchBytes) {
+
+  /** The default of {@code netherite.commit-log.max-batch-bytes}. */
+  public static final long DEFAULT_MAX_BATCH_BYTES = 8L * 1024 * 1024;
+
+  public HostSettings {
+    if (maxBatchBytes < 1) {
+      throw new IllegalArgumentException(
+          "netherite.commit-log.max-batch-bytes must be at least 1 byte; it is "
+              + maxBatchBytes
+              + ".");
+    }
+  }
+
+  /** Settings with the default byte cap per journal write. */
+  public HostSettings(
+      int partitionCount,
+      PersistenceMode mode,
+      int maxBatchEvents,
+      int maxPendingEvents,
+      Duration maxLinger,
+      long checkpointAfterEvents,
+      Duration checkpointAfterIdle,
+      boolean deleteCoveredEvents,
+      int instanceCacheSize,
+      int requestLogCapacity,
+      int entityMaxBatchSize,
+      Duration resendAfter,
+      int maxMessagesPerDelivery) {
+    this(
+        partitionCount,
+        mode,
+        maxBatchEvents,
+        maxPendingEvents,
+        maxLinger,
+        checkpointAfterEvents,
+        checkpointAfterIdle,
+        deleteCoveredEvents,
+        instanceCacheSize,
+        requestLogCapacity,
+        entityMaxBatchSize,
+        resendAfter,
+        maxMessagesPerDelivery,
+        DEFAULT_MAX_BATCH_BYTES);
+  }
 
   public boolean pipelined() {
     return mode == PersistenceMode.LOCAL;

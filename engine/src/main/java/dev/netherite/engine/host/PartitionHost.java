@@ -1,11 +1,17 @@
 package dev.netherite.engine.host;
 
+import dev.netherite.dsl.FailureDetails;
 import dev.netherite.dsl.NonDeterministicOrchestrationException;
+import dev.netherite.dsl.PayloadTooLargeException;
+import dev.netherite.engine.PayloadLimits;
 import dev.netherite.engine.orchestration.InstanceCache;
 import dev.netherite.engine.orchestration.OrchestrationRun;
 import dev.netherite.engine.partition.ClientQuery;
+import dev.netherite.engine.partition.ClientRequest;
 import dev.netherite.engine.partition.ClientResponse;
 import dev.netherite.engine.partition.Effect;
+import dev.netherite.engine.partition.EntityBatchResult;
+import dev.netherite.engine.partition.EntityRecord;
 import dev.netherite.engine.partition.EventBatch;
 import dev.netherite.engine.partition.InstanceState;
 import dev.netherite.engine.partition.Outbox;
@@ -31,13 +37,22 @@ import java.util.Map;
  * comes from the one thread (or actor) that owns the host.
  *
  * <p><b>The commit log.</b> Every event is appended to a buffer; with no write in flight the buffer
- * goes to the journal as one {@link EventBatch} (group commit, at most {@code maxBatchEvents}), so
- * at most one write is in flight and everything that arrives meanwhile goes into the next. In
- * {@code local} mode an event is applied at once and its {@link Effect.Immediate} effects run at
- * once; its {@link Effect.AfterDurable} effects (replies, sends, acknowledgements) wait for the
- * write that holds it. In {@code persist-first} mode an event is applied, and all its effects run,
- * only when its batch is durable. When more than {@code maxPendingEvents} are unwritten, inputs
- * from outside (client commands, deliveries) wait in the stash (backpressure).
+ * goes to the journal as one {@link EventBatch} (group commit, at most {@code maxBatchEvents} and
+ * {@code maxBatchBytes}), so at most one write is in flight and everything that arrives meanwhile
+ * goes into the next. In {@code local} mode an event is applied at once and its {@link
+ * Effect.Immediate} effects run at once; its {@link Effect.AfterDurable} effects (replies, sends,
+ * acknowledgements) wait for the write that holds it. In {@code persist-first} mode an event is
+ * applied, and all its effects run, only when its batch is durable. When more than {@code
+ * maxPendingEvents} are unwritten, inputs from outside (client commands, deliveries) wait in the
+ * stash (backpressure).
+ *
+ * <p><b>Poison pills.</b> Nothing about one instance may stop the partition's writes. An event
+ * larger than {@code maxBatchBytes} is never appended: a failure of the task, operation or instance
+ * that produced it is recorded in its place (a client request is refused). A write the store
+ * refuses ({@link #onWriteRefused}: it would be refused again) stops the host like any failed
+ * write, but the {@link CommitLogFaults} that the next host inherits remember it: a refused batch
+ * of several events makes the next host write one event at a time, and an event refused alone is
+ * replaced, when its work produces it again, by that work's failure.
  *
  * <p><b>Lifecycle</b> ({@link Phase}):
  *
@@ -45,7 +60,7 @@ import java.util.Map;
  *   RECOVERING --recoveryCompleted--> RUNNING
  *   RUNNING --checkpoint due--> CHECKPOINTING --saved or failed--> RUNNING
  *   RUNNING, CHECKPOINTING --handOff--> HANDING_OFF --saved or failed--> STOPPED
- *   any --write failed or rejected--> STOPPED
+ *   any --write failed, refused or rejected--> STOPPED
  * </pre>
  *
  * While checkpointing or handing off, every input waits in the stash: the buffer is written, and
@@ -72,12 +87,14 @@ public final class PartitionHost {
   private final InstanceCache cache;
   private final CommitLinger linger;
   private final long createdNanos;
+  private final CommitLogFaults faults;
 
   private PartitionState state;
   private Phase phase = Phase.RECOVERING;
 
   // The commit log: events not yet written, with what waits for them; and the write in flight.
   private final List<PartitionEvent> buffer = new ArrayList<>();
+  private final List<Long> bufferSizes = new ArrayList<>(); // bytes of each buffered event
   private List<Runnable> bufferCallbacks = new ArrayList<>();
   private List<PartitionEvent> inFlight = List.of();
   private List<Runnable> inFlightCallbacks = new ArrayList<>();
@@ -120,7 +137,17 @@ public final class PartitionHost {
   private Instant timerArmedFor;
 
   public PartitionHost(int partitionId, HostSettings settings, PartitionPorts ports) {
+    this(partitionId, settings, ports, new CommitLogFaults());
+  }
+
+  /**
+   * @param faults what earlier hosts of this partition learned about writes the store refused; the
+   *     owner passes the same object to every host of the partition
+   */
+  public PartitionHost(
+      int partitionId, HostSettings settings, PartitionPorts ports, CommitLogFaults faults) {
     this.partitionId = partitionId;
+    this.faults = faults;
     this.settings = settings;
     this.ports = ports;
     this.pipelined = settings.pipelined();
@@ -403,9 +430,20 @@ public final class PartitionHost {
       whenDurable(() -> sendAck(d.origin(), applied));
       return;
     }
-    append(
-        new PartitionEvent.MessagesReceived(
-            d.origin(), applied + 1, messages, ports.clock().now()));
+    PartitionEvent.MessagesReceived received =
+        new PartitionEvent.MessagesReceived(d.origin(), applied + 1, messages, ports.clock().now());
+    // Messages too many for one write: take a prefix that fits; the sender resends the rest, which
+    // is then next in its channel.
+    while (received.messages().size() > 1
+        && ports.journal().sizeOf(received) > settings.maxBatchBytes()) {
+      received =
+          new PartitionEvent.MessagesReceived(
+              received.origin(),
+              received.firstSeq(),
+              received.messages().subList(0, received.messages().size() / 2),
+              received.timestamp());
+    }
+    append(received);
   }
 
   private void onStepFinished(HostInput.StepFinished s) {
@@ -468,8 +506,21 @@ public final class PartitionHost {
   // ---------------------------------------------------------------- the commit log
 
   private void append(PartitionEvent event) {
+    long size = ports.journal().sizeOf(event);
+    String refusal = faults.poisonedCount() == 0 ? null : faults.poisoned(keyOf(event));
+    if (size > settings.maxBatchBytes() || refusal != null) {
+      PartitionEvent substitute = substitute(event, size, refusal);
+      if (substitute == null) {
+        return; // a refused client request, answered
+      }
+      if (substitute != event) {
+        event = substitute;
+        size = ports.journal().sizeOf(event);
+      }
+    }
     lastActivity = event.timestamp();
     buffer.add(event);
+    bufferSizes.add(size);
     if (pipelined) {
       runEffects(state.apply(event), false);
     }
@@ -503,9 +554,18 @@ public final class PartitionHost {
       updateBackpressure();
       return;
     }
-    int n = Math.min(buffer.size(), settings.maxBatchEvents());
+    int n = Math.min(buffer.size(), faults.isolating() ? 1 : settings.maxBatchEvents());
+    long bytes = bufferSizes.get(0);
+    for (int k = 1; k < n; k++) {
+      bytes += bufferSizes.get(k);
+      if (bytes > settings.maxBatchBytes()) {
+        n = k; // cut at the byte cap: the rest goes into the next write
+        break;
+      }
+    }
     List<PartitionEvent> events = new ArrayList<>(buffer.subList(0, n));
     buffer.subList(0, n).clear();
+    bufferSizes.subList(0, n).clear();
     List<Runnable> callbacks;
     if (buffer.isEmpty()) {
       callbacks = bufferCallbacks;
@@ -546,6 +606,9 @@ public final class PartitionHost {
       return;
     }
     List<PartitionEvent> written = inFlight;
+    if (faults.isolating()) {
+      faults.isolatedWriteSucceeded();
+    }
     writeInFlight = false;
     inFlight = List.of();
     lastWriteNanos = ports.clock().nanoTime() - writeStartedNanos;
@@ -570,8 +633,9 @@ public final class PartitionHost {
   }
 
   /**
-   * The write in flight failed; it may or may not be stored. Events applied in memory but not
-   * written are lost with this host, and the durable prefix is recovered by a new one.
+   * The write in flight failed, or the store was unavailable; it may or may not be stored. Events
+   * applied in memory but not written are lost with this host, and the durable prefix is recovered
+   * by a new one. Nothing is learned about the events: the same write may succeed later.
    */
   public void onWriteFailed(Throwable cause, long seqNr) {
     if (!ports.journal().mayWrite()) {
@@ -590,33 +654,223 @@ public final class PartitionHost {
       stopNow();
       return;
     }
+    // At INFO, without the stack trace: a store outage fails the writes of every partition at once,
+    // and the owner reports the outage itself, once.
     ports
         .log()
-        .error(
-            "partition "
-                + partitionId
-                + " could not write to its commit log at seqNr "
-                + seqNr
-                + "; restarting from the journal",
-            cause);
+        .info(
+            () ->
+                "partition "
+                    + partitionId
+                    + " could not write to its commit log at seqNr "
+                    + seqNr
+                    + " ("
+                    + cause
+                    + "); restarting from the journal");
     stopNow();
   }
 
   /**
-   * The journal refused the write in flight: it is not stored but was applied in memory, so
-   * continuing would diverge from the log.
+   * The journal could not serialize the write in flight: it is not stored but was applied in
+   * memory, so continuing would diverge from the log. Serializing it again would fail again: a
+   * refusal ({@link #onWriteRefused}).
    */
   public void onWriteRejected(Throwable cause, long seqNr) {
-    ports
-        .log()
-        .error(
-            "partition "
-                + partitionId
-                + " commit log rejected a batch at seqNr "
-                + seqNr
-                + "; restarting from the journal",
-            cause);
+    onWriteRefused(cause, seqNr);
+  }
+
+  /**
+   * The store refused the write in flight for what it holds (too large, invalid), so the same
+   * events would be refused again: it is not stored, and the host stops as after any failed write.
+   * The next host learns from {@link CommitLogFaults} which event to replace (this batch held one
+   * event) or to look for by writing one event at a time (it held several).
+   */
+  public void onWriteRefused(Throwable cause, long seqNr) {
+    if (phase == Phase.STOPPED) {
+      return;
+    }
+    List<PartitionEvent> refused = inFlight;
+    String reason = String.valueOf(cause);
+    String key = refused.size() == 1 ? keyOf(refused.get(0)) : null;
+    if (key != null) {
+      faults.poison(key, reason);
+      ports
+          .log()
+          .error(
+              "partition "
+                  + partitionId
+                  + ": the commit log refused "
+                  + describe(refused.get(0))
+                  + " at seqNr "
+                  + seqNr
+                  + " ("
+                  + reason
+                  + "); restarting, and "
+                  + consequence(refused.get(0))
+                  + " when it comes again, so that the partition's other instances go on",
+              null);
+    } else if (refused.size() > 1) {
+      faults.isolate(refused.size());
+      ports
+          .log()
+          .error(
+              "partition "
+                  + partitionId
+                  + ": the commit log refused a batch of "
+                  + refused.size()
+                  + " events at seqNr "
+                  + seqNr
+                  + " ("
+                  + reason
+                  + "); restarting, and writing one event at a time to find the one it refuses",
+              null);
+    } else {
+      ports
+          .log()
+          .error(
+              "partition "
+                  + partitionId
+                  + ": the commit log refused an event that cannot be replaced by a failure ("
+                  + (refused.isEmpty() ? "none" : refused.get(0).getClass().getSimpleName())
+                  + ") at seqNr "
+                  + seqNr
+                  + "; restarting from the journal",
+              cause);
+    }
     stopNow();
+  }
+
+  // ---------------------------------------------------------------- poison pills
+
+  /**
+   * What identifies an event across restarts: the work that produced it produces it again, with the
+   * same key, after recovery. Null for events that cannot be replaced by a failure.
+   */
+  static String keyOf(PartitionEvent event) {
+    return switch (event) {
+      case PartitionEvent.ClientRequestReceived c -> "request " + c.requestId();
+      case PartitionEvent.StepCompleted s ->
+          "step " + s.instanceId() + " " + s.executionId() + " " + s.stepNumber();
+      case PartitionEvent.ActivityCompleted a ->
+          "activity " + a.instanceId() + " " + a.executionId() + " " + a.taskId();
+      case PartitionEvent.EntityBatchCompleted b ->
+          "entity batch " + b.entityId() + " " + b.batchNumber();
+      default -> null;
+    };
+  }
+
+  private static String describe(PartitionEvent event) {
+    return switch (event) {
+      case PartitionEvent.ClientRequestReceived c ->
+          "client request " + c.requestId() + " (" + describe(c.request()) + ")";
+      case PartitionEvent.StepCompleted s ->
+          "the result of step " + s.stepNumber() + " of instance '" + s.instanceId() + "'";
+      case PartitionEvent.ActivityCompleted a ->
+          "the result of activity call " + a.taskId() + " of instance '" + a.instanceId() + "'";
+      case PartitionEvent.EntityBatchCompleted b ->
+          "the result of operation batch " + b.batchNumber() + " of entity '" + b.entityId() + "'";
+      default -> "an event of type " + event.getClass().getSimpleName();
+    };
+  }
+
+  private static String describe(ClientRequest request) {
+    String target =
+        switch (request) {
+          case ClientRequest.StartOrchestration s -> s.instanceId();
+          case ClientRequest.RaiseEvent r -> r.instanceId();
+          case ClientRequest.Terminate t -> t.instanceId();
+          case ClientRequest.Suspend t -> t.instanceId();
+          case ClientRequest.Resume t -> t.instanceId();
+          case ClientRequest.Purge t -> t.instanceId();
+          case ClientRequest.SignalEntity e -> e.entityId();
+        };
+    return request.getClass().getSimpleName() + " for '" + target + "'";
+  }
+
+  private static String consequence(PartitionEvent event) {
+    return switch (event) {
+      case PartitionEvent.ClientRequestReceived c -> "the request is refused";
+      case PartitionEvent.StepCompleted s -> "instance '" + s.instanceId() + "' fails";
+      case PartitionEvent.ActivityCompleted a ->
+          "activity call " + a.taskId() + " of instance '" + a.instanceId() + "' fails";
+      case PartitionEvent.EntityBatchCompleted b ->
+          "the operations of that batch of entity '" + b.entityId() + "' fail";
+      default -> "the partition restarts";
+    };
+  }
+
+  /**
+   * The event to append in place of {@code event}, which is larger than a write may be ({@code
+   * refusal} null) or was refused by the store before: the failure of the work that produced it.
+   * Null for a client request, which is answered with a refusal and not recorded; {@code event}
+   * itself when it cannot be replaced (it goes to the store alone).
+   */
+  private PartitionEvent substitute(PartitionEvent event, long size, String refusal) {
+    String message =
+        refusal == null
+            ? capitalized(describe(event))
+                + " takes "
+                + PayloadLimits.size(size)
+                + " in the commit log, above the limit of "
+                + PayloadLimits.size(settings.maxBatchBytes())
+                + " per journal write (netherite.commit-log.max-batch-bytes). Keep large data"
+                + " outside the workflow (store it and pass a reference), or raise the limit,"
+                + " keeping it well below the store's limit per request (16 MiB for Cassandra by"
+                + " default)."
+            : "The commit log refused to store "
+                + describe(event)
+                + " ("
+                + refusal
+                + "), so it was failed instead, and partition "
+                + partitionId
+                + " went on with its other instances.";
+    FailureDetails failure =
+        FailureDetails.of(
+            refusal == null
+                ? PayloadTooLargeException.class.getName()
+                : IllegalStateException.class.getName(),
+            message);
+    if (refusal == null) {
+      ports.log().warn("partition " + partitionId + ": " + message);
+    }
+    return switch (event) {
+      case PartitionEvent.ClientRequestReceived c -> {
+        HostInput.ReplyChannel to = replyTo.remove(c.requestId());
+        if (to != null) {
+          to.reply(new ClientResponse.Rejected(ClientResponse.Reason.INVALID_STATE, message));
+        }
+        yield null;
+      }
+      case PartitionEvent.StepCompleted s -> {
+        cache.discard(s.instanceId()); // its run took actions that are not recorded
+        yield new PartitionEvent.StepCompleted(
+            s.instanceId(),
+            s.executionId(),
+            s.stepNumber(),
+            new StepResult(List.of(), false, null, new StepResult.Failed(failure)),
+            s.timestamp());
+      }
+      case PartitionEvent.ActivityCompleted a ->
+          new PartitionEvent.ActivityCompleted(
+              a.instanceId(), a.executionId(), a.taskId(), null, failure, a.timestamp());
+      case PartitionEvent.EntityBatchCompleted b -> {
+        EntityRecord entity = state.entity(b.entityId());
+        List<EntityBatchResult.Outcome> failed = new ArrayList<>(b.result().outcomes().size());
+        for (int k = 0; k < b.result().outcomes().size(); k++) {
+          failed.add(new EntityBatchResult.Outcome(null, failure));
+        }
+        yield new PartitionEvent.EntityBatchCompleted(
+            b.entityId(),
+            b.batchNumber(),
+            new EntityBatchResult(entity == null ? null : entity.state(), failed, List.of()),
+            b.timestamp());
+      }
+      default -> event;
+    };
+  }
+
+  private static String capitalized(String s) {
+    return s.isEmpty() ? s : Character.toUpperCase(s.charAt(0)) + s.substring(1);
   }
 
   private void updateBackpressure() {

@@ -5,6 +5,7 @@ import dev.netherite.engine.orchestration.OrchestrationRun;
 import dev.netherite.engine.partition.Effect;
 import dev.netherite.engine.partition.EventBatch;
 import dev.netherite.engine.partition.InstanceView;
+import dev.netherite.engine.partition.PartitionEvent;
 import dev.netherite.engine.partition.PartitionState;
 import java.time.Duration;
 import java.time.Instant;
@@ -34,10 +35,21 @@ public record PartitionPorts(
   public interface Journal {
     /**
      * Appends one batch; at most one is outstanding. Completes with {@link
-     * PartitionHost#onWritten()}, or {@link PartitionHost#onWriteFailed} (the batch may or may not
-     * be stored) or {@link PartitionHost#onWriteRejected} (it is not).
+     * PartitionHost#onWritten()}, or {@link PartitionHost#onWriteFailed} (the store failed or was
+     * unavailable; the batch may or may not be stored), {@link PartitionHost#onWriteRefused} (the
+     * store refused what the batch holds, and would again: it is not stored) or {@link
+     * PartitionHost#onWriteRejected} (it could not be serialized: it is not stored).
      */
     void write(EventBatch batch);
+
+    /**
+     * The bytes {@code event} takes in a journal write, for the byte cap per write ({@code
+     * netherite.commit-log.max-batch-bytes}). The runtime measures the serialized event; this
+     * default, for fakes, is the length of its text.
+     */
+    default long sizeOf(PartitionEvent event) {
+      return event.toString().length();
+    }
 
     /**
      * Saves {@code state} as the checkpoint at the last durable batch; the state must not change

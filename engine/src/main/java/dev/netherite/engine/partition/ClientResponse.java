@@ -17,7 +17,9 @@ public sealed interface ClientResponse extends WireSerializable {
   enum Reason {
     ALREADY_EXISTS,
     NOT_FOUND,
-    INVALID_STATE
+    INVALID_STATE,
+    /** The store is unavailable; answered by the partition's supervisor, nothing was recorded. */
+    STORE_UNAVAILABLE
   }
 
   record Status(InstanceView view) implements ClientResponse {}

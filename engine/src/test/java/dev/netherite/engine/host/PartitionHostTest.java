@@ -6,8 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.netherite.dsl.HistoryEvent;
 import dev.netherite.engine.orchestration.OrchestrationRun;
 import dev.netherite.engine.partition.ClientRequest;
+import dev.netherite.engine.partition.ClientResponse;
 import dev.netherite.engine.partition.Effect;
 import dev.netherite.engine.partition.EventBatch;
+import dev.netherite.engine.partition.PartitionEvent;
 import dev.netherite.engine.partition.PartitionState;
 import java.io.IOException;
 import java.time.Duration;
@@ -28,120 +30,178 @@ class PartitionHostTest {
   private final List<String> replies = new ArrayList<>();
   private int stops;
 
-  private final PartitionHost host =
-      new PartitionHost(
-          0,
-          new HostSettings(
-              1,
-              PersistenceMode.LOCAL,
-              2000,
-              20_000,
-              Duration.ZERO,
-              2,
-              Duration.ofSeconds(30),
-              true,
-              10,
-              100,
-              100,
-              Duration.ofSeconds(1),
-              10),
-          new PartitionPorts(
-              new PartitionPorts.Journal() {
-                @Override
-                public void write(EventBatch batch) {
-                  writes.add(batch);
+  private final List<String> errors = new ArrayList<>();
+  private final List<String> warnings = new ArrayList<>();
+
+  private final PartitionHost host = newHost(settings(HostSettings.DEFAULT_MAX_BATCH_BYTES));
+
+  private static HostSettings settings(long maxBatchBytes) {
+    return new HostSettings(
+        1,
+        PersistenceMode.LOCAL,
+        2000,
+        20_000,
+        Duration.ZERO,
+        2,
+        Duration.ofSeconds(30),
+        true,
+        10,
+        100,
+        100,
+        Duration.ofSeconds(1),
+        10,
+        maxBatchBytes);
+  }
+
+  private PartitionHost newHost(HostSettings settings) {
+    return newHost(settings, new CommitLogFaults());
+  }
+
+  /**
+   * A host over ports that record what they are asked; a journal event's size is the length of the
+   * payload of a raised event (10 bytes for any other event), so tests choose sizes exactly.
+   */
+  private PartitionHost newHost(HostSettings settings, CommitLogFaults faults) {
+    return new PartitionHost(
+        0,
+        settings,
+        new PartitionPorts(
+            new PartitionPorts.Journal() {
+              @Override
+              public void write(EventBatch batch) {
+                writes.add(batch);
+              }
+
+              @Override
+              public long sizeOf(PartitionEvent event) {
+                if (event instanceof PartitionEvent.ClientRequestReceived c
+                    && c.request() instanceof ClientRequest.RaiseEvent r) {
+                  return r.input().length();
                 }
-
-                @Override
-                public void saveCheckpoint(PartitionState state) {
-                  checkpoints.add(state);
+                if (event instanceof PartitionEvent.ActivityCompleted a && a.result() != null) {
+                  return a.result().length();
                 }
+                return 10;
+              }
 
-                @Override
-                public void deleteUpTo(long seqNr) {
-                  deletions.add(seqNr);
-                }
+              @Override
+              public void saveCheckpoint(PartitionState state) {
+                checkpoints.add(state);
+              }
 
-                @Override
-                public long lastSequenceNr() {
-                  return writes.size();
-                }
-              },
-              (destination, message) -> {},
-              new PartitionPorts.LocalWork() {
-                @Override
-                public OrchestrationRun loadRun(
-                    String instanceId,
-                    String executionId,
-                    String orchestrationName,
-                    List<HistoryEvent> history) {
-                  throw new AssertionError("no orchestration runs here");
-                }
+              @Override
+              public void deleteUpTo(long seqNr) {
+                deletions.add(seqNr);
+              }
 
-                @Override
-                public void step(
-                    OrchestrationRun run,
-                    long stepNumber,
-                    Instant stepTime,
-                    List<HistoryEvent> newEvents) {}
+              @Override
+              public long lastSequenceNr() {
+                return writes.size();
+              }
+            },
+            (destination, message) -> {},
+            new PartitionPorts.LocalWork() {
+              @Override
+              public OrchestrationRun loadRun(
+                  String instanceId,
+                  String executionId,
+                  String orchestrationName,
+                  List<HistoryEvent> history) {
+                throw new AssertionError("no orchestration runs here");
+              }
 
-                @Override
-                public void startActivity(Effect.StartActivity activity) {}
+              @Override
+              public void step(
+                  OrchestrationRun run,
+                  long stepNumber,
+                  Instant stepTime,
+                  List<HistoryEvent> newEvents) {}
 
-                @Override
-                public void cancelActivities(String instanceId) {}
+              @Override
+              public void startActivity(Effect.StartActivity activity) {}
 
-                @Override
-                public void startEntityBatch(Effect.RunEntityBatch batch) {}
-              },
-              new PartitionPorts.Clock() {
-                @Override
-                public Instant now() {
-                  return Instant.EPOCH;
-                }
+              @Override
+              public void cancelActivities(String instanceId) {}
 
-                @Override
-                public long nanoTime() {
-                  return 0;
-                }
-              },
-              new PartitionPorts.Timers() {
-                @Override
-                public void startSingle(HostTimer timer, Duration delay) {}
+              @Override
+              public void startEntityBatch(Effect.RunEntityBatch batch) {}
+            },
+            new PartitionPorts.Clock() {
+              @Override
+              public Instant now() {
+                return Instant.EPOCH;
+              }
 
-                @Override
-                public void startPeriodic(HostTimer timer, Duration interval) {}
+              @Override
+              public long nanoTime() {
+                return 0;
+              }
+            },
+            new PartitionPorts.Timers() {
+              @Override
+              public void startSingle(HostTimer timer, Duration delay) {}
 
-                @Override
-                public void cancel(HostTimer timer) {}
-              },
-              new PartitionPorts.Log() {
-                @Override
-                public void info(Supplier<String> message) {}
+              @Override
+              public void startPeriodic(HostTimer timer, Duration interval) {}
 
-                @Override
-                public void warn(String message) {}
+              @Override
+              public void cancel(HostTimer timer) {}
+            },
+            new PartitionPorts.Log() {
+              @Override
+              public void info(Supplier<String> message) {}
 
-                @Override
-                public void error(String message, Throwable cause) {}
-              },
-              new PartitionPorts.Metrics() {
-                @Override
-                public void journalWrite(int events) {}
+              @Override
+              public void warn(String message) {
+                warnings.add(message);
+              }
 
-                @Override
-                public void journalWriteLatency(long nanos) {}
+              @Override
+              public void error(String message, Throwable cause) {
+                errors.add(message);
+              }
+            },
+            new PartitionPorts.Metrics() {
+              @Override
+              public void journalWrite(int events) {}
 
-                @Override
-                public void checkpoint() {}
-              },
-              () -> stops++));
+              @Override
+              public void journalWriteLatency(long nanos) {}
+
+              @Override
+              public void checkpoint() {}
+            },
+            () -> stops++),
+        faults);
+  }
 
   /** A request that changes nothing but is logged and answered: an event for no instance. */
   private void request(String id) {
-    host.input(
+    request(host, id, "1");
+  }
+
+  /** As {@link #request(String)}, with a payload of {@code payload}'s size. */
+  private void request(PartitionHost to, String id, String payload) {
+    to.input(
         new HostInput.ClientCommand(
-            id, new ClientRequest.RaiseEvent("nobody", "e", "1"), r -> replies.add(id)));
+            id,
+            new ClientRequest.RaiseEvent("nobody", "e", payload),
+            r -> {
+              replies.add(id);
+              responses.add(r);
+            }));
+  }
+
+  private final List<ClientResponse> responses = new ArrayList<>();
+
+  private static String bytes(int n) {
+    return "x".repeat(n);
+  }
+
+  private static List<String> requestIds(EventBatch batch) {
+    return batch.events().stream()
+        .map(e -> ((PartitionEvent.ClientRequestReceived) e).requestId())
+        .toList();
   }
 
   @Test
@@ -230,5 +290,115 @@ class PartitionHostTest {
     assertEquals(1, writes.size());
     host.onWritten();
     assertEquals(List.of("r1"), replies);
+  }
+
+  @Test
+  void aWriteIsCutAtTheByteCap() {
+    PartitionHost capped = newHost(settings(1000));
+    capped.recoveryCompleted();
+    request(capped, "r1", bytes(400)); // written at once, alone
+    request(capped, "r2", bytes(400));
+    request(capped, "r3", bytes(400));
+    request(capped, "r4", bytes(250));
+    request(capped, "r5", bytes(400));
+    capped.onWritten();
+    assertEquals(List.of("r2", "r3"), requestIds(writes.get(1)), "800 bytes; r4 would make 1050");
+    capped.onWritten();
+    assertEquals(List.of("r4", "r5"), requestIds(writes.get(2)));
+    capped.onWritten();
+    assertEquals(List.of("r1", "r2", "r3", "r4", "r5"), replies);
+  }
+
+  @Test
+  void anEventAboveTheCapIsNeverWrittenAndFailsOnlyWhatProducedIt() {
+    PartitionHost capped = newHost(settings(1000));
+    capped.recoveryCompleted();
+    request(capped, "big", bytes(1001));
+    assertEquals(0, writes.size(), "the oversized request is not recorded");
+    ClientResponse.Rejected refusal = (ClientResponse.Rejected) responses.get(0);
+    assertTrue(
+        refusal.message().contains("netherite.commit-log.max-batch-bytes"), refusal.message());
+
+    // An activity's oversized result becomes the failure of that call.
+    capped.input(new HostInput.ActivityFinished("i1", "e1", 3, bytes(5000), null));
+    PartitionEvent.ActivityCompleted recorded =
+        (PartitionEvent.ActivityCompleted) writes.get(0).events().get(0);
+    assertEquals(null, recorded.result());
+    assertTrue(recorded.failure().isCausedBy(dev.netherite.dsl.PayloadTooLargeException.class));
+    assertTrue(
+        recorded.failure().message().contains("activity call 3 of instance 'i1'")
+            && recorded.failure().message().contains("netherite.commit-log.max-batch-bytes"),
+        recorded.failure().message());
+    capped.onWritten();
+    request(capped, "small", bytes(10));
+    assertEquals(PartitionHost.Phase.RUNNING, capped.phase(), "the partition goes on");
+    assertEquals(2, writes.size());
+  }
+
+  /**
+   * A store that refuses every batch holding request "poison": the first host's batch is refused,
+   * the next writes one event at a time and finds it, the third refuses it when the client retries
+   * it, and everything else is written and answered. Hosts share what they learned, as the
+   * partition's supervisor makes them.
+   */
+  @Test
+  void aWriteTheStoreRefusesIsIsolatedToTheEventThatCausedIt() {
+    CommitLogFaults faults = new CommitLogFaults();
+    HostSettings settings = settings(HostSettings.DEFAULT_MAX_BATCH_BYTES);
+    List<String> retried = List.of("a", "poison", "b");
+
+    PartitionHost first = newHost(settings, faults);
+    first.recoveryCompleted();
+    request(first, "r0", "1");
+    retried.forEach(id -> request(first, id, "1"));
+    first.onWritten(); // r0
+    assertEquals(List.of("a", "poison", "b"), requestIds(writes.get(1)));
+    first.onWriteRefused(new IllegalArgumentException("Mutation too large"), 2);
+    assertEquals(1, stops);
+    assertTrue(faults.isolating());
+    assertTrue(errors.get(0).contains("batch of 3 events"), errors.get(0));
+
+    PartitionHost second = newHost(settings, faults);
+    second.recoveryCompleted();
+    retried.forEach(id -> request(second, id, "1")); // the client retries with the same ids
+    assertEquals(List.of("a"), requestIds(writes.get(2)), "one event per write");
+    second.onWritten();
+    assertEquals(List.of("poison"), requestIds(writes.get(3)));
+    second.onWriteRefused(new IllegalArgumentException("Mutation too large"), 3);
+    assertEquals(2, stops);
+    assertEquals(1, faults.poisonedCount());
+    assertTrue(
+        errors.get(1).contains("client request poison") && errors.get(1).contains("refused"),
+        errors.get(1));
+
+    replies.clear();
+    responses.clear();
+    PartitionHost third = newHost(settings, faults);
+    third.recoveryCompleted();
+    retried.forEach(id -> request(third, id, "1"));
+    assertEquals(List.of("poison"), replies, "refused at once, never written");
+    assertTrue(
+        ((ClientResponse.Rejected) responses.get(0)).message().contains("refused to store"),
+        responses.get(0).toString());
+    while (third.writeInFlight()) {
+      third.onWritten();
+    }
+    assertEquals(List.of("poison", "a", "b"), replies);
+    assertTrue(third.phase() != PartitionHost.Phase.STOPPED);
+    assertEquals(2, stops, "no more restarts");
+    assertTrue(
+        writes.stream().skip(4).allMatch(w -> !requestIds(w).contains("poison")),
+        "the poison is never written again");
+  }
+
+  @Test
+  void aWriteThatFailedBecauseTheStoreWasDownBlamesNoEvent() {
+    CommitLogFaults faults = new CommitLogFaults();
+    PartitionHost first = newHost(settings(HostSettings.DEFAULT_MAX_BATCH_BYTES), faults);
+    first.recoveryCompleted();
+    request(first, "r1", "1");
+    first.onWriteFailed(new IOException("no node was available"), 1);
+    assertEquals(1, stops);
+    assertTrue(!faults.isolating() && faults.poisonedCount() == 0);
   }
 }

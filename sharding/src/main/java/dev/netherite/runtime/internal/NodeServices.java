@@ -23,7 +23,8 @@ public record NodeServices(
     ClusterSharding sharding,
     PartitionPlacement placement,
     StorageMetrics metrics,
-    DeliveryFaults faults) {
+    DeliveryFaults faults,
+    StoreHealth storeHealth) {
 
   public static final EntityTypeKey<PartitionCommand> PARTITION =
       EntityTypeKey.create(PartitionCommand.class, "partition");
@@ -79,6 +80,7 @@ public record NodeServices(
         sharding,
         new PartitionPlacement(settings.partitionCount()),
         StorageMetrics.global(),
-        faults);
+        faults,
+        new StoreHealth());
   }
 }

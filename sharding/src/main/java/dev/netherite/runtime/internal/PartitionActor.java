@@ -1,6 +1,7 @@
 package dev.netherite.runtime.internal;
 
 import dev.netherite.dsl.HistoryEvent;
+import dev.netherite.engine.host.CommitLogFaults;
 import dev.netherite.engine.host.HostDiagnostics;
 import dev.netherite.engine.host.HostInput;
 import dev.netherite.engine.host.HostSettings;
@@ -12,6 +13,7 @@ import dev.netherite.engine.host.PersistenceMode;
 import dev.netherite.engine.orchestration.OrchestrationRun;
 import dev.netherite.engine.partition.Effect;
 import dev.netherite.engine.partition.EventBatch;
+import dev.netherite.engine.partition.PartitionEvent;
 import dev.netherite.engine.partition.PartitionState;
 import dev.netherite.runtime.DeliveryFaults;
 import dev.netherite.runtime.RuntimeSettings;
@@ -40,6 +42,8 @@ import org.apache.pekko.persistence.SaveSnapshotFailure;
 import org.apache.pekko.persistence.SaveSnapshotSuccess;
 import org.apache.pekko.persistence.SnapshotOffer;
 import org.apache.pekko.persistence.SnapshotSelectionCriteria;
+import org.apache.pekko.serialization.Serialization;
+import org.apache.pekko.serialization.SerializationExtension;
 
 /**
  * INTERNAL API
@@ -67,16 +71,18 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
   private final ActorRef self = getSelf();
   private final PartitionHost host;
   private final PartitionLease lease;
+  private final Serialization serialization;
   private final Map<HostTimer, LocalSignal.ToHost> timerSignals = new EnumMap<>(HostTimer.class);
   private ScheduledFuture<?> commitDue;
 
-  static Props props(int partitionId, NodeServices node) {
-    return Props.create(PartitionActor.class, () -> new PartitionActor(partitionId, node));
+  static Props props(int partitionId, NodeServices node, CommitLogFaults faults) {
+    return Props.create(PartitionActor.class, () -> new PartitionActor(partitionId, node, faults));
   }
 
-  private PartitionActor(int partitionId, NodeServices node) {
+  private PartitionActor(int partitionId, NodeServices node, CommitLogFaults faults) {
     this.partitionId = partitionId;
     this.node = node;
+    this.serialization = SerializationExtension.get(getContext().getSystem());
     for (HostTimer t : HostTimer.values()) {
       timerSignals.put(t, new LocalSignal.ToHost(new HostInput.TimerFired(t)));
     }
@@ -92,7 +98,8 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
                 new Timers(),
                 new Log(),
                 new Metrics(),
-                () -> getContext().stop(self)));
+                () -> getContext().stop(self)),
+            faults);
     // Before recovery: a partition reads its log only once no other host may still write it.
     this.lease =
         PartitionLease.acquire(
@@ -100,7 +107,8 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
             node.settings().taskHub(),
             partitionId,
             persistenceId(),
-            self);
+            self,
+            node.storeHealth());
   }
 
   static HostSettings hostSettings(RuntimeSettings s) {
@@ -119,7 +127,8 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
         s.requestLogCapacity(),
         s.entityMaxBatchSize(),
         s.resendAfter(),
-        s.maxMessagesPerDelivery());
+        s.maxMessagesPerDelivery(),
+        s.maxBatchBytes());
   }
 
   @Override
@@ -141,6 +150,7 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
         .match(
             RecoveryCompleted.class,
             done -> {
+              node.storeHealth().available();
               lease.fence(persistenceId(), lastSequenceNr());
               host.recoveryCompleted();
             })
@@ -220,12 +230,40 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
     return new HostInput.ClientCommand(c.requestId(), c.request(), c.replyTo()::tell);
   }
 
+  /**
+   * Pekko stops the actor after this. Not passed on to the default, which logs every failure with
+   * its stack trace: an unavailable store is reported once per outage ({@link StoreHealth}), and a
+   * refusal by the host, naming the event.
+   */
   @Override
   public void onPersistFailure(Throwable cause, Object event, long seqNr) {
-    boolean mayWrite = lease.permitsWrite();
-    host.onWriteFailed(cause, seqNr);
-    if (mayWrite) {
-      super.onPersistFailure(cause, event, seqNr); // logs at ERROR and stops
+    boolean unavailable = StoreHealth.meansUnavailable(cause);
+    if (unavailable) {
+      node.storeHealth().unavailable(cause);
+    }
+    if (unavailable || !lease.permitsWrite()) {
+      // After the right to write ended, a failure says nothing about the events either: the host
+      // stops, and the partition's next host recovers the log.
+      host.onWriteFailed(cause, seqNr);
+    } else {
+      host.onWriteRefused(cause, seqNr);
+    }
+  }
+
+  /**
+   * Pekko stops the actor after this, and the supervisor starts it again. Its default logs an ERROR
+   * with the stack trace, for every partition at every retry while the store is down.
+   */
+  @Override
+  public void onRecoveryFailure(Throwable cause, scala.Option<Object> event) {
+    if (StoreHealth.meansUnavailable(cause)) {
+      node.storeHealth().unavailable(cause);
+    } else {
+      log.error(
+          cause,
+          "partition {} could not recover from its journal and checkpoint at seqNr {}",
+          partitionId,
+          lastSequenceNr());
     }
   }
 
@@ -254,7 +292,22 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
   private final class Journal implements PartitionPorts.Journal {
     @Override
     public void write(EventBatch batch) {
-      persistAsync(batch, b -> host.onWritten());
+      persistAsync(
+          batch,
+          b -> {
+            node.storeHealth().available();
+            host.onWritten();
+          });
+    }
+
+    /** The event's bytes in the journal: what the serializer bound to it writes. */
+    @Override
+    public long sizeOf(PartitionEvent event) {
+      try {
+        return serialization.findSerializerFor(event).toBinary(event).length;
+      } catch (RuntimeException e) {
+        return 0; // not serializable: the write is rejected, and the host isolates it
+      }
     }
 
     @Override

@@ -87,6 +87,7 @@ final class PartitionLease {
   private final int partition;
   private final String taskHub;
   private final String persistenceId;
+  private StoreHealth health = new StoreHealth();
   private final String owner;
   private final ActorRef holder;
   private CqlSession session;
@@ -153,10 +154,16 @@ final class PartitionLease {
    * down meanwhile. When the lease is later lost, {@code holder} is stopped.
    */
   static PartitionLease acquire(
-      ActorSystem system, String taskHub, int partition, String persistenceId, ActorRef holder) {
+      ActorSystem system,
+      String taskHub,
+      int partition,
+      String persistenceId,
+      ActorRef holder,
+      StoreHealth health) {
     Settings settings = Settings.from(system.settings().config());
     PartitionLease lease =
         new PartitionLease(system, settings, taskHub, partition, persistenceId, holder);
+    lease.health = health;
     if (!settings.enabled()) {
       lease.validUntilNanos = Long.MAX_VALUE;
       return lease;
@@ -169,22 +176,7 @@ final class PartitionLease {
     session = session(system);
     String table = keyspace(system) + "." + TABLE;
     int ttl = (int) settings.ttl().toSeconds();
-    PreparedStatement insert =
-        session.prepare(
-            "INSERT INTO "
-                + table
-                + " (task_hub, partition, owner) VALUES (?, ?, ?) IF NOT EXISTS USING TTL "
-                + ttl);
-    renew =
-        session.prepare(
-            "UPDATE "
-                + table
-                + " USING TTL "
-                + ttl
-                + " SET owner = ? WHERE task_hub = ? AND partition = ? IF owner = ?");
-    release =
-        session.prepare(
-            "DELETE FROM " + table + " WHERE task_hub = ? AND partition = ? IF owner = ?");
+    PreparedStatement insert = null;
     long waitingSince = System.nanoTime();
     boolean warned = false;
     while (true) {
@@ -195,7 +187,29 @@ final class PartitionLease {
       long sent = System.nanoTime();
       long sentMicros = WriteFence.nowMicros();
       try {
-        if (session.execute(insert.bind(taskHub, partition, owner)).wasApplied()) {
+        if (insert == null) {
+          // Prepared here, in the retry loop: the store may be unavailable when the partition
+          // starts.
+          insert =
+              session.prepare(
+                  "INSERT INTO "
+                      + table
+                      + " (task_hub, partition, owner) VALUES (?, ?, ?) IF NOT EXISTS USING TTL "
+                      + ttl);
+          renew =
+              session.prepare(
+                  "UPDATE "
+                      + table
+                      + " USING TTL "
+                      + ttl
+                      + " SET owner = ? WHERE task_hub = ? AND partition = ? IF owner = ?");
+          release =
+              session.prepare(
+                  "DELETE FROM " + table + " WHERE task_hub = ? AND partition = ? IF owner = ?");
+        }
+        boolean applied = session.execute(insert.bind(taskHub, partition, owner)).wasApplied();
+        health.available();
+        if (applied) {
           takenAtMicros = WriteFence.ID.get(system).next();
           extendUntil(sent, sentMicros);
           if (takenAtMicros >= writeDeadlineMicros) {
@@ -210,7 +224,7 @@ final class PartitionLease {
           break;
         }
       } catch (RuntimeException e) {
-        log.warning("partition {} could not take its lease yet: {}", partition, e.toString());
+        unreachable("partition " + partition + " could not take its lease yet", e);
       }
       if (!warned && System.nanoTime() - waitingSince > settings.ttl().toNanos() * 2) {
         warned = true;
@@ -314,18 +328,35 @@ final class PartitionLease {
           loseLease("another node holds it now");
           return;
         }
+        health.available();
         if (System.nanoTime() < validUntilNanos) {
           extendUntil(sent, sentMicros);
         }
       } catch (RuntimeException e) {
-        log.warning("partition {} could not renew its lease: {}", partition, e.toString());
+        unreachable("partition " + partition + " could not renew its lease", e);
       }
+    }
+  }
+
+  /**
+   * A failed lease call: an unavailable store is reported once per outage by {@link StoreHealth},
+   * anything else here.
+   */
+  private void unreachable(String what, RuntimeException e) {
+    if (StoreHealth.meansUnavailable(e)) {
+      health.unavailable(e);
+    } else {
+      log.warning("{}: {}", what, e.toString());
     }
   }
 
   private void loseLease(String why) {
     lost = true;
-    log.warning("partition {} lost its lease ({}); it stops without writing", partition, why);
+    if (health.unavailableSince() != null) {
+      log.info("partition {} lost its lease ({}); it stops without writing", partition, why);
+    } else {
+      log.warning("partition {} lost its lease ({}); it stops without writing", partition, why);
+    }
     holder.tell(PoisonPill.getInstance(), ActorRef.noSender());
   }
 
@@ -335,14 +366,14 @@ final class PartitionLease {
       released = true;
       writeDeadlineMicros = Math.min(writeDeadlineMicros, WriteFence.nowMicros());
     }
-    if (session == null || lost) {
+    if (session == null || lost || release == null) {
       return;
     }
     session
         .executeAsync(release.bind(taskHub, partition, owner))
         .whenComplete(
             (r, e) -> {
-              if (e != null) {
+              if (e != null && !StoreHealth.meansUnavailable(e)) {
                 log.warning(
                     "partition {} could not release its lease (it lapses in {}): {}",
                     partition,

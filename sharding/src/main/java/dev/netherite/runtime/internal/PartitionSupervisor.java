@@ -1,6 +1,10 @@
 package dev.netherite.runtime.internal;
 
+import dev.netherite.engine.host.CommitLogFaults;
+import dev.netherite.engine.partition.ClientResponse;
 import java.time.Duration;
+import java.time.Instant;
+import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.Terminated;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
@@ -16,7 +20,13 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
  * {@link PartitionActor} as its child, which pipelining needs. When the child stops (a failed
  * write, a failed recovery) the supervisor starts it again after a back-off (doubling while it
  * crash-loops, back to the minimum after a healthy period: {@code netherite.partition-restart});
- * what arrives meanwhile is dropped, and senders retry.
+ * what arrives meanwhile is dropped, and senders retry. While the store is unavailable ({@link
+ * StoreHealth}) the child is started again at a short fixed interval instead ({@code
+ * partition-restart.while-store-unavailable}), so that the partition serves soon after the store's
+ * return, and client requests are answered at once that the store is unavailable.
+ *
+ * <p>The supervisor keeps the partition's {@link CommitLogFaults} across restarts of its child: a
+ * write the store refused is isolated by the next child, not repeated forever.
  *
  * <p>When sharding moves the partition to another node it sends {@link PartitionCommand.HandOff}:
  * the child takes a final checkpoint and stops, and then the supervisor stops too, so the new host
@@ -39,6 +49,7 @@ public final class PartitionSupervisor {
             return Behaviors.stopped();
           });
     }
+    CommitLogFaults faults = new CommitLogFaults();
     return Behaviors.withTimers(
         timers ->
             Behaviors.setup(
@@ -48,16 +59,21 @@ public final class PartitionSupervisor {
                         timers,
                         partitionId,
                         node,
-                        spawn(ctx, partitionId, node),
+                        faults,
+                        spawn(ctx, partitionId, node, faults),
                         node.settings().restartMinBackoff())));
   }
 
   private static org.apache.pekko.actor.ActorRef spawn(
-      ActorContext<PartitionCommand> ctx, int partitionId, NodeServices node) {
+      ActorContext<PartitionCommand> ctx,
+      int partitionId,
+      NodeServices node,
+      CommitLogFaults faults) {
     org.apache.pekko.actor.ActorRef child =
         Adapter.actorOf(
             ctx,
-            PartitionActor.props(partitionId, node).withDispatcher(PartitionActor.DISPATCHER),
+            PartitionActor.props(partitionId, node, faults)
+                .withDispatcher(PartitionActor.DISPATCHER),
             "log");
     ctx.watch(Adapter.toTyped(child));
     return child;
@@ -68,6 +84,7 @@ public final class PartitionSupervisor {
       TimerScheduler<PartitionCommand> timers,
       int partitionId,
       NodeServices node,
+      CommitLogFaults faults,
       org.apache.pekko.actor.ActorRef child,
       Duration backoff) {
     long startedNanos = System.nanoTime();
@@ -83,12 +100,26 @@ public final class PartitionSupervisor {
             PartitionCommand.class,
             m -> m != PartitionCommand.RestartLog.INSTANCE,
             m -> {
-              child.tell(m, org.apache.pekko.actor.ActorRef.noSender());
+              if (!refusedForStore(node, partitionId, m)) {
+                child.tell(m, org.apache.pekko.actor.ActorRef.noSender());
+              }
               return Behaviors.same();
             })
         .onSignal(
             Terminated.class,
             t -> {
+              if (node.storeHealth().unavailableSince() != null) {
+                // The outage is logged once by StoreHealth; retry soon, and keep the back-off.
+                Duration wait = node.settings().restartWhileStoreUnavailable();
+                ctx.getLog()
+                    .debug(
+                        "partition {} stopped while the store is unavailable; starting it again in"
+                            + " {} ms",
+                        partitionId,
+                        wait.toMillis());
+                timers.startSingleTimer(PartitionCommand.RestartLog.INSTANCE, wait);
+                return down(ctx, timers, partitionId, node, faults, backoff.dividedBy(2));
+              }
               Duration wait = backoffAfter(node, backoff, System.nanoTime() - startedNanos);
               ctx.getLog()
                   .warn(
@@ -96,7 +127,7 @@ public final class PartitionSupervisor {
                       partitionId,
                       wait.toMillis());
               timers.startSingleTimer(PartitionCommand.RestartLog.INSTANCE, wait);
-              return down(ctx, timers, partitionId, node, wait);
+              return down(ctx, timers, partitionId, node, faults, wait);
             })
         .build();
   }
@@ -106,6 +137,7 @@ public final class PartitionSupervisor {
       TimerScheduler<PartitionCommand> timers,
       int partitionId,
       NodeServices node,
+      CommitLogFaults faults,
       Duration backoff) {
     return Behaviors.receive(PartitionCommand.class)
         .onMessageEquals(PartitionCommand.HandOff.INSTANCE, Behaviors::stopped)
@@ -115,10 +147,54 @@ public final class PartitionSupervisor {
               Duration max = node.settings().restartMaxBackoff();
               Duration next =
                   backoff.multipliedBy(2).compareTo(max) > 0 ? max : backoff.multipliedBy(2);
-              return running(ctx, timers, partitionId, node, spawn(ctx, partitionId, node), next);
+              Duration min = node.settings().restartMinBackoff();
+              return running(
+                  ctx,
+                  timers,
+                  partitionId,
+                  node,
+                  faults,
+                  spawn(ctx, partitionId, node, faults),
+                  next.compareTo(min) < 0 ? min : next);
             })
-        .onMessage(PartitionCommand.class, m -> Behaviors.same())
+        .onMessage(
+            PartitionCommand.class,
+            m -> {
+              refusedForStore(node, partitionId, m);
+              return Behaviors.same();
+            })
         .build();
+  }
+
+  /**
+   * While the store is unavailable a client's request is answered at once that it is, instead of
+   * waiting in (or being dropped by) a partition that can neither record nor answer it.
+   */
+  private static boolean refusedForStore(NodeServices node, int partitionId, PartitionCommand m) {
+    Instant since = node.storeHealth().unavailableSince();
+    if (since == null) {
+      return false;
+    }
+    ActorRef<ClientResponse> replyTo =
+        switch (m) {
+          case PartitionCommand.ClientCommand c -> c.replyTo();
+          case PartitionCommand.QueryCommand q -> q.replyTo();
+          case PartitionCommand.AwaitCompletion a -> a.replyTo();
+          default -> null;
+        };
+    if (replyTo == null) {
+      return false;
+    }
+    replyTo.tell(
+        new ClientResponse.Rejected(
+            ClientResponse.Reason.STORE_UNAVAILABLE,
+            "The store (Cassandra) is unavailable since "
+                + since
+                + ", so partition "
+                + partitionId
+                + " can neither record nor answer this request, which was not applied. Retry once"
+                + " the store is back; the partition serves again within seconds of its return."));
+    return true;
   }
 
   /**

@@ -15,6 +15,7 @@ import dev.netherite.dsl.InstanceStatus;
 import dev.netherite.dsl.OrchestrationRef;
 import dev.netherite.dsl.RuntimeStatus;
 import dev.netherite.dsl.StartOptions;
+import dev.netherite.dsl.StoreUnavailableException;
 import dev.netherite.dsl.Workflows;
 import dev.netherite.dsl.spi.DataConversionException;
 import dev.netherite.engine.PayloadLimits;
@@ -380,7 +381,8 @@ public final class ShardedDurableClient implements DurableClient {
                   + partition
                   + " did not answer within "
                   + node.settings().clientRequestTimeout()
-                  + "; the outcome of the request is unknown. Is the cluster up and is Cassandra reachable?");
+                  + "; the outcome of the request is unknown. Is the node that hosts it up and"
+                  + " reachable from this one?");
         }
       }
     }
@@ -390,8 +392,9 @@ public final class ShardedDurableClient implements DurableClient {
       int partition, Function<ActorRef<ClientResponse>, PartitionCommand> message, Duration timeout)
       throws TimeoutException {
     CompletionStage<ClientResponse> answer = node.partition(partition).ask(message::apply, timeout);
+    ClientResponse response;
     try {
-      return answer.toCompletableFuture().get(timeout.toMillis() + 1000, TimeUnit.MILLISECONDS);
+      response = answer.toCompletableFuture().get(timeout.toMillis() + 1000, TimeUnit.MILLISECONDS);
     } catch (ExecutionException e) {
       if (e.getCause() instanceof TimeoutException t) {
         throw t;
@@ -402,6 +405,11 @@ public final class ShardedDurableClient implements DurableClient {
       throw new DurableTimeoutException(
           "Interrupted while waiting for partition " + partition + ".");
     }
+    if (response instanceof ClientResponse.Rejected r
+        && r.reason() == ClientResponse.Reason.STORE_UNAVAILABLE) {
+      throw new StoreUnavailableException(r.message());
+    }
+    return response;
   }
 
   /** Refuses a null argument with a message that names the method and the parameter. */
@@ -418,6 +426,7 @@ public final class ShardedDurableClient implements DurableClient {
         case ALREADY_EXISTS -> new InstanceAlreadyExistsException(r.message());
         case NOT_FOUND -> new InstanceNotFoundException(r.message());
         case INVALID_STATE -> new IllegalStateException(r.message());
+        case STORE_UNAVAILABLE -> new StoreUnavailableException(r.message());
       };
     }
   }
