@@ -110,23 +110,21 @@ class OperationsMetricsTest {
   }
 
   private static DurableRuntime start(String taskHub, int port) {
+    return start(taskHub, port, Map.of());
+  }
+
+  private static DurableRuntime start(String taskHub, int port, Map<String, Object> more) {
+    Map<String, Object> settings = new java.util.HashMap<>(more);
+    settings.put("netherite.management.enabled", "on");
+    settings.put("netherite.management.port", port);
+    // Small enough that the workloads below take checkpoints.
+    settings.put("netherite.checkpoint.after-events", 10);
+    // Two slots, so that a fan-out of naps queues.
+    settings.put("netherite.activities.max-concurrent", 2);
+    settings.put("netherite.delivery.resend-after", "500ms");
     return DurableRuntime.start(
         app(),
-        ManagementTestKit.config(
-            taskHub,
-            Map.of(
-                "netherite.management.enabled",
-                "on",
-                "netherite.management.port",
-                port,
-                // Small enough that the workloads below take checkpoints.
-                "netherite.checkpoint.after-events",
-                10,
-                // Two slots, so that a fan-out of naps queues.
-                "netherite.activities.max-concurrent",
-                2,
-                "netherite.delivery.resend-after",
-                "500ms")),
+        ManagementTestKit.config(taskHub, settings),
         DurableRuntime.Options.defaults().withDeliveryFaults(faults()));
   }
 
@@ -293,7 +291,7 @@ class OperationsMetricsTest {
       first.close();
     }
 
-    // Another holder has the lease of partition 2 for 15 s: this node's partition 2 waits until it
+    // Another holder has the lease of partition 2 for 25 s: this node's partition 2 waits until it
     // lapses before it recovers.
     String[] hostPort = TestCassandra.contactPoint().split(":");
     try (CqlSession cql =
@@ -306,10 +304,16 @@ class OperationsMetricsTest {
               + keyspace
               + ".partition_leases (task_hub, partition, owner) VALUES ('"
               + fullHub
-              + "', 2, 'a-node-that-is-gone/test') USING TTL 15");
+              + "', 2, 'a-node-that-is-gone/test') USING TTL 25");
     }
 
-    DurableRuntime second = start(taskHub, 18506);
+    // A client gives up on an unavailable partition after 2 s (30 s by default).
+    DurableRuntime second =
+        start(
+            taskHub,
+            18506,
+            Map.of(
+                "netherite.client.attempt-timeout", "1s", "netherite.client.request-timeout", "2s"));
     NetheriteManagement secondManagement = NetheriteManagement.startIfEnabled(second).orElseThrow();
     Api secondApi = new Api(secondManagement.uri(), null);
     try {
@@ -330,6 +334,10 @@ class OperationsMetricsTest {
       // Pekko Management answers a failed readiness check with 500 "Not Healthy".
       assertEquals(500, notReady.status(), notReady.body());
       secondApi.get("/alive").expect(200);
+      // A request for an instance of that partition is answered 503, with the reason.
+      ManagementTestKit.Reply unavailable = secondApi.get("/api/instances/probe!2");
+      assertTrue(
+          unavailable.error(503).contains("The partition is unavailable"), unavailable.body());
 
       awaitStatus(secondApi, "/ready", 200);
       PrometheusText after = scrape(secondApi);
@@ -345,7 +353,7 @@ class OperationsMetricsTest {
       double waited =
           total(after, "netherite_recovery_duration_seconds_sum", Map.of("partition", "2"))
               - total(before, "netherite_recovery_duration_seconds_sum", Map.of("partition", "2"));
-      assertTrue(waited >= 3, "partition 2 recovered in " + waited + " s, behind a 15 s lease");
+      assertTrue(waited >= 3, "partition 2 recovered in " + waited + " s, behind a 25 s lease");
       assertEquals(
           1, total(after, "netherite_partition_up", Map.of("partition", "2")), "partition 2 is up");
     } finally {
