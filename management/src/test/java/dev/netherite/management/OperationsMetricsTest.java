@@ -313,7 +313,10 @@ class OperationsMetricsTest {
             taskHub,
             18506,
             Map.of(
-                "netherite.client.attempt-timeout", "1s", "netherite.client.request-timeout", "2s"));
+                "netherite.client.attempt-timeout",
+                "1s",
+                "netherite.client.request-timeout",
+                "2s"));
     NetheriteManagement secondManagement = NetheriteManagement.startIfEnabled(second).orElseThrow();
     Api secondApi = new Api(secondManagement.uri(), null);
     try {
