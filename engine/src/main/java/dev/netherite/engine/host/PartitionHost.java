@@ -101,6 +101,7 @@ public final class PartitionHost {
   private boolean writeInFlight;
   private long writeStartedNanos;
   private boolean snapshotInFlight;
+  private long snapshotStartedNanos;
   private boolean backpressured;
   private long eventsSinceCheckpoint;
 
@@ -253,6 +254,7 @@ public final class PartitionHost {
     requirePhase(Phase.RECOVERING);
     phase = Phase.RUNNING;
     recoveryNanos = ports.clock().nanoTime() - createdNanos;
+    ports.metrics().recovered(recoveryNanos);
     ports
         .log()
         .info(
@@ -425,6 +427,11 @@ public final class PartitionHost {
     List<PartitionMessage> messages =
         state.dedup().applicable(d.origin(), d.firstSeq(), d.messages());
     long applied = state.dedup().lastApplied(d.origin());
+    if (messages.size() < d.messages().size()) {
+      ports
+          .metrics()
+          .deliveryDropped(d.messages().size() - messages.size(), d.firstSeq() <= applied + 1);
+    }
     if (messages.isEmpty()) {
       // A duplicate or a gap: tell the sender where this partition is.
       whenDurable(() -> sendAck(d.origin(), applied));
@@ -449,6 +456,7 @@ public final class PartitionHost {
   private void onStepFinished(HostInput.StepFinished s) {
     OrchestrationRun run = s.run();
     run.markIdle();
+    ports.metrics().stepLatency(ports.clock().nanoTime() - run.dispatchedNanos());
     linger.workReported();
     if (s.result().outcome() != null && cache.get(run.instanceId()) == run) {
       cache.discard(run.instanceId());
@@ -902,6 +910,7 @@ public final class PartitionHost {
       return;
     }
     snapshotInFlight = true;
+    snapshotStartedNanos = ports.clock().nanoTime();
     ports.metrics().checkpoint();
     ports.journal().saveCheckpoint(state);
   }
@@ -911,6 +920,7 @@ public final class PartitionHost {
     if (phase == Phase.STOPPED) {
       return;
     }
+    ports.metrics().checkpointSaved(ports.clock().nanoTime() - snapshotStartedNanos);
     eventsSinceCheckpoint = 0;
     eventsAtFailedCheckpoint = -1;
     checkpointDueAt = settings.checkpointAfterEvents();
@@ -931,6 +941,7 @@ public final class PartitionHost {
     // keeps every event, so recovery stays correct, only longer.
     checkpointDueAt = eventsSinceCheckpoint + settings.checkpointAfterEvents();
     eventsAtFailedCheckpoint = eventsSinceCheckpoint;
+    ports.metrics().checkpointFailed();
     ports
         .log()
         .warn(
@@ -1084,6 +1095,7 @@ public final class PartitionHost {
                   s.history().subList(0, s.historySize()));
       cache.put(run);
     }
+    run.markDispatched(ports.clock().nanoTime());
     ports.work().step(run, s.stepNumber(), s.stepTime(), s.newEvents());
   }
 
@@ -1128,10 +1140,12 @@ public final class PartitionHost {
 
   // ---------------------------------------------------------------- delivery to other partitions
 
-  private void sendOutbox(int destination) {
+  /** Sends what is durable and not yet sent to {@code destination}; returns how many messages. */
+  private int sendOutbox(int destination) {
     Outbox outbox = state.outbox();
     long durable = durableOutbox.getOrDefault(destination, 0L);
     long sent = Math.max(sentUpTo.getOrDefault(destination, 0L), outbox.acknowledged(destination));
+    int count = 0;
     while (sent < durable) {
       List<Outbox.Entry> entries =
           outbox.entries(destination, sent, durable, settings.maxMessagesPerDelivery());
@@ -1145,9 +1159,11 @@ public final class PartitionHost {
           .send(
               destination, new PartitionLink.Deliver(partitionId, entries.get(0).seq(), messages));
       sent = entries.get(entries.size() - 1).seq();
+      count += messages.size();
     }
     sentUpTo.put(destination, sent);
     lastSent.put(destination, ports.clock().now());
+    return count;
   }
 
   /**
@@ -1167,7 +1183,10 @@ public final class PartitionHost {
                 ? durableOutbox.getOrDefault(destination, 0L)
                 : state.outbox().lastSeq(destination),
             Math::max);
-        sendOutbox(destination);
+        int resent = sendOutbox(destination);
+        if (resent > 0) {
+          ports.metrics().resent(resent);
+        }
       }
     }
   }
