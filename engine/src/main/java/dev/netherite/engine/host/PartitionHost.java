@@ -9,10 +9,12 @@ import dev.netherite.engine.partition.Effect;
 import dev.netherite.engine.partition.EventBatch;
 import dev.netherite.engine.partition.InstanceState;
 import dev.netherite.engine.partition.Outbox;
+import dev.netherite.engine.partition.PartitionCheckpoint;
 import dev.netherite.engine.partition.PartitionEvent;
 import dev.netherite.engine.partition.PartitionMessage;
 import dev.netherite.engine.partition.PartitionState;
 import dev.netherite.engine.partition.StepResult;
+import dev.netherite.engine.partition.StoredRecord;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
@@ -105,6 +107,10 @@ public final class PartitionHost {
   private long lastCheckpointSeqNr;
   private Instant lastCheckpointAt;
   private long recoveryNanos = -1;
+  // Recovery from an incremental checkpoint: the log suffix waits for the checkpoint's records.
+  private boolean awaitingRecords;
+  private boolean recoveryDone;
+  private final List<EventBatch> replayWaiting = new ArrayList<>();
 
   private final ArrayDeque<HostInput> stash = new ArrayDeque<>();
 
@@ -212,18 +218,92 @@ public final class PartitionHost {
     state = recovered;
     recoveredFromSeqNr = seqNr;
     lastCheckpointSeqNr = seqNr;
+    // A checkpoint of this format held every record; the instance store has none of them yet.
+    state.markAllChanged();
+  }
+
+  /**
+   * Recovery found an incremental checkpoint: its partition-wide state now, its records from the
+   * instance store as of its number, asynchronously. The log suffix that recovery replays meanwhile
+   * waits, in order, until the records are in.
+   */
+  public void restoreCheckpoint(PartitionCheckpoint recovered, long seqNr) {
+    requirePhase(Phase.RECOVERING);
+    if (recovered.partitionCount() != settings.partitionCount()
+        || recovered.partitionId() != partitionId) {
+      throw new IllegalStateException(
+          "partition checkpoint does not match the configuration: checkpoint partition="
+              + recovered.partitionId()
+              + "/"
+              + recovered.partitionCount()
+              + " configured partition="
+              + partitionId
+              + "/"
+              + settings.partitionCount());
+    }
+    state = PartitionState.fromCheckpoint(recovered);
+    recoveredFromSeqNr = seqNr;
+    lastCheckpointSeqNr = seqNr;
+    awaitingRecords = true;
+    ports.journal().loadRecords(recovered.number());
+  }
+
+  /** The records of the recovered checkpoint, asked for by {@link #restoreCheckpoint}. */
+  public void onRecordsLoaded(List<StoredRecord> records) {
+    if (phase != Phase.RECOVERING || !awaitingRecords) {
+      return;
+    }
+    records.forEach(state::restoreRecord);
+    awaitingRecords = false;
+    for (EventBatch batch : replayWaiting) {
+      applyReplayed(batch);
+    }
+    replayWaiting.clear();
+    if (recoveryDone) {
+      recoveryCompleted();
+    }
+  }
+
+  /** The records could not be read: the host stops, and a new one recovers again. */
+  public void onRecordsLoadFailed(Throwable cause) {
+    if (phase == Phase.STOPPED) {
+      return;
+    }
+    ports
+        .log()
+        .error(
+            "partition "
+                + partitionId
+                + " could not read its records from the instance store; restarting",
+            cause);
+    stopNow();
   }
 
   /** A durable batch after the checkpoint; applied silently (side effects never run in replay). */
   public void replay(EventBatch batch) {
     requirePhase(Phase.RECOVERING);
+    if (awaitingRecords) {
+      replayWaiting.add(batch);
+    } else {
+      applyReplayed(batch);
+    }
+  }
+
+  private void applyReplayed(EventBatch batch) {
     batch.events().forEach(state::apply);
     eventsSinceCheckpoint += batch.events().size(); // the log suffix counts towards the next one
   }
 
-  /** Recovery is done: dispatch pending work, timers and the outbox once, then run. */
+  /**
+   * Recovery is done: dispatch pending work, timers and the outbox once, then run; or, while the
+   * checkpoint's records are still being read, as soon as they are in.
+   */
   public void recoveryCompleted() {
     requirePhase(Phase.RECOVERING);
+    if (awaitingRecords) {
+      recoveryDone = true;
+      return;
+    }
     phase = Phase.RUNNING;
     recoveryNanos = ports.clock().nanoTime() - createdNanos;
     ports
@@ -618,7 +698,9 @@ public final class PartitionHost {
     }
     snapshotInFlight = true;
     ports.metrics().checkpoint();
-    ports.journal().saveCheckpoint(state);
+    List<StoredRecord> changes = new ArrayList<>();
+    PartitionCheckpoint wide = state.captureCheckpoint(ports.journal().lastSequenceNr(), changes);
+    ports.journal().saveCheckpoint(new Checkpoint(wide, changes));
   }
 
   /** The checkpoint saved by the last {@link PartitionPorts.Journal#saveCheckpoint} is stored. */
@@ -626,6 +708,7 @@ public final class PartitionHost {
     if (phase == Phase.STOPPED) {
       return;
     }
+    state.checkpointCommitted();
     eventsSinceCheckpoint = 0;
     eventsAtFailedCheckpoint = -1;
     checkpointDueAt = settings.checkpointAfterEvents();
@@ -646,6 +729,7 @@ public final class PartitionHost {
     // keeps every event, so recovery stays correct, only longer.
     checkpointDueAt = eventsSinceCheckpoint + settings.checkpointAfterEvents();
     eventsAtFailedCheckpoint = eventsSinceCheckpoint;
+    state.checkpointAbandoned();
     ports
         .log()
         .warn(

@@ -8,7 +8,6 @@ import dev.netherite.engine.orchestration.OrchestrationRun;
 import dev.netherite.engine.partition.ClientRequest;
 import dev.netherite.engine.partition.Effect;
 import dev.netherite.engine.partition.EventBatch;
-import dev.netherite.engine.partition.PartitionState;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
@@ -23,7 +22,7 @@ import org.junit.jupiter.api.Test;
  */
 class PartitionHostTest {
   private final List<EventBatch> writes = new ArrayList<>();
-  private final List<PartitionState> checkpoints = new ArrayList<>();
+  private final List<Checkpoint> checkpoints = new ArrayList<>();
   private final List<Long> deletions = new ArrayList<>();
   private final List<String> replies = new ArrayList<>();
   private int stops;
@@ -53,8 +52,13 @@ class PartitionHostTest {
                 }
 
                 @Override
-                public void saveCheckpoint(PartitionState state) {
-                  checkpoints.add(state);
+                public void saveCheckpoint(Checkpoint checkpoint) {
+                  checkpoints.add(checkpoint);
+                }
+
+                @Override
+                public void loadRecords(long number) {
+                  throw new AssertionError("nothing to load: the host starts empty");
                 }
 
                 @Override

@@ -24,15 +24,19 @@ import dev.netherite.engine.partition.Effect;
 import dev.netherite.engine.partition.EntityBatchResult;
 import dev.netherite.engine.partition.EventBatch;
 import dev.netherite.engine.partition.InstanceView;
+import dev.netherite.engine.partition.PartitionCheckpoint;
 import dev.netherite.engine.partition.PartitionEvent;
 import dev.netherite.engine.partition.PartitionState;
 import dev.netherite.engine.partition.StepResult;
+import dev.netherite.engine.partition.StoredRecord;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.EnumMap;
 import java.util.EnumSet;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -602,7 +606,10 @@ public final class SimulatedPartitions implements AutoCloseable {
     n.lastHost = host;
     long from = 0;
     if (n.checkpoint != null) {
-      host.restoreCheckpoint(rebuild(partition, n.checkpoint.content()), n.checkpoint.seqNr());
+      PartitionCheckpoint wide =
+          rebuild(partition, n.checkpoint.content())
+              .captureCheckpoint(n.checkpoint.seqNr(), new ArrayList<>());
+      host.restoreCheckpoint(wide, n.checkpoint.seqNr());
       from = n.checkpoint.seqNr();
     }
     for (long seqNr = from + 1; seqNr <= n.journal.size(); seqNr++) {
@@ -803,7 +810,13 @@ public final class SimulatedPartitions implements AutoCloseable {
   // ---------------------------------------------------------------- one partition's world
 
   /** A checkpoint: the events its state had applied, labelled with a journal sequence number. */
-  private record Checkpoint(long seqNr, List<PartitionEvent> content) {}
+  private record StoredCheckpoint(long seqNr, List<PartitionEvent> content) {}
+
+  /**
+   * One row of the fake instance store: the record as of the events its checkpoint had applied
+   * (rebuilt when read), or a deletion ({@code content} null).
+   */
+  private record RecordRow(List<PartitionEvent> content) {}
 
   private final class Node {
     final int id;
@@ -811,7 +824,13 @@ public final class SimulatedPartitions implements AutoCloseable {
     // Storage: survives crashes. Sequence number n is journal.get(n - 1).
     final List<EventBatch> journal = new ArrayList<>();
     long deletedUpTo;
-    Checkpoint checkpoint;
+    StoredCheckpoint checkpoint;
+
+    // The instance store: for each record key, its rows by checkpoint number.
+    final Map<String, TreeMap<Long, RecordRow>> records = new TreeMap<>();
+    // The checkpoint being saved: its number, its records, and what its state had applied.
+    dev.netherite.engine.host.Checkpoint saving;
+    List<PartitionEvent> savingContent;
 
     // The running incarnation; host is null while the partition is down.
     int incarnation;
@@ -848,6 +867,53 @@ public final class SimulatedPartitions implements AutoCloseable {
     }
   }
 
+  private static void writeRows(
+      Node n, long number, List<StoredRecord> rows, List<PartitionEvent> content) {
+    for (StoredRecord r : rows) {
+      n.records
+          .computeIfAbsent(r.key(), k -> new TreeMap<>())
+          .put(number, new RecordRow(r.deleted() ? null : content));
+    }
+  }
+
+  /**
+   * After a commit, as the Cassandra store does: the rows a written record supersedes (below the
+   * number) and every row of a deleted record go.
+   */
+  private static void collectGarbage(Node n, dev.netherite.engine.host.Checkpoint saved) {
+    for (StoredRecord r : saved.records()) {
+      TreeMap<Long, RecordRow> rows = n.records.get(r.key());
+      if (rows == null) {
+        continue;
+      }
+      rows.headMap(saved.number(), r.deleted()).clear();
+      if (rows.isEmpty()) {
+        n.records.remove(r.key());
+      }
+    }
+  }
+
+  /** Each record's newest row at or below {@code number}, rebuilt from what its state applied. */
+  private List<StoredRecord> loadRecords(Node n, long number) {
+    Map<List<PartitionEvent>, PartitionState> rebuilt = new IdentityHashMap<>();
+    List<StoredRecord> loaded = new ArrayList<>();
+    n.records.forEach(
+        (key, rows) -> {
+          Map.Entry<Long, RecordRow> row = rows.floorEntry(number);
+          if (row != null && row.getValue().content() != null) {
+            PartitionState at =
+                rebuilt.computeIfAbsent(row.getValue().content(), c -> rebuild(n.id, c));
+            StoredRecord r = at.record(key);
+            if (r.deleted()) {
+              throw new IllegalStateException(
+                  "a stored row of a record that did not exist: " + key);
+            }
+            loaded.add(r);
+          }
+        });
+    return loaded;
+  }
+
   /** The ports of one incarnation of one partition; calls from a stale incarnation do nothing. */
   private PartitionPorts portsOf(Node n, int incarnation) {
     Supplier<Boolean> live = () -> n.incarnation == incarnation;
@@ -862,9 +928,19 @@ public final class SimulatedPartitions implements AutoCloseable {
           }
 
           @Override
-          public void saveCheckpoint(PartitionState state) {
+          public void saveCheckpoint(dev.netherite.engine.host.Checkpoint checkpoint) {
             if (live.get()) {
+              // Captured now, at the quiescent point; the rows are written when the save runs.
+              n.saving = checkpoint;
+              n.savingContent = n.appliedEvents();
               pending.add(new CheckpointDone(n.id, incarnation, n.journal.size()));
+            }
+          }
+
+          @Override
+          public void loadRecords(long number) {
+            if (live.get()) {
+              pending.add(new RecordsLoad(n.id, incarnation, number));
             }
           }
 
@@ -1069,6 +1145,8 @@ public final class SimulatedPartitions implements AutoCloseable {
 
   private record CheckpointDone(int partition, int incarnation, long seqNr) implements LocalWork {}
 
+  private record RecordsLoad(int partition, int incarnation, long number) implements LocalWork {}
+
   private record StepDone(
       int partition, int incarnation, OrchestrationRun run, long stepNumber, StepResult result)
       implements LocalWork {}
@@ -1167,16 +1245,33 @@ public final class SimulatedPartitions implements AutoCloseable {
         }
       }
       case CheckpointDone c -> {
+        dev.netherite.engine.host.Checkpoint saving = n.saving;
+        List<PartitionEvent> content = n.savingContent;
+        n.saving = null;
+        n.savingContent = null;
         if (n.failNextCheckpoint) {
           n.failNextCheckpoint = false;
           failedCheckpoints++;
-          host.onCheckpointFailed(new IOException("simulated checkpoint failure"));
+          // Some of its rows are written, in any order, and the snapshot is not: the store now
+          // holds rows above the committed number, which no reader may take as current.
+          List<StoredRecord> rows = new ArrayList<>(saving.records());
+          Collections.shuffle(rows, random);
+          writeRows(n, saving.number(), rows.subList(0, random.nextInt(rows.size() + 1)), content);
+          if (random.nextBoolean()) {
+            host.onCheckpointFailed(new IOException("simulated checkpoint failure"));
+          } else {
+            crashes++;
+            recover(n);
+          }
         } else {
           checkpoints++;
-          n.checkpoint = new Checkpoint(c.seqNr(), n.appliedEvents());
+          writeRows(n, saving.number(), saving.records(), content);
+          n.checkpoint = new StoredCheckpoint(c.seqNr(), n.appliedEvents());
+          collectGarbage(n, saving);
           host.onCheckpointSaved(c.seqNr());
         }
       }
+      case RecordsLoad l -> host.onRecordsLoaded(loadRecords(n, l.number()));
       case StepDone s ->
           host.input(new HostInput.StepFinished(s.run(), s.stepNumber(), s.result()));
       case RunActivity a -> {

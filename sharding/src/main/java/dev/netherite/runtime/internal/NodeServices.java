@@ -6,6 +6,7 @@ import dev.netherite.engine.PartitionPlacement;
 import dev.netherite.engine.entity.EntityExecutor;
 import dev.netherite.engine.orchestration.OrchestrationExecutor;
 import dev.netherite.persistence.StorageMetrics;
+import dev.netherite.persistence.internal.CassandraInstanceStore;
 import dev.netherite.runtime.DeliveryFaults;
 import dev.netherite.runtime.RuntimeSettings;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
@@ -23,7 +24,8 @@ public record NodeServices(
     ClusterSharding sharding,
     PartitionPlacement placement,
     StorageMetrics metrics,
-    DeliveryFaults faults) {
+    DeliveryFaults faults,
+    CassandraInstanceStore instanceStore) {
 
   public static final EntityTypeKey<PartitionCommand> PARTITION =
       EntityTypeKey.create(PartitionCommand.class, "partition");
@@ -59,7 +61,8 @@ public record NodeServices(
       Workflows workflows,
       DataConverter converter,
       ClusterSharding sharding,
-      DeliveryFaults faults) {
+      DeliveryFaults faults,
+      CassandraInstanceStore instanceStore) {
     return new NodeServices(
         settings,
         workflows,
@@ -79,6 +82,7 @@ public record NodeServices(
         sharding,
         new PartitionPlacement(settings.partitionCount()),
         StorageMetrics.global(),
-        faults);
+        faults,
+        instanceStore);
   }
 }
