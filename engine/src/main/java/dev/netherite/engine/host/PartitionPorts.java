@@ -40,10 +40,13 @@ public record PartitionPorts(
 
     /**
      * Saves a checkpoint at the last durable batch: first its records, in the instance store, each
-     * row labelled with the checkpoint's number, then its partition-wide state as the snapshot,
-     * which commits it. The state must not change until {@link PartitionHost#onCheckpointSaved} or
-     * {@link PartitionHost#onCheckpointFailed}. After the commit, the store may drop the rows that
-     * the checkpoint's records supersede (older versions, and deleted records).
+     * row labelled with the checkpoint's number, then its partition-wide state as the snapshot
+     * labelled with that same number (not with the journal's sequence number when it is written:
+     * batches are written meanwhile), which commits it. The checkpoint refers to the live state:
+     * the port takes its own copy (serializes it) before it returns, since the host changes the
+     * state right after. Completes with {@link PartitionHost#onCheckpointSaved} or {@link
+     * PartitionHost#onCheckpointFailed}. After the commit, the store may drop the rows that the
+     * checkpoint's records supersede (older versions, and deleted records).
      */
     void saveCheckpoint(Checkpoint checkpoint);
 

@@ -55,13 +55,16 @@ import java.util.function.Supplier;
  * seeded {@link Random}. No host logic is copied here: the harness only plays the world.
  *
  * <ul>
- *   <li><b>Journal.</b> Each partition has a durable list of batches and a checkpoint. A write
- *       completes as a piece of pending work; {@link #failNextWrite} makes it fail, and a failed
- *       write may have been stored or not (the host cannot know which). A checkpoint is stored as
- *       the events the live state had applied when the save completed, labelled with the durable
- *       sequence number at the time it was asked for, so a checkpoint taken with events in flight
- *       or buffered is recovered as exactly the corrupt state it is. Recovery = that checkpoint
- *       plus the batches after its label, as Pekko Persistence does.
+ *   <li><b>Journal.</b> Each partition has a durable list of batches, a checkpoint and a fake
+ *       instance store. A write completes as a piece of pending work; {@link #failNextWrite} makes
+ *       it fail, and a failed write may have been stored or not (the host cannot know which). A
+ *       checkpoint is captured as the events the live state had applied when it was asked for (so
+ *       one taken with events in flight or buffered is recovered as exactly the corrupt state it
+ *       is, and the harness also fails at once if it is not at the quiescent point), labelled with
+ *       the durable sequence number. Its records are then written as rows labelled with that
+ *       number, a few at a time, each a piece of pending work, while the host runs on; then its
+ *       snapshot commits it. Recovery = that snapshot, each record's newest row at or below its
+ *       number, plus the batches after its label, as Pekko Persistence does.
  *   <li><b>Crash.</b> {@link #crash} discards the host and all its local work; a write in flight
  *       was stored or not, at random; a new host recovers at once. {@link #handOff} asks the host
  *       to hand over (final checkpoint, stop); a stopped host (hand-off, failed write) is started
@@ -138,6 +141,8 @@ public final class SimulatedPartitions implements AutoCloseable {
   private int failedCheckpoints;
   private int checkpoints;
   private int restarts;
+  private int crashesWhileRowsWritten;
+  private int rowsWrittenWithInputGoingOn;
   private long actions;
   private int dropped;
   private int duplicated;
@@ -601,6 +606,12 @@ public final class SimulatedPartitions implements AutoCloseable {
     n.timerInterval.clear();
     n.restartAt = null;
     n.inFlight = null;
+    if (n.saving != null) {
+      if (n.writtenDuringCheckpoint) {
+        crashesWhileRowsWritten++;
+      }
+      endSaving(n);
+    }
     PartitionHost host = new PartitionHost(partition, hostSettings(), portsOf(n, n.incarnation));
     n.host = host;
     n.lastHost = host;
@@ -716,8 +727,36 @@ public final class SimulatedPartitions implements AutoCloseable {
    */
   public String storageSummary() {
     return String.format(
-        "mode=%s handOffs=%d failedWrites=%d failedCheckpoints=%d checkpoints=%d restarts=%d",
-        mode, handOffs, failedWrites, failedCheckpoints, checkpoints, restarts);
+        "mode=%s handOffs=%d failedWrites=%d failedCheckpoints=%d checkpoints=%d restarts=%d"
+            + " crashesWhileRecordsWritten=%d recordWritesWithInputGoingOn=%d",
+        mode,
+        handOffs,
+        failedWrites,
+        failedCheckpoints,
+        checkpoints,
+        restarts,
+        crashesWhileRowsWritten,
+        rowsWrittenWithInputGoingOn);
+  }
+
+  /**
+   * Restarts (crashes, stops) of a partition while its checkpoint's records were being written and
+   * batches written after the checkpoint's capture were durable.
+   */
+  public int crashesWhileRecordsWritten() {
+    return crashesWhileRowsWritten;
+  }
+
+  /**
+   * Whether the partition's checkpoint is being written, with rows still to write, and batches
+   * written after its capture are durable.
+   */
+  public boolean writingCheckpointWithLaterBatchesDurable(int partition) {
+    Node n = nodes[partition];
+    return n.host != null
+        && n.saving != null
+        && !n.savingLeft.isEmpty()
+        && n.journal.size() > n.journalAtCapture;
   }
 
   public int checkpoints() {
@@ -828,9 +867,13 @@ public final class SimulatedPartitions implements AutoCloseable {
 
     // The instance store: for each record key, its rows by checkpoint number.
     final Map<String, TreeMap<Long, RecordRow>> records = new TreeMap<>();
-    // The checkpoint being saved: its number, its records, and what its state had applied.
+    // The checkpoint being saved: its number, its records, what its state had applied when it was
+    // captured, and the records not written yet.
     dev.netherite.engine.host.Checkpoint saving;
     List<PartitionEvent> savingContent;
+    List<StoredRecord> savingLeft;
+    long journalAtCapture;
+    boolean writtenDuringCheckpoint;
 
     // The running incarnation; host is null while the partition is down.
     int incarnation;
@@ -865,6 +908,13 @@ public final class SimulatedPartitions implements AutoCloseable {
       }
       return applied;
     }
+  }
+
+  private static void endSaving(Node n) {
+    n.saving = null;
+    n.savingContent = null;
+    n.savingLeft = null;
+    n.writtenDuringCheckpoint = false;
   }
 
   private static void writeRows(
@@ -930,10 +980,30 @@ public final class SimulatedPartitions implements AutoCloseable {
           @Override
           public void saveCheckpoint(dev.netherite.engine.host.Checkpoint checkpoint) {
             if (live.get()) {
-              // Captured now, at the quiescent point; the rows are written when the save runs.
+              if (n.saving != null) {
+                throw new AssertionError(
+                    "partition " + n.id + " began a checkpoint while one was being saved");
+              }
+              if (checkpoint.number() != n.journal.size() || n.host.writeInFlight()) {
+                throw new AssertionError(
+                    "partition "
+                        + n.id
+                        + " captured a checkpoint that is not at its quiescent point: number="
+                        + checkpoint.number()
+                        + " durable="
+                        + n.journal.size()
+                        + " writeInFlight="
+                        + n.host.writeInFlight());
+              }
+              // Captured now, at the quiescent point: what the state had applied is what its
+              // serialization holds. The rows are written one piece of work at a time, in any
+              // order, while the host runs on; then the snapshot.
               n.saving = checkpoint;
               n.savingContent = n.appliedEvents();
-              pending.add(new CheckpointDone(n.id, incarnation, n.journal.size()));
+              n.savingLeft = new ArrayList<>(checkpoint.records());
+              Collections.shuffle(n.savingLeft, random);
+              n.journalAtCapture = n.journal.size();
+              pending.add(new CheckpointRowsWrite(n.id, incarnation));
             }
           }
 
@@ -1077,6 +1147,12 @@ public final class SimulatedPartitions implements AutoCloseable {
           if (live.get()) {
             // Down until restartAt; everything of this incarnation dies with it.
             n.incarnation++;
+            if (n.saving != null) {
+              if (n.writtenDuringCheckpoint) {
+                crashesWhileRowsWritten++;
+              }
+              endSaving(n);
+            }
             n.host.stopped();
             n.host = null;
             n.inFlight = null;
@@ -1143,7 +1219,8 @@ public final class SimulatedPartitions implements AutoCloseable {
 
   private record WriteDone(int partition, int incarnation) implements LocalWork {}
 
-  private record CheckpointDone(int partition, int incarnation, long seqNr) implements LocalWork {}
+  /** Writes some of the saving checkpoint's rows; the snapshot once none are left. */
+  private record CheckpointRowsWrite(int partition, int incarnation) implements LocalWork {}
 
   private record RecordsLoad(int partition, int incarnation, long number) implements LocalWork {}
 
@@ -1244,32 +1321,41 @@ public final class SimulatedPartitions implements AutoCloseable {
           host.onWritten();
         }
       }
-      case CheckpointDone c -> {
+      case CheckpointRowsWrite c -> {
         dev.netherite.engine.host.Checkpoint saving = n.saving;
         List<PartitionEvent> content = n.savingContent;
-        n.saving = null;
-        n.savingContent = null;
+        if (n.journal.size() > n.journalAtCapture) {
+          n.writtenDuringCheckpoint = true;
+        }
         if (n.failNextCheckpoint) {
           n.failNextCheckpoint = false;
           failedCheckpoints++;
-          // Some of its rows are written, in any order, and the snapshot is not: the store now
-          // holds rows above the committed number, which no reader may take as current.
-          List<StoredRecord> rows = new ArrayList<>(saving.records());
-          Collections.shuffle(rows, random);
-          writeRows(n, saving.number(), rows.subList(0, random.nextInt(rows.size() + 1)), content);
+          // The rows written so far stay and the snapshot is not written: the store now holds
+          // rows above the committed number, which no reader may take as current.
           if (random.nextBoolean()) {
+            endSaving(n);
             host.onCheckpointFailed(new IOException("simulated checkpoint failure"));
           } else {
             crashes++;
             recover(n);
           }
-        } else {
-          checkpoints++;
-          writeRows(n, saving.number(), saving.records(), content);
-          n.checkpoint = new StoredCheckpoint(c.seqNr(), n.appliedEvents());
-          collectGarbage(n, saving);
-          host.onCheckpointSaved(c.seqNr());
+          return;
         }
+        int k = Math.min(n.savingLeft.size(), 1 + random.nextInt(3));
+        writeRows(n, saving.number(), n.savingLeft.subList(0, k), content);
+        n.savingLeft.subList(0, k).clear();
+        if (!n.savingLeft.isEmpty()) {
+          if (n.writtenDuringCheckpoint) {
+            rowsWrittenWithInputGoingOn++;
+          }
+          pending.add(c);
+          return;
+        }
+        checkpoints++;
+        n.checkpoint = new StoredCheckpoint(saving.number(), content);
+        collectGarbage(n, saving);
+        endSaving(n);
+        host.onCheckpointSaved(saving.number());
       }
       case RecordsLoad l -> host.onRecordsLoaded(loadRecords(n, l.number()));
       case StepDone s ->

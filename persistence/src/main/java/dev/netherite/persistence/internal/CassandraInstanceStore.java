@@ -172,6 +172,20 @@ public final class CassandraInstanceStore {
     return rows;
   }
 
+  /**
+   * A private copy of {@code value} (through its bytes), taken at the caller's quiescent point so
+   * that it may be written after the original changes again.
+   */
+  public <T extends WireSerializable> T copyOf(T value) {
+    // Plain Kryo bytes, not those of the serializer bound to the type (a checkpoint's deflates):
+    // they never leave this process, and are not counted as stored.
+    KryoSerializer kryo =
+        (KryoSerializer) serialization.serializerByIdentity().apply(KryoSerializer.IDENTIFIER);
+    @SuppressWarnings("unchecked")
+    T copy = (T) kryo.fromBinaryJava(kryo.encode(value), null);
+    return copy;
+  }
+
   /** Writes the rows labelled {@code number}, at most {@code write-parallelism} at a time. */
   public CompletionStage<Void> write(int partition, long number, List<RecordRow> rows) {
     return ready()

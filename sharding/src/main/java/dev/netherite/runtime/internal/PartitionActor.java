@@ -267,10 +267,29 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
     super.postStop();
   }
 
-  /** The checkpoint being saved: its records' rows, kept to collect what they supersede. */
-  private record Saving(Checkpoint checkpoint, List<CassandraInstanceStore.RecordRow> rows) {}
+  /**
+   * The checkpoint being saved: its number, a copy of its partition-wide state taken when it was
+   * captured, and its records' rows, kept to collect what they supersede.
+   */
+  private record Saving(
+      long number,
+      PartitionCheckpoint partitionWide,
+      List<CassandraInstanceStore.RecordRow> rows) {}
 
   private Saving saving;
+
+  /** The number the next snapshot is labelled with; see {@link #snapshotSequenceNr()}. */
+  private long snapshotNumber = -1;
+
+  /**
+   * A snapshot is labelled with the number of the checkpoint it commits, not with the journal's
+   * last sequence number when it is written: the host writes batches while the checkpoint's records
+   * are written, and those must be replayed after it.
+   */
+  @Override
+  public long snapshotSequenceNr() {
+    return snapshotNumber >= 0 ? snapshotNumber : lastSequenceNr();
+  }
 
   private void onRecordsWritten(LocalSignal.RecordsWritten w) {
     if (w.attempt() != saving) {
@@ -283,7 +302,8 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
     } else {
       // The commit point: until this snapshot is stored, the rows just written are above the
       // committed checkpoint's number and no reader takes them.
-      saveSnapshot(saving.checkpoint().partitionWide());
+      snapshotNumber = saving.number();
+      saveSnapshot(saving.partitionWide());
     }
   }
 
@@ -292,7 +312,7 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
     saving = null;
     if (saved != null) {
       node.instanceStore()
-          .collectGarbage(partitionId, saved.checkpoint().number(), saved.rows())
+          .collectGarbage(partitionId, saved.number(), saved.rows())
           .whenComplete(
               (done, error) -> {
                 if (error != null) {
@@ -320,18 +340,21 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
 
     @Override
     public void saveCheckpoint(Checkpoint checkpoint) {
-      // Serialized here, at the host's quiescent point; written off this thread, snapshot last.
+      // Serialized here, at the host's quiescent point (the host runs on as soon as this returns);
+      // written off this thread, snapshot last.
       List<CassandraInstanceStore.RecordRow> rows;
+      PartitionCheckpoint partitionWide;
       try {
         rows = node.instanceStore().serialize(checkpoint.records());
+        partitionWide = node.instanceStore().copyOf(checkpoint.partitionWide());
       } catch (RuntimeException e) {
         // Reported as a message: a port never calls back into the host before it returns.
-        Saving failed = new Saving(checkpoint, List.of());
+        Saving failed = new Saving(checkpoint.number(), checkpoint.partitionWide(), List.of());
         saving = failed;
         self.tell(new LocalSignal.RecordsWritten(failed, e), ActorRef.noSender());
         return;
       }
-      Saving attempt = new Saving(checkpoint, rows);
+      Saving attempt = new Saving(checkpoint.number(), partitionWide, rows);
       saving = attempt;
       node.instanceStore()
           .write(partitionId, checkpoint.number(), rows)
