@@ -2,9 +2,13 @@ package dev.netherite.persistence.internal;
 
 import com.datastax.oss.driver.api.core.CqlSession;
 import com.datastax.oss.driver.api.core.cql.AsyncResultSet;
+import com.datastax.oss.driver.api.core.cql.BatchStatement;
+import com.datastax.oss.driver.api.core.cql.BatchableStatement;
 import com.datastax.oss.driver.api.core.cql.BoundStatement;
+import com.datastax.oss.driver.api.core.cql.DefaultBatchType;
 import com.datastax.oss.driver.api.core.cql.PreparedStatement;
 import com.datastax.oss.driver.api.core.cql.Row;
+import com.datastax.oss.driver.api.core.cql.Statement;
 import com.typesafe.config.Config;
 import dev.netherite.engine.WireSerializable;
 import dev.netherite.engine.partition.StoredRecord;
@@ -12,7 +16,9 @@ import dev.netherite.persistence.StorageMetrics;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -41,6 +47,8 @@ public final class CassandraInstanceStore {
   private final String taskHub;
   private final int buckets;
   private final int parallelism;
+  private final int batchRows;
+  private final long batchBytes;
   private final Serialization serialization;
   private final ActorSystem system;
   private final String keyspace;
@@ -65,13 +73,17 @@ public final class CassandraInstanceStore {
     this.taskHub = taskHub;
     this.buckets = config.getInt("buckets");
     this.parallelism = config.getInt("write-parallelism");
-    if (buckets < 1 || parallelism < 1) {
+    this.batchRows = config.getInt("write-batch-rows");
+    this.batchBytes = config.getBytes("write-batch-bytes");
+    if (buckets < 1 || parallelism < 1 || batchRows < 1) {
       throw new IllegalArgumentException(
-          "netherite.persistence.instance-store.buckets and write-parallelism must be at least 1,"
-              + " found buckets="
+          "netherite.persistence.instance-store.buckets, write-parallelism and write-batch-rows must"
+              + " be at least 1, found buckets="
               + buckets
               + " write-parallelism="
-              + parallelism);
+              + parallelism
+              + " write-batch-rows="
+              + batchRows);
     }
     this.serialization = SerializationExtension.get(system);
     this.system = system;
@@ -186,27 +198,31 @@ public final class CassandraInstanceStore {
     return copy;
   }
 
-  /** Writes the rows labelled {@code number}, at most {@code write-parallelism} at a time. */
+  /**
+   * Writes the rows labelled {@code number}: by bucket, in unlogged single-partition batches, at
+   * most {@code write-parallelism} requests at a time.
+   */
   public CompletionStage<Void> write(int partition, long number, List<RecordRow> rows) {
     return ready()
         .thenCompose(
             s ->
                 bounded(
-                    rows,
-                    r -> {
-                      BoundStatement b =
-                          s.insert()
-                              .bind()
-                              .setString(0, taskHub)
-                              .setInt(1, partition)
-                              .setInt(2, bucketOf(r.key()))
-                              .setString(3, r.key())
-                              .setLong(4, number);
-                      if (r.data() != null) {
-                        b = b.setByteBuffer(5, ByteBuffer.wrap(r.data()));
-                      }
-                      return s.session().executeAsync(b);
-                    }));
+                    batches(
+                        rows,
+                        r -> {
+                          BoundStatement b =
+                              s.insert()
+                                  .bind()
+                                  .setString(0, taskHub)
+                                  .setInt(1, partition)
+                                  .setInt(2, bucketOf(r.key()))
+                                  .setString(3, r.key())
+                                  .setLong(4, number);
+                          return r.data() == null
+                              ? b
+                              : b.setByteBuffer(5, ByteBuffer.wrap(r.data()));
+                        }),
+                    st -> s.session().executeAsync(st)));
   }
 
   /**
@@ -218,13 +234,54 @@ public final class CassandraInstanceStore {
         .thenCompose(
             s ->
                 bounded(
-                    rows,
-                    r ->
-                        s.session()
-                            .executeAsync(
-                                (r.data() == null ? s.deleteUpTo() : s.deleteBelow())
-                                    .bind(
-                                        taskHub, partition, bucketOf(r.key()), r.key(), number))));
+                    batches(
+                        rows,
+                        r ->
+                            (r.data() == null ? s.deleteUpTo() : s.deleteBelow())
+                                .bind(taskHub, partition, bucketOf(r.key()), r.key(), number)),
+                    st -> s.session().executeAsync(st)));
+  }
+
+  /**
+   * The rows' statements grouped by bucket (one Cassandra partition) into unlogged batches of at
+   * most {@code write-batch-rows} rows and {@code write-batch-bytes}; a row above the byte cap goes
+   * alone.
+   */
+  private List<Statement<?>> batches(
+      List<RecordRow> rows, Function<RecordRow, BatchableStatement<?>> statement) {
+    Map<Integer, List<RecordRow>> byBucket = new LinkedHashMap<>();
+    for (RecordRow r : rows) {
+      byBucket.computeIfAbsent(bucketOf(r.key()), b -> new ArrayList<>()).add(r);
+    }
+    List<Statement<?>> out = new ArrayList<>();
+    for (List<RecordRow> bucket : byBucket.values()) {
+      List<BatchableStatement<?>> batch = new ArrayList<>();
+      long bytes = 0;
+      for (RecordRow r : bucket) {
+        long size = r.key().length() + (r.data() == null ? 0 : r.data().length);
+        if (size > batchBytes) {
+          out.add(statement.apply(r));
+          continue;
+        }
+        if (!batch.isEmpty() && (batch.size() >= batchRows || bytes + size > batchBytes)) {
+          out.add(batchOf(batch));
+          batch = new ArrayList<>();
+          bytes = 0;
+        }
+        batch.add(statement.apply(r));
+        bytes += size;
+      }
+      if (!batch.isEmpty()) {
+        out.add(batchOf(batch));
+      }
+    }
+    return out;
+  }
+
+  private static Statement<?> batchOf(List<BatchableStatement<?>> statements) {
+    return statements.size() == 1
+        ? statements.get(0)
+        : BatchStatement.newInstance(DefaultBatchType.UNLOGGED, statements);
   }
 
   /**
