@@ -119,7 +119,9 @@ public final class EngineWireTypes implements WireRegistrar {
           wire(218, ClientQuery.ReadEntity.class),
           wire(219, ClientResponse.EntityStatus.class),
           wire(220, EntityRecord.class),
-          // ---- next free id: 221
+          // ---- the checkpoint of partition-wide state (records are in the instance store)
+          wire(221, PartitionCheckpoint.class),
+          // ---- next free id: 222
           // ---- 300..309: the parts of the partition state. PendingActivity is written as the
           //      String[] {name, input} it replaced (persistence's PendingActivitySerializer), so
           //      checkpoints that hold one read unchanged.
