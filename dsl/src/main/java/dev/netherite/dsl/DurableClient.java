@@ -123,4 +123,13 @@ public interface DurableClient {
 
   /** Instances that match the query, one page at a time, ordered by partition and then id. */
   InstancePage list(InstanceQuery query);
+
+  /**
+   * Entities that match the query (those with state, a lock or queued operations), one page at a
+   * time, ordered by partition and then id, their states read as {@code stateType} ({@code
+   * Object.class} reads any state as the converter's plain value: maps, lists, strings, numbers).
+   *
+   * @throws IllegalArgumentException when the continuation token is not one this client returned
+   */
+  <S> EntityPage<S> listEntities(EntityQuery query, Class<S> stateType);
 }

@@ -1,6 +1,7 @@
 package dev.netherite.management;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.netherite.management.ManagementTestKit.Api;
@@ -175,5 +176,23 @@ class DashboardBrowserTest {
     browser.findElement(By.id("purge")).click();
     waiting().until(d -> text("message").contains("Purged browser-waiter"));
     api.get("/api/instances/browser-waiter").error(404);
+
+    // Entities signaled through the API are listed (filtered by type and key prefix); one opens.
+    api.post("/api/entities/Counter/browser-a/signals/add", "4").expect(202);
+    api.post("/api/entities/Counter/browser-b/signals/add", "6").expect(202);
+    api.post("/api/entities/Counter/elsewhere/signals/add", "1").expect(202);
+    new Select(browser.findElement(By.id("entities-name"))).selectByValue("Counter");
+    browser.findElement(By.id("entities-prefix")).sendKeys("browser-");
+    browser.findElement(By.cssSelector("#entities-form button[type='submit']")).click();
+    By rowB = By.cssSelector("#entities tr[data-entity='@Counter@browser-b']");
+    waiting()
+        .until(
+            d ->
+                d.findElements(By.cssSelector("#entities tbody tr")).size() == 2
+                    && d.findElements(rowB).stream().anyMatch(r -> r.getText().contains("6")));
+    assertTrue(text("entities").contains("browser-a"), text("entities"));
+    assertFalse(text("entities").contains("elsewhere"), text("entities"));
+    browser.findElement(rowB).findElement(By.className("entity-link")).click();
+    waiting().until(d -> text("entity").contains("@Counter@browser-b"));
   }
 }

@@ -333,6 +333,75 @@ class ManagementApiTest {
   }
 
   @Test
+  void listsEntitiesWithFiltersAndPages() throws InterruptedException {
+    // Keys ending in !n spread the entities over the four partitions, so pages cross partitions.
+    for (int i = 0; i < 6; i++) {
+      api.post("/api/entities/Counter/lst-" + i + "!" + (i % 4) + "/signals/add", "" + i)
+          .expect(202);
+    }
+    api.post("/api/entities/Counter/other-1/signals/add", "1").expect(202);
+    Set<String> seen = new HashSet<>();
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (true) {
+      seen.clear();
+      String token = null;
+      int pages = 0;
+      do {
+        JsonNode page =
+            api.get(
+                    "/api/entities?name=Counter&keyPrefix=lst-&pageSize=4"
+                        + (token == null ? "" : "&continuationToken=" + encode(token)))
+                .expect(200)
+                .json();
+        assertTrue(page.get("entities").size() <= 4, page.toString());
+        for (JsonNode e : page.get("entities")) {
+          assertEquals("Counter", e.get("name").asText(), e.toString());
+          assertTrue(e.get("key").asText().startsWith("lst-"), e.toString());
+          assertEquals("@Counter@" + e.get("key").asText(), e.get("entityId").asText());
+          assertTrue(seen.add(e.get("key").asText()), "listed twice: " + e);
+          int n = Integer.parseInt(e.get("key").asText().substring(4, 5));
+          if (e.get("backlog").asInt() == 0) {
+            assertEquals(n, e.get("state").asInt(), e.toString());
+          }
+        }
+        token =
+            page.get("continuationToken").isNull() ? null : page.get("continuationToken").asText();
+        pages++;
+      } while (token != null && pages < 20);
+      if (seen.size() == 6 || System.nanoTime() > deadline) {
+        break;
+      }
+      Thread.sleep(100); // the signals are durably queued; their entities appear as they run
+    }
+    assertEquals(6, seen.size(), seen.toString());
+
+    JsonNode all = api.get("/api/entities?pageSize=1000").expect(200).json();
+    Set<String> everything = new HashSet<>();
+    all.get("entities").forEach(e -> everything.add(e.get("key").asText()));
+    assertTrue(everything.containsAll(seen), everything.toString());
+    assertTrue(everything.contains("other-1"), everything.toString());
+    assertTrue(all.get("continuationToken").isNull(), all.toString());
+
+    Reply prefixWithoutName = api.get("/api/entities?keyPrefix=lst-");
+    assertTrue(
+        prefixWithoutName.error(400).contains("give its 'name' too"), prefixWithoutName.body());
+    assertEquals("keyPrefix", prefixWithoutName.json().get("field").asText());
+    Reply unknownType = api.get("/api/entities?name=Countr");
+    assertTrue(unknownType.error(400).contains("No entity named 'Countr'"), unknownType.body());
+    Reply badToken = api.get("/api/entities?continuationToken=garbage");
+    assertTrue(
+        badToken.error(400).contains("'garbage' is not a continuation token"), badToken.body());
+    assertEquals("continuationToken", badToken.json().get("field").asText());
+    api.get("/api/entities?continuationToken=99:x").error(400);
+    assertTrue(api.get("/api/entities?pageSize=0").error(400).contains("between 1 and 1000"));
+    api.post("/api/entities", "{}").error(405);
+  }
+
+  private static String encode(String s) {
+    return java.net.URLEncoder.encode(s, java.nio.charset.StandardCharsets.UTF_8);
+  }
+
+  @Test
   void showsThePartitionsAndTheNodeHostingThem() {
     start("{\"name\": \"Square\", \"input\": 3, \"instanceId\": \"part-1\"}");
     waitFor("part-1");

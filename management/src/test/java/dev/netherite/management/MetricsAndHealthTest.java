@@ -97,7 +97,9 @@ class MetricsAndHealthTest {
             "netherite_journal_bytes_total",
             "netherite_journal_write_latency_seconds_count",
             "netherite_journal_write_events_count",
-            "netherite_journal_write_bytes_count")) {
+            "netherite_journal_write_bytes_count",
+            "netherite_step_latency_seconds_count",
+            "netherite_activity_latency_seconds_count")) {
       assertTrue(
           after.value(counter) > before.value(counter),
           counter + " did not move: " + before.value(counter) + " -> " + after.value(counter));
@@ -117,6 +119,10 @@ class MetricsAndHealthTest {
       instances += after.value("netherite_partition_instances", Map.of("partition", "" + p));
     }
     assertTrue(instances >= 3, "partition instances: " + instances);
+    for (int p = 0; p < 4; p++) {
+      assertEquals(
+          0, after.value("netherite_partition_entity_backlog", Map.of("partition", "" + p)));
+    }
   }
 
   @Test

@@ -94,6 +94,20 @@ class NetheriteCliTest {
       Thread.sleep(100);
     }
     assertTrue(entity.contains("state     2"), entity);
+    assertEquals(0, cli("signal", "Counter", "c2", "add", "7").exit());
+    String entities = "";
+    for (int i = 0; i < 100 && !entities.contains("c2"); i++) {
+      entities = cli("entities", "--name", "Counter", "--prefix", "c").out();
+      Thread.sleep(100);
+    }
+    assertTrue(
+        entities.lines().findFirst().orElse("").matches("ENTITY +KEY +STATE +LOCKED BY +BACKLOG"),
+        entities);
+    assertTrue(entities.lines().anyMatch(l -> l.matches("Counter +c +2 +- +0")), entities);
+    assertTrue(entities.lines().anyMatch(l -> l.matches("Counter +c2 +(7|0) +- +\\d+")), entities);
+    NetheriteCliAccess.Run paged = cli("--json", "entities", "--page-size", "1");
+    assertEquals(1, paged.out().split("\"entityId\"", -1).length - 1, paged.out());
+    assertTrue(paged.out().contains("\"continuationToken\" : \""), paged.out());
     NetheriteCliAccess.Run partitions = cli("partitions");
     assertTrue(partitions.out().contains("(this node)"), partitions.out());
     assertEquals(

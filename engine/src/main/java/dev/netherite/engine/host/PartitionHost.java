@@ -108,6 +108,7 @@ public final class PartitionHost {
   private List<Runnable> inFlightCallbacks = new ArrayList<>();
   private boolean writeInFlight;
   private long writeStartedNanos;
+  private long checkpointStartedNanos;
   private boolean backpressured;
 
   /** Durable events after the last captured checkpoint (the log suffix a recovery would replay). */
@@ -345,6 +346,7 @@ public final class PartitionHost {
     }
     phase = Phase.RUNNING;
     recoveryNanos = ports.clock().nanoTime() - createdNanos;
+    ports.metrics().recovered(recoveryNanos);
     ports
         .log()
         .info(
@@ -517,6 +519,11 @@ public final class PartitionHost {
     List<PartitionMessage> messages =
         state.dedup().applicable(d.origin(), d.firstSeq(), d.messages());
     long applied = state.dedup().lastApplied(d.origin());
+    if (messages.size() < d.messages().size()) {
+      ports
+          .metrics()
+          .deliveryDropped(d.messages().size() - messages.size(), d.firstSeq() <= applied + 1);
+    }
     if (messages.isEmpty()) {
       // A duplicate or a gap: tell the sender where this partition is.
       whenDurable(() -> sendAck(d.origin(), applied));
@@ -541,6 +548,7 @@ public final class PartitionHost {
   private void onStepFinished(HostInput.StepFinished s) {
     OrchestrationRun run = s.run();
     run.markIdle();
+    ports.metrics().stepLatency(ports.clock().nanoTime() - run.dispatchedNanos());
     linger.workReported();
     if (s.result().outcome() != null && cache.get(run.instanceId()) == run) {
       cache.discard(run.instanceId());
@@ -999,6 +1007,7 @@ public final class PartitionHost {
     }
     checkpointInFlight = true;
     finalCheckpointInFlight = phase == Phase.HANDING_OFF;
+    checkpointStartedNanos = ports.clock().nanoTime();
     ports.metrics().checkpoint();
     List<StoredRecord> changes = new ArrayList<>();
     PartitionCheckpoint wide = state.captureCheckpoint(ports.journal().lastSequenceNr(), changes);
@@ -1016,6 +1025,7 @@ public final class PartitionHost {
     if (phase == Phase.STOPPED || !checkpointInFlight) {
       return;
     }
+    ports.metrics().checkpointSaved(ports.clock().nanoTime() - checkpointStartedNanos);
     state.checkpointCommitted();
     eventsInCheckpoint = 0;
     eventsAtFailedCheckpoint = -1;
@@ -1039,6 +1049,7 @@ public final class PartitionHost {
     checkpointDueAt = eventsSinceCheckpoint + settings.checkpointAfterEvents();
     eventsAtFailedCheckpoint = eventsSinceCheckpoint;
     state.checkpointAbandoned();
+    ports.metrics().checkpointFailed();
     ports
         .log()
         .warn(
@@ -1200,6 +1211,7 @@ public final class PartitionHost {
                   s.history().subList(0, s.historySize()));
       cache.put(run);
     }
+    run.markDispatched(ports.clock().nanoTime());
     ports.work().step(run, s.stepNumber(), s.stepTime(), s.newEvents());
   }
 
@@ -1244,10 +1256,12 @@ public final class PartitionHost {
 
   // ---------------------------------------------------------------- delivery to other partitions
 
-  private void sendOutbox(int destination) {
+  /** Sends what is durable and not yet sent to {@code destination}; returns how many messages. */
+  private int sendOutbox(int destination) {
     Outbox outbox = state.outbox();
     long durable = durableOutbox.getOrDefault(destination, 0L);
     long sent = Math.max(sentUpTo.getOrDefault(destination, 0L), outbox.acknowledged(destination));
+    int count = 0;
     while (sent < durable) {
       List<Outbox.Entry> entries =
           outbox.entries(destination, sent, durable, settings.maxMessagesPerDelivery());
@@ -1261,9 +1275,11 @@ public final class PartitionHost {
           .send(
               destination, new PartitionLink.Deliver(partitionId, entries.get(0).seq(), messages));
       sent = entries.get(entries.size() - 1).seq();
+      count += messages.size();
     }
     sentUpTo.put(destination, sent);
     lastSent.put(destination, ports.clock().now());
+    return count;
   }
 
   /**
@@ -1283,7 +1299,10 @@ public final class PartitionHost {
                 ? durableOutbox.getOrDefault(destination, 0L)
                 : state.outbox().lastSeq(destination),
             Math::max);
-        sendOutbox(destination);
+        int resent = sendOutbox(destination);
+        if (resent > 0) {
+          ports.metrics().resent(resent);
+        }
       }
     }
   }

@@ -153,5 +153,30 @@ public record PartitionPorts(
 
     /** An instance ended and its end is durable. */
     default void instanceEnded(InstanceView view) {}
+
+    /**
+     * A step's result reached the host {@code nanos} after the host handed the step to its run (the
+     * wait for a thread, the orchestration's code, and the way back).
+     */
+    default void stepLatency(long nanos) {}
+
+    /**
+     * {@code messages} of a delivery from another partition were dropped by the dedup vector: as
+     * duplicates (applied already) or, when the delivery starts past a gap, until the sender
+     * resends the missing ones.
+     */
+    default void deliveryDropped(int messages, boolean duplicate) {}
+
+    /** {@code messages} unacknowledged messages to other partitions were sent again. */
+    default void resent(int messages) {}
+
+    /** Recovery (checkpoint and log suffix) completed {@code nanos} after the host was created. */
+    default void recovered(long nanos) {}
+
+    /** The checkpoint handed to the store {@code nanos} ago is stored. */
+    default void checkpointSaved(long nanos) {}
+
+    /** The store failed to save the checkpoint. */
+    default void checkpointFailed() {}
   }
 }

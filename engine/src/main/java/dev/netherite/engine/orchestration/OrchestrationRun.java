@@ -15,7 +15,8 @@ import java.util.concurrent.LinkedBlockingQueue;
  * a time with {@link #step}; results come back through the {@link StepListener}. {@link #discard}
  * unloads it.
  *
- * <p>The fields {@link #lastStepNumber} and {@link #idle} belong to the host's thread.
+ * <p>The fields {@link #lastStepNumber}, {@link #idle} and {@link #dispatchedNanos} belong to the
+ * host's thread.
  */
 public final class OrchestrationRun {
   static final Object DISCARD = new Object();
@@ -27,6 +28,7 @@ public final class OrchestrationRun {
   final BlockingQueue<Object> mailbox = new LinkedBlockingQueue<>();
   private long lastStepNumber;
   private boolean idle = true;
+  private long dispatchedNanos;
   private volatile boolean ended;
 
   OrchestrationRun(String instanceId, String executionId) {
@@ -58,6 +60,15 @@ public final class OrchestrationRun {
     idle = false;
     lastStepNumber = stepNumber;
     mailbox.add(new StepInput(stepNumber, time, events));
+  }
+
+  /** When the host handed this run its current step, on the host's monotonic clock (a metric). */
+  public void markDispatched(long nanos) {
+    dispatchedNanos = nanos;
+  }
+
+  public long dispatchedNanos() {
+    return dispatchedNanos;
   }
 
   /** Called on the host's thread once the host has taken the result of the last step. */

@@ -24,4 +24,10 @@ public sealed interface ClientQuery extends WireSerializable {
       implements ClientQuery {}
 
   record ReadEntity(String entityId) implements ClientQuery {}
+
+  /**
+   * Entities of one partition whose id starts with {@code idPrefix} (null: all), in id order, after
+   * {@code afterId}, at most {@code limit}.
+   */
+  record ListEntities(String idPrefix, String afterId, int limit) implements ClientQuery {}
 }

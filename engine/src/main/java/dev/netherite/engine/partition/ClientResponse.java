@@ -34,4 +34,10 @@ public sealed interface ClientResponse extends WireSerializable {
    * An entity's view, or null when the entity does not exist (no state, no lock, nothing queued).
    */
   record EntityStatus(EntityView view) implements ClientResponse {}
+
+  /**
+   * A page of one partition's entities; {@code more} when entities matching the filter remain after
+   * the last one.
+   */
+  record EntityList(List<EntityView> entities, boolean more) implements ClientResponse {}
 }

@@ -320,6 +320,11 @@ public final class PartitionState implements WireSerializable {
     return parts().queries().statusCounts();
   }
 
+  /** Messages queued for the entities or in their running batches, for metrics. */
+  public int entityBacklog() {
+    return parts().queries().entityBacklog();
+  }
+
   /** A message for an id this partition hosts. */
   private void deliver(PartitionMessage m, Instant now, List<Effect> effects) {
     switch (m) {

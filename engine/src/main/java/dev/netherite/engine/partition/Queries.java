@@ -33,7 +33,35 @@ final class Queries {
         EntityRecord e = entities.peek(r.entityId());
         yield new ClientResponse.EntityStatus(e == null ? null : e.view());
       }
+      case ClientQuery.ListEntities l -> listEntities(l);
     };
+  }
+
+  /** One page of the entities that match, in id order, after {@code afterId}. */
+  private ClientResponse listEntities(ClientQuery.ListEntities l) {
+    List<EntityRecord> matching = new ArrayList<>();
+    for (EntityRecord e : entities.all()) {
+      String id = e.entityId();
+      if ((l.afterId() == null || id.compareTo(l.afterId()) > 0)
+          && (l.idPrefix() == null || id.startsWith(l.idPrefix()))) {
+        matching.add(e);
+      }
+    }
+    matching.sort(Comparator.comparing(EntityRecord::entityId));
+    List<EntityView> page = new ArrayList<>();
+    for (int k = 0; k < Math.min(l.limit(), matching.size()); k++) {
+      page.add(matching.get(k).view());
+    }
+    return new ClientResponse.EntityList(page, matching.size() > l.limit());
+  }
+
+  /** Messages queued for this partition's entities or in their running batches, for metrics. */
+  int entityBacklog() {
+    int backlog = 0;
+    for (EntityRecord e : entities.all()) {
+      backlog += e.backlog();
+    }
+    return backlog;
   }
 
   /** One page of the instances that match, in id order, after {@code afterId}. */

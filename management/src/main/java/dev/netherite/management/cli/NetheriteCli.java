@@ -41,6 +41,7 @@ public final class NetheriteCli {
         purge --status S,S [--prefix P]          delete every ended instance that matches
         signal ENTITY KEY OPERATION [JSON]       send an operation to an entity
         entity ENTITY KEY                        an entity's state, lock holder and backlog
+        entities [--name ENTITY] [--prefix KEY] [--page-size N] [--token-next T]
         partitions                               the partitions, their nodes and health
         orchestrations                           the registered orchestrations and entities
       """;
@@ -122,6 +123,7 @@ public final class NetheriteCli {
                     "GET",
                     "api/entities/" + seg(arg(args, 0, "ENTITY")) + "/" + seg(arg(args, 1, "KEY")),
                     null));
+        case "entities" -> entities(args);
         case "partitions" -> partitions();
         case "orchestrations" -> show(call("GET", "api/orchestrations", null));
         default -> throw new Usage("unknown command '" + command + "'");
@@ -202,6 +204,34 @@ public final class NetheriteCli {
             "GET",
             "api/instances/" + seg(arg(args, 0, "ID")) + "/wait?timeout=" + seg(timeout),
             null));
+  }
+
+  private int entities(List<String> args) throws IOException, InterruptedException {
+    StringBuilder q = new StringBuilder("api/entities?");
+    param(q, "name", take(args, "--name", null));
+    param(q, "keyPrefix", take(args, "--prefix", null));
+    param(q, "pageSize", take(args, "--page-size", null));
+    param(q, "continuationToken", take(args, "--token-next", null));
+    JsonNode r = call("GET", q.toString(), null);
+    if (json) {
+      out.println(r.toPrettyString());
+      return 0;
+    }
+    List<List<String>> rows = new ArrayList<>();
+    for (JsonNode e : r.get("entities")) {
+      rows.add(
+          List.of(
+              text(e, "name"),
+              text(e, "key"),
+              abbreviate(e.get("state").toString(), 40),
+              text(e, "lockedBy"),
+              text(e, "backlog")));
+    }
+    table(List.of("ENTITY", "KEY", "STATE", "LOCKED BY", "BACKLOG"), rows);
+    if (!r.get("continuationToken").isNull()) {
+      out.println("more: --token-next " + r.get("continuationToken").asText());
+    }
+    return 0;
   }
 
   private int list(List<String> args) throws IOException, InterruptedException {

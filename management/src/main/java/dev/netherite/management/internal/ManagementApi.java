@@ -7,6 +7,8 @@ import dev.netherite.dsl.DurableClient;
 import dev.netherite.dsl.DurableTimeoutException;
 import dev.netherite.dsl.EntityId;
 import dev.netherite.dsl.EntityOp;
+import dev.netherite.dsl.EntityPage;
+import dev.netherite.dsl.EntityQuery;
 import dev.netherite.dsl.EntityState;
 import dev.netherite.dsl.EntityType;
 import dev.netherite.dsl.InstanceAlreadyExistsException;
@@ -115,6 +117,10 @@ public final class ManagementApi {
         }
       }
       case "entities" -> {
+        if (n == 1) {
+          allow(method, "GET");
+          return ok(listEntities(q));
+        }
         if (n == 3) {
           allow(method, "GET");
           return ok(readEntity(p.get(1), p.get(2)));
@@ -375,19 +381,58 @@ public final class ManagementApi {
     return o;
   }
 
-  private ObjectNode readEntity(String name, String key) {
-    entityType(name);
-    EntityId id = entityId(name, key);
-    EntityState<Object> state = runtime.client().readEntity(id, Object.class);
+  /** The entities matching the filter, a page at a time. */
+  private ObjectNode listEntities(Map<String, String> q) {
+    int pageSize = integer(q.getOrDefault("pageSize", "50"), "pageSize");
+    if (pageSize < 1 || pageSize > 1000) {
+      throw ApiError.badInput(
+          "pageSize", "Parameter 'pageSize' is " + pageSize + "; it must be between 1 and 1000.");
+    }
+    String name = q.get("name");
+    if (name != null) {
+      entityType(name);
+    }
+    String keyPrefix = q.get("keyPrefix");
+    if (keyPrefix != null && name == null) {
+      throw ApiError.badInput(
+          "keyPrefix",
+          "Parameter 'keyPrefix' filters the keys of one entity type: give its 'name' too.");
+    }
+    EntityPage<Object> page;
+    try {
+      page =
+          runtime
+              .client()
+              .listEntities(
+                  new EntityQuery(name, keyPrefix, pageSize, q.get("continuationToken")),
+                  Object.class);
+    } catch (IllegalArgumentException e) {
+      throw ApiError.badInput(
+          "continuationToken", "Parameter 'continuationToken' is not valid: " + e.getMessage());
+    }
     ObjectNode o = Json.object();
-    o.put("entityId", id.toString());
-    o.put("name", name);
-    o.put("key", key);
+    ArrayNode entities = o.putArray("entities");
+    page.entities().forEach(e -> entities.add(entityJson(e)));
+    o.put("continuationToken", page.continuationToken());
+    return o;
+  }
+
+  private static ObjectNode entityJson(EntityState<Object> state) {
+    ObjectNode o = Json.object();
+    o.put("entityId", state.id().toString());
+    o.put("name", state.id().name());
+    o.put("key", state.id().key());
     o.put("exists", state.exists());
     o.set("state", Json.MAPPER.valueToTree(state.state()));
     o.put("lockedBy", state.lockedBy());
     o.put("backlog", state.backlog());
     return o;
+  }
+
+  private ObjectNode readEntity(String name, String key) {
+    entityType(name);
+    EntityId id = entityId(name, key);
+    return entityJson(runtime.client().readEntity(id, Object.class));
   }
 
   private Reply signal(String name, String key, String operation, String body) {
@@ -472,6 +517,7 @@ public final class ManagementApi {
       ObjectNode byStatus = o.putObject("instancesByStatus");
       new TreeMap<>(r.instancesByStatus()).forEach((s, c) -> byStatus.put(s.name(), c));
       o.put("entities", r.entities());
+      o.put("entityBacklog", r.entityBacklog());
       o.put("pendingWork", r.pendingWork());
       o.put("bufferedEvents", r.bufferedEvents());
       o.put("inFlightEvents", r.inFlightEvents());

@@ -2,12 +2,15 @@ package dev.netherite.management.internal;
 
 import dev.netherite.dsl.RuntimeStatus;
 import dev.netherite.persistence.StorageMetrics;
+import dev.netherite.runtime.internal.RuntimeMetrics;
 import io.prometheus.metrics.config.EscapingScheme;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.core.metrics.Histogram;
+import io.prometheus.metrics.core.metrics.SummaryWithCallback;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.prometheus.metrics.model.snapshots.Quantiles;
 import io.prometheus.metrics.model.snapshots.Unit;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -35,6 +38,8 @@ public final class MetricsExporter implements AutoCloseable {
   private final PartitionInspector inspector;
   private final StorageMetrics storage = StorageMetrics.global();
   private final StorageMetrics.Observer observer;
+  private final RuntimeMetrics runtimeMetrics = RuntimeMetrics.global();
+  private final RuntimeMetrics.Observer latencies;
 
   /** The reports of the scrape being written; the gauges' callbacks read them. */
   private volatile List<PartitionInspector.PartitionView> scraped = List.of();
@@ -116,6 +121,131 @@ public final class MetricsExporter implements AutoCloseable {
         };
     storage.addObserver(observer);
 
+    Histogram stepLatency =
+        latencyHistogram(
+            "netherite_step_latency_seconds",
+            "Time from a partition handing an orchestration step to its run to the step's result"
+                + " reaching the partition (waiting for a thread, the orchestration's code, the way"
+                + " back).",
+            0.0001,
+            0.00025,
+            0.0005,
+            0.001,
+            0.0025,
+            0.005,
+            0.01,
+            0.025,
+            0.05,
+            0.1,
+            0.25,
+            1,
+            5);
+    Histogram activityLatency =
+        latencyHistogram(
+            "netherite_activity_latency_seconds",
+            "Time from an activity's submission to its result (waiting for a slot, then running).",
+            0.0005,
+            0.001,
+            0.0025,
+            0.005,
+            0.01,
+            0.025,
+            0.05,
+            0.1,
+            0.25,
+            1,
+            5,
+            30,
+            120);
+    Histogram checkpointDuration =
+        latencyHistogram(
+            "netherite_checkpoint_duration_seconds",
+            "Time from handing a checkpoint to the snapshot store to its being stored.",
+            0.005,
+            0.01,
+            0.025,
+            0.05,
+            0.1,
+            0.25,
+            0.5,
+            1,
+            2.5,
+            5,
+            10,
+            30);
+    latencies =
+        new RuntimeMetrics.Observer() {
+          @Override
+          public void stepLatency(long nanos) {
+            stepLatency.observe(nanos / 1e9);
+          }
+
+          @Override
+          public void activityLatency(long nanos) {
+            activityLatency.observe(nanos / 1e9);
+          }
+
+          @Override
+          public void checkpointDuration(long nanos) {
+            checkpointDuration.observe(nanos / 1e9);
+          }
+        };
+    runtimeMetrics.addObserver(latencies);
+    GaugeWithCallback.builder()
+        .name("netherite_activities_queued")
+        .help("Activities waiting for a slot (netherite.activities.max-concurrent). Per JVM.")
+        .callback(cb -> cb.call(runtimeMetrics.activitiesQueued()))
+        .register(registry);
+    GaugeWithCallback.builder()
+        .name("netherite_activities_running")
+        .help("Activities holding a slot. Per JVM.")
+        .callback(cb -> cb.call(runtimeMetrics.activitiesRunning()))
+        .register(registry);
+    partitionCounter(
+        "netherite_resent_messages",
+        "Messages to other partitions sent again because they were not acknowledged in time.",
+        RuntimeMetrics.PartitionCounters::resent);
+    CounterWithCallback.builder()
+        .name("netherite_dedup_dropped_messages")
+        .help(
+            "Messages from other partitions dropped by the dedup vector: reason=duplicate (applied"
+                + " already), reason=gap (a delivery past a gap, kept for the sender's resend)."
+                + " Counted per JVM.")
+        .labelNames("partition", "reason")
+        .callback(
+            cb ->
+                runtimeMetrics
+                    .partitions()
+                    .forEach(
+                        (p, c) -> {
+                          cb.call(c.duplicatesDropped(), p.toString(), "duplicate");
+                          cb.call(c.gapDropped(), p.toString(), "gap");
+                        }))
+        .register(registry);
+    partitionCounter(
+        "netherite_checkpoint_failures",
+        "Checkpoints the snapshot store failed to save.",
+        RuntimeMetrics.PartitionCounters::checkpointFailures);
+    SummaryWithCallback.builder()
+        .name("netherite_recovery_duration_seconds")
+        .help(
+            "Recoveries of a partition (checkpoint and log suffix) and their duration: _count is"
+                + " the number of recoveries. Counted per JVM.")
+        .unit(Unit.SECONDS)
+        .labelNames("partition")
+        .callback(
+            cb ->
+                runtimeMetrics
+                    .partitions()
+                    .forEach(
+                        (p, c) ->
+                            cb.call(
+                                c.recoveries(),
+                                c.recoveryNanos() / 1e9,
+                                Quantiles.EMPTY,
+                                p.toString())))
+        .register(registry);
+
     GaugeWithCallback.builder()
         .name("netherite_partitions_hosted")
         .help("Partitions this node hosts.")
@@ -160,6 +290,11 @@ public final class MetricsExporter implements AutoCloseable {
         v -> v.report().entities(),
         false);
     partitionGauge(
+        "netherite_partition_entity_backlog",
+        "Messages queued for the partition's entities or in their running batches.",
+        v -> v.report().entityBacklog(),
+        false);
+    partitionGauge(
         "netherite_partition_pending_events",
         "Events applied but not yet durable (buffered and in flight).",
         v -> v.report().bufferedEvents() + v.report().inFlightEvents(),
@@ -186,6 +321,31 @@ public final class MetricsExporter implements AutoCloseable {
         "Duration of the partition's last recovery (checkpoint and log suffix).",
         v -> v.report().recoveryMillis() / 1000.0,
         false);
+  }
+
+  private Histogram latencyHistogram(String name, String help, double... upperBounds) {
+    return Histogram.builder()
+        .name(name)
+        .help(help + " Per JVM.")
+        .unit(Unit.SECONDS)
+        .classicOnly()
+        .classicUpperBounds(upperBounds)
+        .withoutExemplars()
+        .register(registry);
+  }
+
+  private void partitionCounter(
+      String name, String help, ToDoubleFunction<RuntimeMetrics.PartitionCounters> value) {
+    CounterWithCallback.builder()
+        .name(name)
+        .help(help + " Counted per JVM.")
+        .labelNames("partition")
+        .callback(
+            cb ->
+                runtimeMetrics
+                    .partitions()
+                    .forEach((p, c) -> cb.call(value.applyAsDouble(c), p.toString())))
+        .register(registry);
   }
 
   private void storageCounter(
@@ -237,5 +397,6 @@ public final class MetricsExporter implements AutoCloseable {
   @Override
   public void close() {
     storage.removeObserver(observer);
+    runtimeMetrics.removeObserver(latencies);
   }
 }

@@ -278,6 +278,11 @@ final class WireSamples {
     add(
         samples,
         new ClientResponse.EntityStatus(new EntityView(ALICE, "130", ORDER, 3, T0.plusSeconds(9))));
+    add(samples, new ClientQuery.ListEntities("@Account@", "@Account@alice", 50));
+    add(
+        samples,
+        new ClientResponse.EntityList(
+            List.of(new EntityView(ALICE, "130", ORDER, 3, T0.plusSeconds(9))), true));
     // 300..: the parts of the partition state
     add(samples, new PendingActivity("Reserve", "{\"sku\":\"A-1\"}"));
     return samples;

@@ -49,6 +49,7 @@ final class ActivityWorkers {
   private final ThreadFactory virtualThreads =
       Thread.ofVirtual().name("netherite-activity-", 0).factory();
   private final ThreadPoolExecutor platformThreads;
+  private final RuntimeMetrics metrics = RuntimeMetrics.global();
 
   /** Arms the timeouts; its tasks only flag a call and interrupt its thread. */
   private final ScheduledThreadPoolExecutor watchdog;
@@ -97,19 +98,23 @@ final class ActivityWorkers {
           of.add(running);
           return of;
         });
+    metrics.activityQueued();
     Runnable run =
         () -> {
           try {
             permits.acquire();
           } catch (InterruptedException e) {
+            metrics.activityDequeued(false);
             forget(running);
             return; // node shutting down: the partition dispatches the call again after recovery
           }
+          metrics.activityDequeued(true);
           try {
             running.run();
           } finally {
             forget(running);
             permits.release();
+            metrics.activityEnded();
           }
         };
     if (options.thread() == ActivityThread.PLATFORM) {
@@ -162,6 +167,7 @@ final class ActivityWorkers {
     final Call call;
     private final ActivityOptions options;
     private final Consumer<ActivityExecutor.Outcome> done;
+    private final long submittedNanos = System.nanoTime();
 
     // Guarded by this: the thread while the code runs (null before and after), so that an
     // interrupt never reaches a pooled thread that has moved on to another call.
@@ -264,6 +270,7 @@ final class ActivityWorkers {
               + ") "
               + why
               + "; the attempt was cancelled and its thread interrupted.";
+      metrics.activityLatency(System.nanoTime() - submittedNanos);
       done.accept(
           new ActivityExecutor.Outcome(
               null, FailureDetails.of(TaskTimeoutException.class.getName(), message)));
@@ -293,6 +300,7 @@ final class ActivityWorkers {
         }
         reported = true;
       }
+      metrics.activityLatency(System.nanoTime() - submittedNanos);
       done.accept(outcome);
     }
 

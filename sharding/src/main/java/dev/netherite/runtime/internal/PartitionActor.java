@@ -236,6 +236,7 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
         state.instanceCount(),
         new HashMap<>(state.statusCounts()),
         state.entityCount(),
+        state.entityBacklog(),
         d.bufferedEvents(),
         d.inFlightEvents(),
         d.writeInFlightNanos() < 0 ? -1 : d.writeInFlightNanos() / 1_000_000,
@@ -589,6 +590,9 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
   }
 
   private final class Metrics implements PartitionPorts.Metrics {
+    private final RuntimeMetrics.PartitionCounters counters =
+        RuntimeMetrics.global().partition(partitionId);
+
     @Override
     public void journalWrite(int events) {
       node.metrics().recordJournalWrite(events);
@@ -602,6 +606,36 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
     @Override
     public void checkpoint() {
       node.metrics().recordSnapshot();
+    }
+
+    @Override
+    public void stepLatency(long nanos) {
+      counters.stepLatency(nanos);
+    }
+
+    @Override
+    public void deliveryDropped(int messages, boolean duplicate) {
+      counters.deliveryDropped(messages, duplicate);
+    }
+
+    @Override
+    public void resent(int messages) {
+      counters.resent(messages);
+    }
+
+    @Override
+    public void recovered(long nanos) {
+      counters.recovered(nanos);
+    }
+
+    @Override
+    public void checkpointSaved(long nanos) {
+      counters.checkpointDuration(nanos);
+    }
+
+    @Override
+    public void checkpointFailed() {
+      counters.checkpointFailed();
     }
   }
 

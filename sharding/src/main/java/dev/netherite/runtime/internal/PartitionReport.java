@@ -14,6 +14,7 @@ import java.util.Map;
  * @param instances instances held (any status)
  * @param instancesByStatus instances held, per status
  * @param entities entities held
+ * @param entityBacklog messages queued for those entities or in their running batches
  * @param bufferedEvents events applied but not yet handed to the journal
  * @param inFlightEvents events of the journal write in flight (0 when none)
  * @param writeInFlightMillis how long the write in flight has been running, or -1 when none
@@ -38,6 +39,7 @@ public record PartitionReport(
     int instances,
     Map<RuntimeStatus, Integer> instancesByStatus,
     int entities,
+    int entityBacklog,
     int bufferedEvents,
     int inFlightEvents,
     long writeInFlightMillis,

@@ -4,6 +4,8 @@ import dev.netherite.dsl.DurableClient;
 import dev.netherite.dsl.DurableTimeoutException;
 import dev.netherite.dsl.EntityId;
 import dev.netherite.dsl.EntityOp;
+import dev.netherite.dsl.EntityPage;
+import dev.netherite.dsl.EntityQuery;
 import dev.netherite.dsl.EntityState;
 import dev.netherite.dsl.EntityType;
 import dev.netherite.dsl.InstanceAlreadyExistsException;
@@ -295,8 +297,63 @@ public final class ShardedDurableClient implements DurableClient {
     if (view == null) {
       return new EntityState<>(entity, false, null, null, 0);
     }
+    return toEntityState(entity, view, stateType);
+  }
+
+  private <S> EntityState<S> toEntityState(EntityId entity, EntityView view, Class<S> stateType) {
     S state = view.state() == null ? null : node.converter().deserialize(view.state(), stateType);
     return new EntityState<>(entity, view.state() != null, state, view.lockedBy(), view.backlog());
+  }
+
+  /**
+   * Pages walk the partitions in order, as {@link #list}; the token is {@code partition:lastId}.
+   */
+  @Override
+  public <S> EntityPage<S> listEntities(EntityQuery query, Class<S> stateType) {
+    required(query, "listEntities", "query");
+    required(stateType, "listEntities", "stateType");
+    int count = node.settings().partitionCount();
+    int partition = 0;
+    String afterId = null;
+    String token = query.continuationToken();
+    if (token != null) {
+      int colon = token.indexOf(':');
+      try {
+        partition = Integer.parseInt(token.substring(0, colon));
+      } catch (RuntimeException e) {
+        partition = -1;
+      }
+      if (partition < 0 || partition >= count) {
+        throw new IllegalArgumentException(
+            "'"
+                + token
+                + "' is not a continuation token of DurableClient.listEntities (the form is"
+                + " partition:lastId, with a partition from 0 to "
+                + (count - 1)
+                + "). Pass the token of the previous page as it was returned.");
+      }
+      afterId = token.substring(colon + 1);
+      if (afterId.isEmpty()) {
+        afterId = null;
+      }
+    }
+    List<EntityState<S>> page = new ArrayList<>();
+    for (; partition < count; partition++, afterId = null) {
+      int want = query.pageSize() - page.size();
+      ClientResponse.EntityList result =
+          (ClientResponse.EntityList)
+              query(partition, new ClientQuery.ListEntities(query.idPrefix(), afterId, want));
+      for (EntityView v : result.entities()) {
+        page.add(toEntityState(EntityId.parse(v.entityId()), v, stateType));
+      }
+      if (page.size() >= query.pageSize()) {
+        boolean more = result.more() || partition < count - 1;
+        String last = page.get(page.size() - 1).id().toString();
+        return new EntityPage<>(
+            page, more ? (result.more() ? partition + ":" + last : (partition + 1) + ":") : null);
+      }
+    }
+    return new EntityPage<>(page, null);
   }
 
   /** Pages walk the partitions in order; the token is {@code partition:lastId}. */
