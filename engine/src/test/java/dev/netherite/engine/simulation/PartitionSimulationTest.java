@@ -168,34 +168,7 @@ class PartitionSimulationTest {
   @ParameterizedTest(name = "seed {0}")
   @MethodSource("seeds")
   void everyOrchestrationCompletesExactlyOnceDespiteCrashesAndLossyDelivery(long seed) {
-    withSeed(seed, app(), sim -> simulate(sim, seed, () -> {}));
-  }
-
-  /**
-   * The same run, with a crash of every partition caught while its checkpoint's records are being
-   * written and batches after the checkpoint are already durable: recovery must take the committed
-   * checkpoint, never the rows of the unfinished one, and replay the suffix.
-   */
-  @ParameterizedTest(name = "seed {0}")
-  @MethodSource("seeds")
-  void crashesWhileACheckpointsRecordsAreWrittenAndInputGoesOnLoseNothing(long seed) {
-    withSeed(
-        seed,
-        app(),
-        sim -> {
-          simulate(
-              sim,
-              seed,
-              () -> {
-                for (int p = 0; p < PARTITIONS; p++) {
-                  if (sim.writingCheckpointWithLaterBatchesDurable(p)
-                      && sim.random().nextInt(4) == 0) {
-                    sim.crash(p);
-                  }
-                }
-              });
-          assertTrue(sim.crashesWhileRecordsWritten() > 0, "no such crash: " + sim.summary());
-        });
+    withSeed(seed, app(), sim -> simulate(sim, seed));
   }
 
   @ParameterizedTest(name = "seed {0}")
@@ -232,7 +205,7 @@ class PartitionSimulationTest {
     }
   }
 
-  private void simulate(SimulatedPartitions sim, long seed, Runnable extraFaults) {
+  private void simulate(SimulatedPartitions sim, long seed) {
     Random random = new Random(seed ^ 0x5DEECE66DL);
     sim.faults(DROP_RATE, DUPLICATE_RATE).cacheCapacity(6).maxMessagesPerDelivery(3);
 
@@ -252,8 +225,7 @@ class PartitionSimulationTest {
     }
 
     // Chaos until every parent's end was made visible (after durability).
-    chaos(
-        sim, random, () -> inputs.keySet().stream().allMatch(id -> sim.hasEnded(id)), extraFaults);
+    chaos(sim, random, () -> inputs.keySet().stream().allMatch(id -> sim.hasEnded(id)), () -> {});
 
     // Calm: no more faults; everything in flight settles and every outbox drains.
     sim.faults(0, 0);

@@ -78,8 +78,7 @@ public class KryoSerializer extends JSerializer {
   static void countStored(Object o, int length) {
     if (o instanceof dev.netherite.engine.partition.EventBatch) {
       dev.netherite.persistence.StorageMetrics.global().recordJournalBytes(length);
-    } else if (o instanceof dev.netherite.engine.partition.PartitionState
-        || o instanceof dev.netherite.engine.partition.PartitionCheckpoint) {
+    } else if (o instanceof dev.netherite.engine.partition.PartitionState) {
       dev.netherite.persistence.StorageMetrics.global().recordSnapshotBytes(length);
     }
   }

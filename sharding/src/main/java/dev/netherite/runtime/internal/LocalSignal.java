@@ -1,8 +1,6 @@
 package dev.netherite.runtime.internal;
 
 import dev.netherite.engine.host.HostInput;
-import dev.netherite.engine.partition.StoredRecord;
-import java.util.List;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 
 /**
@@ -12,10 +10,4 @@ import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 sealed interface LocalSignal extends NoSerializationVerificationNeeded {
 
   record ToHost(HostInput input) implements LocalSignal {}
-
-  /** The records of a checkpoint are written (or failed: {@code failure} is set). */
-  record RecordsWritten(Object attempt, Throwable failure) implements LocalSignal {}
-
-  /** The records of the recovered checkpoint are read (or failed: {@code failure} is set). */
-  record RecordsLoaded(List<StoredRecord> records, Throwable failure) implements LocalSignal {}
 }

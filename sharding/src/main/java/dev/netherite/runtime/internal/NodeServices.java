@@ -6,7 +6,6 @@ import dev.netherite.engine.PartitionPlacement;
 import dev.netherite.engine.entity.EntityExecutor;
 import dev.netherite.engine.orchestration.OrchestrationExecutor;
 import dev.netherite.persistence.StorageMetrics;
-import dev.netherite.persistence.internal.CassandraInstanceStore;
 import dev.netherite.runtime.DeliveryFaults;
 import dev.netherite.runtime.RuntimeSettings;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
@@ -25,8 +24,7 @@ public record NodeServices(
     PartitionPlacement placement,
     StorageMetrics metrics,
     DeliveryFaults faults,
-    StoreHealth storeHealth,
-    CassandraInstanceStore instanceStore) {
+    StoreHealth storeHealth) {
 
   public static final EntityTypeKey<PartitionCommand> PARTITION =
       EntityTypeKey.create(PartitionCommand.class, "partition");
@@ -62,8 +60,7 @@ public record NodeServices(
       Workflows workflows,
       DataConverter converter,
       ClusterSharding sharding,
-      DeliveryFaults faults,
-      CassandraInstanceStore instanceStore) {
+      DeliveryFaults faults) {
     return new NodeServices(
         settings,
         workflows,
@@ -84,7 +81,6 @@ public record NodeServices(
         new PartitionPlacement(settings.partitionCount()),
         StorageMetrics.global(),
         faults,
-        new StoreHealth(),
-        instanceStore);
+        new StoreHealth());
   }
 }
