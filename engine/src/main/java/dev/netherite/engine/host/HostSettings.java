@@ -34,38 +34,6 @@ public record HostSettings(
     }
   }
 
-  /** Settings with the default byte cap per journal write. */
-  public HostSettings(
-      int partitionCount,
-      PersistenceMode mode,
-      int maxBatchEvents,
-      int maxPendingEvents,
-      Duration maxLinger,
-      long checkpointAfterEvents,
-      Duration checkpointAfterIdle,
-      boolean deleteCoveredEvents,
-      int instanceCacheSize,
-      int requestLogCapacity,
-      int entityMaxBatchSize,
-      Duration resendAfter,
-      int maxMessagesPerDelivery) {
-    this(
-        partitionCount,
-        mode,
-        maxBatchEvents,
-        maxPendingEvents,
-        maxLinger,
-        checkpointAfterEvents,
-        checkpointAfterIdle,
-        deleteCoveredEvents,
-        instanceCacheSize,
-        requestLogCapacity,
-        entityMaxBatchSize,
-        resendAfter,
-        maxMessagesPerDelivery,
-        DEFAULT_MAX_BATCH_BYTES);
-  }
-
   public boolean pipelined() {
     return mode == PersistenceMode.LOCAL;
   }

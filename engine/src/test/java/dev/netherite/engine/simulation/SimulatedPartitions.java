@@ -267,7 +267,8 @@ public final class SimulatedPartitions implements AutoCloseable {
         requestLogCapacity,
         PartitionState.DEFAULT_ENTITY_BATCH_LIMIT,
         resendAfter,
-        maxMessagesPerDelivery);
+        maxMessagesPerDelivery,
+        HostSettings.DEFAULT_MAX_BATCH_BYTES);
   }
 
   // ---------------------------------------------------------------- clock
