@@ -6,7 +6,6 @@ import dev.netherite.engine.partition.Effect;
 import dev.netherite.engine.partition.EventBatch;
 import dev.netherite.engine.partition.InstanceView;
 import dev.netherite.engine.partition.PartitionEvent;
-import dev.netherite.engine.partition.PartitionState;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -52,10 +51,23 @@ public record PartitionPorts(
     }
 
     /**
-     * Saves {@code state} as the checkpoint at the last durable batch; the state must not change
-     * until {@link PartitionHost#onCheckpointSaved} or {@link PartitionHost#onCheckpointFailed}.
+     * Saves a checkpoint at the last durable batch: first its records, in the instance store, each
+     * row labelled with the checkpoint's number, then its partition-wide state as the snapshot
+     * labelled with that same number (not with the journal's sequence number when it is written:
+     * batches are written meanwhile), which commits it. The checkpoint refers to the live state:
+     * the port takes its own copy (serializes it) before it returns, since the host changes the
+     * state right after. Completes with {@link PartitionHost#onCheckpointSaved} or {@link
+     * PartitionHost#onCheckpointFailed}. After the commit, the store may drop the rows that the
+     * checkpoint's records supersede (older versions, and deleted records).
      */
-    void saveCheckpoint(PartitionState state);
+    void saveCheckpoint(Checkpoint checkpoint);
+
+    /**
+     * Reads every record of the partition as of checkpoint {@code number} (for each key, its newest
+     * row at or below the number; deleted records are left out). Completes with {@link
+     * PartitionHost#onRecordsLoaded} or {@link PartitionHost#onRecordsLoadFailed}.
+     */
+    void loadRecords(long number);
 
     /** Deletes the batches up to {@code seqNr} and the checkpoints before it. */
     void deleteUpTo(long seqNr);

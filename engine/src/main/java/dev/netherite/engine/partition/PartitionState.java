@@ -16,8 +16,10 @@ import dev.netherite.engine.partition.PartitionMessage.ToInstance;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * INTERNAL API
@@ -26,8 +28,11 @@ import java.util.Map;
  * same events in the same order give the same state and the same effects, which is what makes
  * recovery by replay correct. It is not thread-safe; its host calls it from one thread.
  *
- * <p>The state is a few tables, and this object is the partition's checkpoint (its fields are the
- * checkpoint's format). Each table belongs to one part, which alone changes it:
+ * <p>The state is a few tables. The per-instance ones (instances, entities) are records of the
+ * instance store, written by each checkpoint as far as they changed; the partition-wide ones go
+ * into the {@link PartitionCheckpoint}. (This object's fields are the format of the checkpoints
+ * written before the instance store, which held everything; those are still read.) Each table
+ * belongs to one part, which alone changes it:
  *
  * <ul>
  *   <li>{@link ClientRequests}: the answers to client requests, with the {@link RequestLog};
@@ -56,13 +61,22 @@ public final class PartitionState implements WireSerializable {
    */
   private int entityBatchLimit = DEFAULT_ENTITY_BATCH_LIMIT;
 
-  private final Outbox outbox = new Outbox();
-  private final DedupVector dedup = new DedupVector();
-  private final TimerTable timers = new TimerTable();
+  private final Outbox outbox;
+  private final DedupVector dedup;
+  private final TimerTable timers;
   private final RequestLog requests;
   private long executionCounter;
 
   private transient Parts parts;
+
+  /**
+   * The store keys of the records read, created or removed since they were last captured for a
+   * checkpoint; and those captured by the checkpoint being saved, which come back here if it fails.
+   * Not part of any checkpoint (null after a checkpoint of the old, whole-state format is read).
+   */
+  private transient Set<String> dirty;
+
+  private transient Set<String> capturing;
 
   /** The parts over the tables; not part of the checkpoint. */
   private record Parts(
@@ -73,9 +87,126 @@ public final class PartitionState implements WireSerializable {
       Queries queries) {}
 
   public PartitionState(int partitionId, int partitionCount, int requestLogCapacity) {
+    this(
+        partitionId,
+        partitionCount,
+        new Outbox(),
+        new DedupVector(),
+        new TimerTable(),
+        new RequestLog(requestLogCapacity));
+  }
+
+  private PartitionState(
+      int partitionId,
+      int partitionCount,
+      Outbox outbox,
+      DedupVector dedup,
+      TimerTable timers,
+      RequestLog requests) {
     this.partitionId = partitionId;
     this.partitionCount = partitionCount;
-    this.requests = new RequestLog(requestLogCapacity);
+    this.outbox = outbox;
+    this.dedup = dedup;
+    this.timers = timers;
+    this.requests = requests;
+  }
+
+  /**
+   * The state a checkpoint holds, without its records: the host adds them with {@link
+   * #restoreRecord} before it replays the log suffix.
+   */
+  public static PartitionState fromCheckpoint(PartitionCheckpoint c) {
+    PartitionState s =
+        new PartitionState(
+            c.partitionId(), c.partitionCount(), c.outbox(), c.dedup(), c.timers(), c.requests());
+    s.entityBatchLimit = c.entityBatchLimit();
+    s.executionCounter = c.executionCounter();
+    return s;
+  }
+
+  /** Adds a record read from the instance store; not a change (it is written already). */
+  public void restoreRecord(StoredRecord r) {
+    switch (r.value()) {
+      case InstanceState i -> instances.put(i.instanceId, i);
+      case EntityRecord e -> entities.put(e.entityId, e);
+      case null -> {}
+      default ->
+          throw new IllegalArgumentException(
+              "not a partition record: key=" + r.key() + " type=" + r.value().getClass());
+    }
+  }
+
+  // ---------------------------------------------------------------- checkpoints
+
+  private Set<String> dirty() {
+    if (dirty == null) {
+      dirty = new LinkedHashSet<>();
+      capturing = new LinkedHashSet<>();
+    }
+    return dirty;
+  }
+
+  /**
+   * Every record is changed: after a checkpoint of the old format, which held them all, the next
+   * checkpoint must write them all to the instance store.
+   */
+  public void markAllChanged() {
+    Set<String> d = dirty();
+    instances.keySet().forEach(id -> d.add(StoredRecord.instanceKey(id)));
+    entities.keySet().forEach(id -> d.add(StoredRecord.entityKey(id)));
+  }
+
+  /** The record under a store key, as {@link #captureCheckpoint} would write it. */
+  public StoredRecord record(String key) {
+    WireSerializable value =
+        key.startsWith(StoredRecord.INSTANCE_PREFIX)
+            ? instances.get(key.substring(StoredRecord.INSTANCE_PREFIX.length()))
+            : entities.get(key.substring(StoredRecord.ENTITY_PREFIX.length()));
+    return new StoredRecord(key, value);
+  }
+
+  /** How many records have changed since the last captured checkpoint. */
+  public int changedRecordCount() {
+    return dirty().size();
+  }
+
+  /**
+   * Captures a checkpoint at {@code number}: the partition-wide state and the records changed or
+   * removed since the last capture (removed ones as deletions). The state must not change until the
+   * checkpoint is {@link #checkpointCommitted committed} or {@link #checkpointAbandoned abandoned}.
+   */
+  public PartitionCheckpoint captureCheckpoint(long number, List<StoredRecord> changes) {
+    Set<String> d = dirty();
+    for (String key : d) {
+      changes.add(record(key));
+    }
+    capturing.addAll(d);
+    d.clear();
+    return new PartitionCheckpoint(
+        partitionId,
+        partitionCount,
+        number,
+        entityBatchLimit,
+        outbox,
+        dedup,
+        timers,
+        requests,
+        executionCounter);
+  }
+
+  /** The captured checkpoint is stored: its records are current in the store. */
+  public void checkpointCommitted() {
+    dirty();
+    capturing.clear();
+  }
+
+  /**
+   * The captured checkpoint failed: its rows may be in the store above the committed number, so the
+   * next checkpoint writes its records again and supersedes them.
+   */
+  public void checkpointAbandoned() {
+    dirty().addAll(capturing);
+    capturing.clear();
   }
 
   private Parts parts() {
@@ -85,9 +216,18 @@ public final class PartitionState implements WireSerializable {
               partitionId, new PartitionPlacement(partitionCount), outbox, dedup, this::deliver);
       LockChain locks = new LockChain(router);
       Instances instanceLifecycle =
-          new Instances(instances, timers, router, locks, this::nextExecutionId);
+          new Instances(
+              new RecordTable<>(instances, dirty(), StoredRecord.INSTANCE_PREFIX),
+              timers,
+              router,
+              locks,
+              this::nextExecutionId);
       EntityScheduler scheduler =
-          new EntityScheduler(entities, () -> entityBatchLimit, locks, router);
+          new EntityScheduler(
+              new RecordTable<>(entities, dirty(), StoredRecord.ENTITY_PREFIX),
+              () -> entityBatchLimit,
+              locks,
+              router);
       parts =
           new Parts(
               router,

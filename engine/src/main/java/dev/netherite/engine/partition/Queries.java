@@ -25,12 +25,12 @@ final class Queries {
   ClientResponse answer(ClientQuery q) {
     return switch (q) {
       case ClientQuery.GetStatus g -> {
-        InstanceState i = instances.get(g.instanceId());
+        InstanceState i = instances.peek(g.instanceId());
         yield new ClientResponse.Status(i == null ? null : i.view(g.withHistory()));
       }
       case ClientQuery.ListInstances l -> list(l);
       case ClientQuery.ReadEntity r -> {
-        EntityRecord e = entities.get(r.entityId());
+        EntityRecord e = entities.peek(r.entityId());
         yield new ClientResponse.EntityStatus(e == null ? null : e.view());
       }
       case ClientQuery.ListEntities l -> listEntities(l);

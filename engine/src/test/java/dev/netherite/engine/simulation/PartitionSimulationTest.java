@@ -168,7 +168,34 @@ class PartitionSimulationTest {
   @ParameterizedTest(name = "seed {0}")
   @MethodSource("seeds")
   void everyOrchestrationCompletesExactlyOnceDespiteCrashesAndLossyDelivery(long seed) {
-    withSeed(seed, app(), sim -> simulate(sim, seed));
+    withSeed(seed, app(), sim -> simulate(sim, seed, () -> {}));
+  }
+
+  /**
+   * The same run, with a crash of every partition caught while its checkpoint's records are being
+   * written and batches after the checkpoint are already durable: recovery must take the committed
+   * checkpoint, never the rows of the unfinished one, and replay the suffix.
+   */
+  @ParameterizedTest(name = "seed {0}")
+  @MethodSource("seeds")
+  void crashesWhileACheckpointsRecordsAreWrittenAndInputGoesOnLoseNothing(long seed) {
+    withSeed(
+        seed,
+        app(),
+        sim -> {
+          simulate(
+              sim,
+              seed,
+              () -> {
+                for (int p = 0; p < PARTITIONS; p++) {
+                  if (sim.writingCheckpointWithLaterBatchesDurable(p)
+                      && sim.random().nextInt(4) == 0) {
+                    sim.crash(p);
+                  }
+                }
+              });
+          assertTrue(sim.crashesWhileRecordsWritten() > 0, "no such crash: " + sim.summary());
+        });
   }
 
   @ParameterizedTest(name = "seed {0}")
@@ -205,7 +232,7 @@ class PartitionSimulationTest {
     }
   }
 
-  private void simulate(SimulatedPartitions sim, long seed) {
+  private void simulate(SimulatedPartitions sim, long seed, Runnable extraFaults) {
     Random random = new Random(seed ^ 0x5DEECE66DL);
     sim.faults(DROP_RATE, DUPLICATE_RATE).cacheCapacity(6).maxMessagesPerDelivery(3);
 
@@ -225,7 +252,8 @@ class PartitionSimulationTest {
     }
 
     // Chaos until every parent's end was made visible (after durability).
-    chaos(sim, random, () -> inputs.keySet().stream().allMatch(id -> sim.hasEnded(id)), () -> {});
+    chaos(
+        sim, random, () -> inputs.keySet().stream().allMatch(id -> sim.hasEnded(id)), extraFaults);
 
     // Calm: no more faults; everything in flight settles and every outbox drains.
     sim.faults(0, 0);

@@ -1,6 +1,7 @@
 package dev.netherite.runtime.internal;
 
 import dev.netherite.dsl.HistoryEvent;
+import dev.netherite.engine.host.Checkpoint;
 import dev.netherite.engine.host.CommitLogFaults;
 import dev.netherite.engine.host.HostDiagnostics;
 import dev.netherite.engine.host.HostInput;
@@ -13,8 +14,10 @@ import dev.netherite.engine.host.PersistenceMode;
 import dev.netherite.engine.orchestration.OrchestrationRun;
 import dev.netherite.engine.partition.Effect;
 import dev.netherite.engine.partition.EventBatch;
+import dev.netherite.engine.partition.PartitionCheckpoint;
 import dev.netherite.engine.partition.PartitionEvent;
 import dev.netherite.engine.partition.PartitionState;
+import dev.netherite.persistence.internal.CassandraInstanceStore;
 import dev.netherite.runtime.DeliveryFaults;
 import dev.netherite.runtime.RuntimeSettings;
 import java.time.Duration;
@@ -141,11 +144,7 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
   @Override
   public Receive createReceiveRecover() {
     return receiveBuilder()
-        .match(
-            SnapshotOffer.class,
-            offer ->
-                host.restoreCheckpoint(
-                    (PartitionState) offer.snapshot(), offer.metadata().sequenceNr()))
+        .match(SnapshotOffer.class, this::restore)
         .match(EventBatch.class, host::replay)
         .match(
             RecoveryCompleted.class,
@@ -157,13 +156,43 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
         .build();
   }
 
+  private void restore(SnapshotOffer offer) {
+    long seqNr = offer.metadata().sequenceNr();
+    switch (offer.snapshot()) {
+      case PartitionCheckpoint c -> host.restoreCheckpoint(c, seqNr);
+      case PartitionState whole -> host.restoreCheckpoint(whole, seqNr);
+      default ->
+          throw new IllegalStateException(
+              "partition "
+                  + partitionId
+                  + " found a snapshot it cannot read: type="
+                  + offer.snapshot().getClass().getName());
+    }
+  }
+
   // ---------------------------------------------------------------- running
 
   @Override
   public Receive createReceive() {
     return receiveBuilder()
-        .match(SaveSnapshotSuccess.class, s -> host.onCheckpointSaved(s.metadata().sequenceNr()))
-        .match(SaveSnapshotFailure.class, f -> host.onCheckpointFailed(f.cause()))
+        .match(SaveSnapshotSuccess.class, this::onSnapshotSaved)
+        .match(
+            SaveSnapshotFailure.class,
+            f -> {
+              saving = null;
+              node.metrics().recordCheckpointFailure();
+              host.onCheckpointFailed(f.cause());
+            })
+        .match(LocalSignal.RecordsWritten.class, this::onRecordsWritten)
+        .match(
+            LocalSignal.RecordsLoaded.class,
+            l -> {
+              if (l.failure() != null) {
+                host.onRecordsLoadFailed(l.failure());
+              } else {
+                host.onRecordsLoaded(l.records());
+              }
+            })
         .match(LocalSignal.ToHost.class, s -> host.input(s.input()))
         .match(PartitionCommand.ClientCommand.class, c -> host.input(clientCommand(c)))
         .match(
@@ -284,6 +313,65 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
     super.postStop();
   }
 
+  /**
+   * The checkpoint being saved: its number, a copy of its partition-wide state taken when it was
+   * captured, and its records' rows, kept to collect what they supersede.
+   */
+  private record Saving(
+      long number,
+      PartitionCheckpoint partitionWide,
+      List<CassandraInstanceStore.RecordRow> rows) {}
+
+  private Saving saving;
+
+  /** The number the next snapshot is labelled with; see {@link #snapshotSequenceNr()}. */
+  private long snapshotNumber = -1;
+
+  /**
+   * A snapshot is labelled with the number of the checkpoint it commits, not with the journal's
+   * last sequence number when it is written: the host writes batches while the checkpoint's records
+   * are written, and those must be replayed after it.
+   */
+  @Override
+  public long snapshotSequenceNr() {
+    return snapshotNumber >= 0 ? snapshotNumber : lastSequenceNr();
+  }
+
+  private void onRecordsWritten(LocalSignal.RecordsWritten w) {
+    if (w.attempt() != saving) {
+      return;
+    }
+    if (w.failure() != null) {
+      saving = null;
+      node.metrics().recordCheckpointFailure();
+      host.onCheckpointFailed(w.failure());
+    } else {
+      // The commit point: until this snapshot is stored, the rows just written are above the
+      // committed checkpoint's number and no reader takes them.
+      snapshotNumber = saving.number();
+      saveSnapshot(saving.partitionWide());
+    }
+  }
+
+  private void onSnapshotSaved(SaveSnapshotSuccess s) {
+    Saving saved = saving;
+    saving = null;
+    if (saved != null) {
+      node.instanceStore()
+          .collectGarbage(partitionId, saved.number(), saved.rows())
+          .whenComplete(
+              (done, error) -> {
+                if (error != null) {
+                  log.debug(
+                      "partition {} could not remove superseded records (they are never read): {}",
+                      partitionId,
+                      error.toString());
+                }
+              });
+    }
+    host.onCheckpointSaved(s.metadata().sequenceNr());
+  }
+
   private void tellSelf(HostInput input) {
     self.tell(new LocalSignal.ToHost(input), ActorRef.noSender());
   }
@@ -312,8 +400,37 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
     }
 
     @Override
-    public void saveCheckpoint(PartitionState state) {
-      saveSnapshot(state);
+    public void saveCheckpoint(Checkpoint checkpoint) {
+      // Serialized here, at the host's quiescent point (the host runs on as soon as this returns);
+      // written off this thread, snapshot last.
+      List<CassandraInstanceStore.RecordRow> rows;
+      PartitionCheckpoint partitionWide;
+      try {
+        rows = node.instanceStore().serialize(checkpoint.records());
+        partitionWide = node.instanceStore().copyOf(checkpoint.partitionWide());
+      } catch (RuntimeException e) {
+        // Reported as a message: a port never calls back into the host before it returns.
+        Saving failed = new Saving(checkpoint.number(), checkpoint.partitionWide(), List.of());
+        saving = failed;
+        self.tell(new LocalSignal.RecordsWritten(failed, e), ActorRef.noSender());
+        return;
+      }
+      Saving attempt = new Saving(checkpoint.number(), partitionWide, rows);
+      saving = attempt;
+      node.instanceStore()
+          .write(partitionId, checkpoint.number(), rows)
+          .whenComplete(
+              (done, error) ->
+                  self.tell(new LocalSignal.RecordsWritten(attempt, error), ActorRef.noSender()));
+    }
+
+    @Override
+    public void loadRecords(long number) {
+      node.instanceStore()
+          .loadAll(partitionId, number)
+          .whenComplete(
+              (records, error) ->
+                  self.tell(new LocalSignal.RecordsLoaded(records, error), ActorRef.noSender()));
     }
 
     @Override
