@@ -16,10 +16,8 @@ import dev.netherite.engine.partition.PartitionMessage.ToInstance;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * INTERNAL API
@@ -70,13 +68,11 @@ public final class PartitionState implements WireSerializable {
   private transient Parts parts;
 
   /**
-   * The store keys of the records read, created or removed since they were last captured for a
-   * checkpoint; and those captured by the checkpoint being saved, which come back here if it fails.
-   * Not part of any checkpoint (null after a checkpoint of the old, whole-state format is read).
+   * The per-instance tables as the parts and the checkpoints see them; not part of any checkpoint.
    */
-  private transient Set<String> dirty;
+  private transient RecordTable<InstanceState> instanceTable;
 
-  private transient Set<String> capturing;
+  private transient RecordTable<EntityRecord> entityTable;
 
   /** The parts over the tables; not part of the checkpoint. */
   private record Parts(
@@ -127,8 +123,8 @@ public final class PartitionState implements WireSerializable {
   /** Adds a record read from the instance store; not a change (it is written already). */
   public void restoreRecord(StoredRecord r) {
     switch (r.value()) {
-      case InstanceState i -> instances.put(i.instanceId, i);
-      case EntityRecord e -> entities.put(e.entityId, e);
+      case InstanceState i -> instanceTable().restore(i.instanceId, i);
+      case EntityRecord e -> entityTable().restore(e.entityId, e);
       case null -> {}
       default ->
           throw new IllegalArgumentException(
@@ -138,12 +134,18 @@ public final class PartitionState implements WireSerializable {
 
   // ---------------------------------------------------------------- checkpoints
 
-  private Set<String> dirty() {
-    if (dirty == null) {
-      dirty = new LinkedHashSet<>();
-      capturing = new LinkedHashSet<>();
+  private RecordTable<InstanceState> instanceTable() {
+    if (instanceTable == null) {
+      instanceTable = new RecordTable<>(instances, StoredRecord.INSTANCE_PREFIX);
     }
-    return dirty;
+    return instanceTable;
+  }
+
+  private RecordTable<EntityRecord> entityTable() {
+    if (entityTable == null) {
+      entityTable = new RecordTable<>(entities, StoredRecord.ENTITY_PREFIX);
+    }
+    return entityTable;
   }
 
   /**
@@ -151,9 +153,8 @@ public final class PartitionState implements WireSerializable {
    * checkpoint must write them all to the instance store.
    */
   public void markAllChanged() {
-    Set<String> d = dirty();
-    instances.keySet().forEach(id -> d.add(StoredRecord.instanceKey(id)));
-    entities.keySet().forEach(id -> d.add(StoredRecord.entityKey(id)));
+    instanceTable().noteAll();
+    entityTable().noteAll();
   }
 
   /** The record under a store key, as {@link #captureCheckpoint} would write it. */
@@ -167,21 +168,18 @@ public final class PartitionState implements WireSerializable {
 
   /** How many records have changed since the last captured checkpoint. */
   public int changedRecordCount() {
-    return dirty().size();
+    return instanceTable().noted() + entityTable().noted();
   }
 
   /**
    * Captures a checkpoint at {@code number}: the partition-wide state and the records changed or
-   * removed since the last capture (removed ones as deletions). The state must not change until the
-   * checkpoint is {@link #checkpointCommitted committed} or {@link #checkpointAbandoned abandoned}.
+   * removed since the last capture (removed ones as deletions, if the store may hold them). The
+   * state must not change until the checkpoint is {@link #checkpointCommitted committed} or {@link
+   * #checkpointAbandoned abandoned}.
    */
   public PartitionCheckpoint captureCheckpoint(long number, List<StoredRecord> changes) {
-    Set<String> d = dirty();
-    for (String key : d) {
-      changes.add(record(key));
-    }
-    capturing.addAll(d);
-    d.clear();
+    instanceTable().capture(changes);
+    entityTable().capture(changes);
     return new PartitionCheckpoint(
         partitionId,
         partitionCount,
@@ -196,8 +194,8 @@ public final class PartitionState implements WireSerializable {
 
   /** The captured checkpoint is stored: its records are current in the store. */
   public void checkpointCommitted() {
-    dirty();
-    capturing.clear();
+    instanceTable().committed();
+    entityTable().committed();
   }
 
   /**
@@ -205,8 +203,8 @@ public final class PartitionState implements WireSerializable {
    * next checkpoint writes its records again and supersedes them.
    */
   public void checkpointAbandoned() {
-    dirty().addAll(capturing);
-    capturing.clear();
+    instanceTable().abandoned();
+    entityTable().abandoned();
   }
 
   private Parts parts() {
@@ -216,18 +214,9 @@ public final class PartitionState implements WireSerializable {
               partitionId, new PartitionPlacement(partitionCount), outbox, dedup, this::deliver);
       LockChain locks = new LockChain(router);
       Instances instanceLifecycle =
-          new Instances(
-              new RecordTable<>(instances, dirty(), StoredRecord.INSTANCE_PREFIX),
-              timers,
-              router,
-              locks,
-              this::nextExecutionId);
+          new Instances(instanceTable(), timers, router, locks, this::nextExecutionId);
       EntityScheduler scheduler =
-          new EntityScheduler(
-              new RecordTable<>(entities, dirty(), StoredRecord.ENTITY_PREFIX),
-              () -> entityBatchLimit,
-              locks,
-              router);
+          new EntityScheduler(entityTable(), () -> entityBatchLimit, locks, router);
       parts =
           new Parts(
               router,

@@ -1,26 +1,44 @@
 package dev.netherite.engine.partition;
 
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Set;
 
 /**
  * INTERNAL API
  *
  * <p>One table of per-instance records (orchestration instances or entities) as the state machine's
- * parts see it. It notes in {@code dirty} the store key of every record the parts read, create or
- * remove, so that the next checkpoint writes exactly those records (a superset of the changed ones:
- * a record that is read while applying an event may have been changed). Queries read through {@link
- * #peek}, which notes nothing.
+ * parts see it, and what the next checkpoint must write of it. It notes the id of every record the
+ * parts read for a change, create or remove, so that the next checkpoint writes exactly those (a
+ * superset of the changed ones: a record read while applying an event may have been changed).
+ * Queries read through {@link #peek}, which notes nothing.
+ *
+ * <p>A removed record becomes a deletion row only if the store may hold rows of it ({@link
+ * TableRecord#inStore}); one created and removed between two checkpoints leaves no trace in the
+ * store. A record counts as in the store from the capture that first includes it, whether or not
+ * that checkpoint commits: a failed checkpoint may have written its rows.
  */
-final class RecordTable<V> {
+final class RecordTable<V extends TableRecord> {
   private final LinkedHashMap<String, V> records;
-  private final Set<String> dirty;
   private final String keyPrefix;
 
-  RecordTable(LinkedHashMap<String, V> records, Set<String> dirty, String keyPrefix) {
+  /** Ids noted since the last capture. */
+  private Set<String> dirty = new LinkedHashSet<>();
+
+  /** Ids captured by the checkpoint being saved; noted again if it is abandoned. */
+  private List<String> capturing = new ArrayList<>();
+
+  /**
+   * Ids of removed records that the store may hold rows of, until a capture writes the deletion.
+   */
+  private final Set<String> removedInStore = new HashSet<>();
+
+  RecordTable(LinkedHashMap<String, V> records, String keyPrefix) {
     this.records = records;
-    this.dirty = dirty;
     this.keyPrefix = keyPrefix;
   }
 
@@ -28,7 +46,7 @@ final class RecordTable<V> {
   V get(String id) {
     V v = records.get(id);
     if (v != null) {
-      dirty.add(keyPrefix + id);
+      dirty.add(id);
     }
     return v;
   }
@@ -39,14 +57,27 @@ final class RecordTable<V> {
   }
 
   void put(String id, V v) {
-    records.put(id, v);
-    dirty.add(keyPrefix + id);
+    V old = records.put(id, v);
+    if ((old != null && old.inStore()) | removedInStore.remove(id)) {
+      v.markInStore();
+    }
+    dirty.add(id);
   }
 
   void remove(String id) {
-    if (records.remove(id) != null) {
-      dirty.add(keyPrefix + id);
+    V old = records.remove(id);
+    if (old != null) {
+      if (old.inStore()) {
+        removedInStore.add(id);
+      }
+      dirty.add(id);
     }
+  }
+
+  /** Adds a record read from the store: not a change. */
+  void restore(String id, V v) {
+    v.markInStore();
+    records.put(id, v);
   }
 
   int size() {
@@ -56,5 +87,49 @@ final class RecordTable<V> {
   /** Every record, to read only. */
   Collection<V> values() {
     return records.values();
+  }
+
+  /** Notes every record, for a checkpoint that must write them all. */
+  void noteAll() {
+    dirty.addAll(records.keySet());
+  }
+
+  int noted() {
+    return dirty.size();
+  }
+
+  /**
+   * Adds to {@code out} the rows the next checkpoint writes: each noted record, or its deletion if
+   * the store may hold it; and starts over.
+   */
+  void capture(List<StoredRecord> out) {
+    for (String id : dirty) {
+      V v = records.get(id);
+      if (v != null) {
+        out.add(new StoredRecord(keyPrefix + id, v, v.inStore()));
+        v.markInStore();
+        capturing.add(id);
+      } else if (removedInStore.remove(id)) {
+        out.add(new StoredRecord(keyPrefix + id, null, true));
+        capturing.add(id);
+      }
+    }
+    dirty = new LinkedHashSet<>();
+  }
+
+  /** The captured checkpoint committed. */
+  void committed() {
+    capturing = new ArrayList<>();
+  }
+
+  /** The captured checkpoint failed: its records are noted again, deletions included. */
+  void abandoned() {
+    for (String id : capturing) {
+      if (!records.containsKey(id)) {
+        removedInStore.add(id);
+      }
+      dirty.add(id);
+    }
+    capturing = new ArrayList<>();
   }
 }

@@ -1,6 +1,7 @@
 package dev.netherite.engine.partition;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Instant;
@@ -86,5 +87,75 @@ class IncrementalCheckpointTest {
     state.captureCheckpoint(2, next);
     assertEquals(List.of("o:a"), keys(next));
     assertTrue(next.get(0).deleted(), "a purged instance is a deletion");
+  }
+
+  @Test
+  void aRecordCreatedAndRemovedBetweenCheckpointsLeavesNoRow() {
+    PartitionState state = new PartitionState(0, 1, 100);
+    state.apply(start("a"));
+    state.apply(
+        new PartitionEvent.ClientRequestReceived(
+            "req-stop", new ClientRequest.Terminate("a", "test"), T0));
+    state.apply(
+        new PartitionEvent.ClientRequestReceived("req-purge", new ClientRequest.Purge("a"), T0));
+    List<StoredRecord> next = new ArrayList<>();
+    state.captureCheckpoint(1, next);
+    assertEquals(List.of(), keys(next));
+  }
+
+  @Test
+  void onlyRecordsAlreadyInTheStoreSupersedeEarlierRows() {
+    PartitionState state = new PartitionState(0, 1, 100);
+    state.apply(start("a"));
+    List<StoredRecord> first = new ArrayList<>();
+    state.captureCheckpoint(1, first);
+    assertFalse(first.get(0).superseding(), "a new record has no earlier rows");
+    state.checkpointCommitted();
+    state.apply(
+        new PartitionEvent.ClientRequestReceived(
+            "req-raise", new ClientRequest.RaiseEvent("a", "Go", "1"), T0));
+    List<StoredRecord> second = new ArrayList<>();
+    state.captureCheckpoint(2, second);
+    assertTrue(second.get(0).superseding());
+  }
+
+  @Test
+  void aDeletionOfAnAbandonedCaptureIsCapturedAgain() {
+    PartitionState state = new PartitionState(0, 1, 100);
+    state.apply(start("a"));
+    state.apply(
+        new PartitionEvent.ClientRequestReceived(
+            "req-stop", new ClientRequest.Terminate("a", "test"), T0));
+    state.captureCheckpoint(1, new ArrayList<>());
+    state.checkpointAbandoned(); // its row of "a" may be in the store
+    state.apply(
+        new PartitionEvent.ClientRequestReceived("req-purge", new ClientRequest.Purge("a"), T0));
+    List<StoredRecord> next = new ArrayList<>();
+    state.captureCheckpoint(2, next);
+    assertEquals(List.of("o:a"), keys(next));
+    assertTrue(next.get(0).deleted());
+    state.checkpointAbandoned();
+    List<StoredRecord> again = new ArrayList<>();
+    state.captureCheckpoint(3, again);
+    assertEquals(List.of("o:a"), keys(again), "the deletion is written by the next checkpoint");
+    assertTrue(again.get(0).deleted() && again.get(0).superseding());
+  }
+
+  @Test
+  void aRecordRestoredFromTheStoreSupersedesItsRow() {
+    PartitionState source = new PartitionState(0, 1, 100);
+    source.apply(start("a"));
+    StoredRecord stored = source.record("o:a");
+    PartitionState state = new PartitionState(0, 1, 100);
+    state.restoreRecord(new StoredRecord(stored.key(), stored.value()));
+    state.apply(
+        new PartitionEvent.ClientRequestReceived(
+            "req-stop", new ClientRequest.Terminate("a", "test"), T0));
+    state.apply(
+        new PartitionEvent.ClientRequestReceived("req-purge", new ClientRequest.Purge("a"), T0));
+    List<StoredRecord> next = new ArrayList<>();
+    state.captureCheckpoint(1, next);
+    assertEquals(List.of("o:a"), keys(next), "the deletion of a stored record is written");
+    assertTrue(next.get(0).deleted() && next.get(0).superseding());
   }
 }

@@ -23,9 +23,6 @@ final class PartsFixture {
   final EntityScheduler entities;
   int batchLimit = 3;
 
-  /** The store keys of the records the parts read, created or removed. */
-  final java.util.Set<String> changed = new java.util.LinkedHashSet<>();
-
   private long executions;
 
   PartsFixture() {
@@ -33,15 +30,14 @@ final class PartsFixture {
     locks = new LockChain(router);
     instances =
         new Instances(
-            new RecordTable<>(
-                new java.util.LinkedHashMap<>(), changed, StoredRecord.INSTANCE_PREFIX),
+            new RecordTable<>(new java.util.LinkedHashMap<>(), StoredRecord.INSTANCE_PREFIX),
             timers,
             router,
             locks,
             () -> "0-" + ++executions);
     entities =
         new EntityScheduler(
-            new RecordTable<>(new java.util.LinkedHashMap<>(), changed, StoredRecord.ENTITY_PREFIX),
+            new RecordTable<>(new java.util.LinkedHashMap<>(), StoredRecord.ENTITY_PREFIX),
             () -> batchLimit,
             locks,
             router);

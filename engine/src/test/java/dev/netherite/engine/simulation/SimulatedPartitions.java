@@ -933,6 +933,9 @@ public final class SimulatedPartitions implements AutoCloseable {
    */
   private static void collectGarbage(Node n, dev.netherite.engine.host.Checkpoint saved) {
     for (StoredRecord r : saved.records()) {
+      if (!r.superseding()) {
+        continue; // the store holds no earlier row of it
+      }
       TreeMap<Long, RecordRow> rows = n.records.get(r.key());
       if (rows == null) {
         continue;

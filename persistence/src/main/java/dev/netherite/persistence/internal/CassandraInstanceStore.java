@@ -65,8 +65,11 @@ public final class CassandraInstanceStore {
       PreparedStatement deleteBelow,
       PreparedStatement deleteUpTo) {}
 
-  /** A record's key and bytes (null: deleted), ready to be written. */
-  public record RecordRow(String key, byte[] data) {}
+  /**
+   * A record's key and bytes (null: deleted), ready to be written; {@code superseding}: the store
+   * may hold earlier rows of it, which go once the checkpoint has committed.
+   */
+  public record RecordRow(String key, byte[] data, boolean superseding) {}
 
   public CassandraInstanceStore(ActorSystem system, String taskHub) {
     Config config = system.settings().config().getConfig("netherite.persistence.instance-store");
@@ -179,7 +182,7 @@ public final class CassandraInstanceStore {
       if (data != null) {
         StorageMetrics.global().recordRecordBytes(data.length);
       }
-      rows.add(new RecordRow(r.key(), data));
+      rows.add(new RecordRow(r.key(), data, r.superseding()));
     }
     return rows;
   }
@@ -227,15 +230,20 @@ public final class CassandraInstanceStore {
 
   /**
    * After checkpoint {@code number} committed: removes the versions its rows supersede, and every
-   * version of the records it deleted. Best effort: what stays is superseded and never read.
+   * version of the records it deleted; nothing for records new since the previous checkpoint, which
+   * have no earlier rows. Best effort: what stays is superseded and never read.
    */
   public CompletionStage<Void> collectGarbage(int partition, long number, List<RecordRow> rows) {
+    List<RecordRow> superseding = rows.stream().filter(RecordRow::superseding).toList();
+    if (superseding.isEmpty()) {
+      return CompletableFuture.completedFuture(null);
+    }
     return ready()
         .thenCompose(
             s ->
                 bounded(
                     batches(
-                        rows,
+                        superseding,
                         r ->
                             (r.data() == null ? s.deleteUpTo() : s.deleteBelow())
                                 .bind(taskHub, partition, bucketOf(r.key()), r.key(), number)),
