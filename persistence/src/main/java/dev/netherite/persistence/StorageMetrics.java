@@ -47,6 +47,7 @@ public final class StorageMetrics {
   private final LongAdder recordsWritten = new LongAdder();
   private final LongAdder recordBytes = new LongAdder();
   private final LongAdder checkpointFailures = new LongAdder();
+  private final LongAdder instanceRecordReads = new LongAdder();
 
   /** A point-in-time copy of the counters. */
   public record Snapshot(
@@ -130,6 +131,16 @@ public final class StorageMetrics {
   /** Bytes of the instance records written by checkpoints. */
   public long recordBytes() {
     return recordBytes.sum();
+  }
+
+  /** One instance record read back from the instance store because a request needed it. */
+  public void recordInstanceRecordRead() {
+    instanceRecordReads.increment();
+  }
+
+  /** Instance records read back from the instance store for requests (recovery's not counted). */
+  public long instanceRecordReads() {
+    return instanceRecordReads.sum();
   }
 
   public void recordCheckpointFailure() {

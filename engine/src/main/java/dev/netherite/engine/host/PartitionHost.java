@@ -27,8 +27,10 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * INTERNAL API
@@ -137,10 +139,27 @@ public final class PartitionHost {
   private long lastCheckpointSeqNr;
   private Instant lastCheckpointAt;
   private long recoveryNanos = -1;
-  // Recovery from an incremental checkpoint: the log suffix waits for the checkpoint's records.
+  // Recovery from an incremental checkpoint: the log suffix waits for the checkpoint's records,
+  // and its events wait, in order, for the ended instances they need (see continueReplay).
   private boolean awaitingRecords;
   private boolean recoveryDone;
-  private final List<EventBatch> replayWaiting = new ArrayList<>();
+  private final ArrayDeque<PartitionEvent> replayWaiting = new ArrayDeque<>();
+  private final Set<String> replayLookedUp = new HashSet<>();
+  private boolean replayLoading;
+
+  // Ended instances out of memory: an input that needs one waits in the stash, in order behind the
+  // others that need it, while it is read; other input goes on.
+  private final Set<String> loading = new HashSet<>();
+  private final Set<String> lookedUpAbsent = new HashSet<>();
+
+  /** Whether the store may hold instances that memory does not: lists then read it too. */
+  private boolean storeHoldsOthers;
+
+  // Lists that read the store; ended instances stay in memory while one runs.
+  private final Map<Long, PendingList> lists = new HashMap<>();
+  private long nextListId;
+
+  private record PendingList(ClientQuery.ListInstances query, HostInput.ReplyChannel replyTo) {}
 
   private final ArrayDeque<HostInput> stash = new ArrayDeque<>();
 
@@ -285,7 +304,8 @@ public final class PartitionHost {
     recoveredFromSeqNr = seqNr;
     lastCheckpointSeqNr = seqNr;
     awaitingRecords = true;
-    ports.journal().loadRecords(recovered.number());
+    storeHoldsOthers = true;
+    ports.journal().loadRecords(recovered.number(), recovered.activeKeys());
   }
 
   /** The records of the recovered checkpoint, asked for by {@link #restoreCheckpoint}. */
@@ -295,13 +315,65 @@ public final class PartitionHost {
     }
     records.forEach(state::restoreRecord);
     awaitingRecords = false;
-    for (EventBatch batch : replayWaiting) {
-      applyReplayed(batch);
+    continueReplay();
+  }
+
+  /**
+   * Applies the log suffix in order. Before an event that needs an instance the store may hold (see
+   * {@link PartitionState#instanceNeeded}), it reads that instance back, as the live host did
+   * before it recorded the event: the event then meets the same record as it did when applied.
+   */
+  private void continueReplay() {
+    while (!replayWaiting.isEmpty()) {
+      PartitionEvent e = replayWaiting.peekFirst();
+      String id =
+          e instanceof PartitionEvent.ClientRequestReceived c
+              ? PartitionState.instanceNeeded(c.request())
+              : null;
+      if (id != null && state.mayBeStored(id) && replayLookedUp.add(id)) {
+        replayLoading = true;
+        ports.journal().loadRecord(lastCheckpointSeqNr, StoredRecord.instanceKey(id));
+        return;
+      }
+      replayWaiting.pollFirst();
+      state.apply(e);
+      eventsSinceCheckpoint++; // the log suffix counts towards the next one
     }
-    replayWaiting.clear();
     if (recoveryDone) {
       recoveryCompleted();
     }
+  }
+
+  /**
+   * One record asked for by {@link PartitionPorts.Journal#loadRecord}: null if the store holds
+   * none. A record that memory holds meanwhile (created again by a message) or removed since the
+   * last commit is newer than what the store read, and is kept.
+   */
+  public void onRecordLoaded(String key, StoredRecord record) {
+    if (phase == Phase.STOPPED) {
+      return;
+    }
+    String id = key.substring(StoredRecord.instanceKey("").length());
+    if (phase == Phase.RECOVERING) {
+      if (!replayLoading) {
+        return;
+      }
+      replayLoading = false;
+      if (record != null && state.mayBeStored(id)) {
+        state.restoreRecord(record);
+      }
+      continueReplay();
+      return;
+    }
+    if (!loading.remove(id)) {
+      return;
+    }
+    if (record != null && state.mayBeStored(id)) {
+      state.restoreRecord(record);
+    } else {
+      lookedUpAbsent.add(id);
+    }
+    afterInput();
   }
 
   /** The records could not be read: the host stops, and a new one recovers again. */
@@ -322,16 +394,10 @@ public final class PartitionHost {
   /** A durable batch after the checkpoint; applied silently (side effects never run in replay). */
   public void replay(EventBatch batch) {
     requirePhase(Phase.RECOVERING);
-    if (awaitingRecords) {
-      replayWaiting.add(batch);
-    } else {
-      applyReplayed(batch);
+    replayWaiting.addAll(batch.events());
+    if (!awaitingRecords && !replayLoading) {
+      continueReplay();
     }
-  }
-
-  private void applyReplayed(EventBatch batch) {
-    batch.events().forEach(state::apply);
-    eventsSinceCheckpoint += batch.events().size(); // the log suffix counts towards the next one
   }
 
   /**
@@ -340,10 +406,11 @@ public final class PartitionHost {
    */
   public void recoveryCompleted() {
     requirePhase(Phase.RECOVERING);
-    if (awaitingRecords) {
+    if (awaitingRecords || replayLoading || !replayWaiting.isEmpty()) {
       recoveryDone = true;
       return;
     }
+    replayLookedUp.clear();
     phase = Phase.RUNNING;
     recoveryNanos = ports.clock().nanoTime() - createdNanos;
     ports.metrics().recovered(recoveryNanos);
@@ -401,7 +468,35 @@ public final class PartitionHost {
   }
 
   private boolean mustWait(HostInput input) {
-    return phase != Phase.RUNNING || (backpressured && isExternal(input));
+    if (phase != Phase.RUNNING || (backpressured && isExternal(input))) {
+      return true;
+    }
+    String id = instanceNeeded(input);
+    if (id == null) {
+      return false;
+    }
+    if (loading.contains(id)) {
+      return true; // behind the input that asked for it
+    }
+    if (!storeHoldsOthers || lookedUpAbsent.contains(id) || !state.mayBeStored(id)) {
+      return false;
+    }
+    loading.add(id);
+    ports.journal().loadRecord(lastCheckpointSeqNr, StoredRecord.instanceKey(id));
+    return true;
+  }
+
+  /**
+   * The instance whose record the input must meet in memory, or null; see {@link
+   * PartitionState#instanceNeeded}.
+   */
+  private static String instanceNeeded(HostInput input) {
+    return switch (input) {
+      case HostInput.ClientCommand c -> PartitionState.instanceNeeded(c.request());
+      case HostInput.Query q -> PartitionState.instanceNeeded(q.query());
+      case HostInput.AwaitCompletion a -> a.instanceId();
+      default -> null;
+    };
   }
 
   private static boolean isExternal(HostInput input) {
@@ -435,12 +530,24 @@ public final class PartitionHost {
   }
 
   private void handle(HostInput input) {
+    if (!lookedUpAbsent.isEmpty()) {
+      String id = instanceNeeded(input);
+      if (id != null) {
+        lookedUpAbsent.remove(id);
+      }
+    }
     switch (input) {
       case HostInput.ClientCommand c -> {
         replyTo.put(c.requestId(), c.replyTo());
         append(
             new PartitionEvent.ClientRequestReceived(
                 c.requestId(), c.request(), ports.clock().now()));
+      }
+      case HostInput.Query q
+          when q.query() instanceof ClientQuery.ListInstances l && storeHoldsOthers -> {
+        long id = nextListId++;
+        lists.put(id, new PendingList(l, q.replyTo()));
+        scan(id, l, l.afterId());
       }
       case HostInput.Query q -> {
         ClientResponse response = state.query(q.query());
@@ -477,6 +584,56 @@ public final class PartitionHost {
       }
       case HostInput.TimerFired t -> onTimer(t.timer());
     }
+  }
+
+  // ---------------------------------------------------------------- lists over the store
+
+  private void scan(long listId, ClientQuery.ListInstances l, String afterId) {
+    ports
+        .journal()
+        .scanInstances(
+            listId,
+            lastCheckpointSeqNr,
+            afterId == null ? null : StoredRecord.instanceKey(afterId),
+            l.limit(),
+            PartitionState.listFilter(l));
+  }
+
+  /**
+   * A page of instance records read by {@link PartitionPorts.Journal#scanInstances}: merged with
+   * memory and answered, or read on after it when all it read is held in memory.
+   */
+  public void onInstancesScanned(long listId, List<StoredRecord> records, boolean more) {
+    PendingList pending = lists.get(listId);
+    if (pending == null || phase == Phase.STOPPED) {
+      return;
+    }
+    ClientResponse.InstanceList page = state.mergeList(pending.query(), records, more);
+    if (page == null) {
+      StoredRecord last = records.getLast();
+      scan(listId, pending.query(), ((InstanceState) last.value()).instanceId());
+      return;
+    }
+    lists.remove(listId);
+    whenDurable(() -> pending.replyTo().reply(page));
+    afterInput();
+  }
+
+  /** The store could not be read for a list: answered as unavailable, which the client retries. */
+  public void onScanFailed(long listId, Throwable cause) {
+    PendingList pending = lists.remove(listId);
+    if (pending == null || phase == Phase.STOPPED) {
+      return;
+    }
+    pending
+        .replyTo()
+        .reply(
+            new ClientResponse.Rejected(
+                ClientResponse.Reason.STORE_UNAVAILABLE,
+                "partition "
+                    + partitionId
+                    + " could not read its instances from the instance store: "
+                    + cause));
   }
 
   /**
@@ -1027,6 +1184,9 @@ public final class PartitionHost {
     }
     ports.metrics().checkpointSaved(ports.clock().nanoTime() - checkpointStartedNanos);
     state.checkpointCommitted();
+    if (lists.isEmpty() && state.evictEnded(settings.residentEndedInstances(), loading) > 0) {
+      storeHoldsOthers = true;
+    }
     eventsInCheckpoint = 0;
     eventsAtFailedCheckpoint = -1;
     lastCheckpointSeqNr = seqNr;

@@ -6,9 +6,11 @@ import dev.netherite.engine.partition.Effect;
 import dev.netherite.engine.partition.EventBatch;
 import dev.netherite.engine.partition.InstanceView;
 import dev.netherite.engine.partition.PartitionEvent;
+import dev.netherite.engine.partition.StoredRecord;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 
 /**
@@ -63,11 +65,28 @@ public record PartitionPorts(
     void saveCheckpoint(Checkpoint checkpoint);
 
     /**
-     * Reads every record of the partition as of checkpoint {@code number} (for each key, its newest
-     * row at or below the number; deleted records are left out). Completes with {@link
+     * Reads the records under {@code keys} as of checkpoint {@code number} (for each key, its
+     * newest row at or below the number; keys with none, or whose newest is a deletion, are left
+     * out): at recovery, the records the checkpoint names as active. Completes with {@link
      * PartitionHost#onRecordsLoaded} or {@link PartitionHost#onRecordsLoadFailed}.
      */
-    void loadRecords(long number);
+    void loadRecords(long number, List<String> keys);
+
+    /**
+     * Reads one record as of checkpoint {@code number}, as {@link #loadRecords} does. Completes
+     * with {@link PartitionHost#onRecordLoaded} (null if there is none) or {@link
+     * PartitionHost#onRecordsLoadFailed}.
+     */
+    void loadRecord(long number, String key);
+
+    /**
+     * Reads, as of checkpoint {@code number}, up to {@code limit} instance records that {@code
+     * filter} takes, in key order after {@code afterKey} (null: from the first). Completes with
+     * {@link PartitionHost#onInstancesScanned} (with whether the store holds more) or {@link
+     * PartitionHost#onScanFailed}, naming {@code listId}.
+     */
+    void scanInstances(
+        long listId, long number, String afterKey, int limit, Predicate<StoredRecord> filter);
 
     /** Deletes the batches up to {@code seqNr} and the checkpoints before it. */
     void deleteUpTo(long seqNr);

@@ -1,6 +1,8 @@
 package dev.netherite.engine.partition;
 
 import dev.netherite.engine.WireSerializable;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * INTERNAL API
@@ -26,6 +28,12 @@ public final class PartitionCheckpoint implements WireSerializable {
   private RequestLog requests;
   private long executionCounter;
 
+  /**
+   * The store keys of the records recovery reads back: instances that have not ended, and entities.
+   * Ended instances are read when a request needs them.
+   */
+  private ArrayList<String> activeKeys;
+
   private PartitionCheckpoint() {}
 
   PartitionCheckpoint(
@@ -37,7 +45,8 @@ public final class PartitionCheckpoint implements WireSerializable {
       DedupVector dedup,
       TimerTable timers,
       RequestLog requests,
-      long executionCounter) {
+      long executionCounter,
+      ArrayList<String> activeKeys) {
     this.partitionId = partitionId;
     this.partitionCount = partitionCount;
     this.number = number;
@@ -47,6 +56,7 @@ public final class PartitionCheckpoint implements WireSerializable {
     this.timers = timers;
     this.requests = requests;
     this.executionCounter = executionCounter;
+    this.activeKeys = activeKeys;
   }
 
   public int partitionId() {
@@ -84,5 +94,10 @@ public final class PartitionCheckpoint implements WireSerializable {
 
   long executionCounter() {
     return executionCounter;
+  }
+
+  /** The records that recovery reads back from the store before it replays the log suffix. */
+  public List<String> activeKeys() {
+    return activeKeys;
   }
 }

@@ -15,9 +15,12 @@ import dev.netherite.engine.partition.PartitionMessage.ToEntity;
 import dev.netherite.engine.partition.PartitionMessage.ToInstance;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.function.Predicate;
 
 /**
  * INTERNAL API
@@ -180,6 +183,13 @@ public final class PartitionState implements WireSerializable {
   public PartitionCheckpoint captureCheckpoint(long number, List<StoredRecord> changes) {
     instanceTable().capture(changes);
     entityTable().capture(changes);
+    ArrayList<String> active = new ArrayList<>();
+    for (InstanceState i : instances.values()) {
+      if (!i.status.isTerminal()) {
+        active.add(StoredRecord.instanceKey(i.instanceId));
+      }
+    }
+    entities.keySet().forEach(id -> active.add(StoredRecord.entityKey(id)));
     return new PartitionCheckpoint(
         partitionId,
         partitionCount,
@@ -189,7 +199,8 @@ public final class PartitionState implements WireSerializable {
         dedup,
         timers,
         requests,
-        executionCounter);
+        executionCounter,
+        active);
   }
 
   /** The captured checkpoint is stored: its records are current in the store. */
@@ -266,6 +277,119 @@ public final class PartitionState implements WireSerializable {
 
   public int entityBatchLimit() {
     return entityBatchLimit;
+  }
+
+  // ---------------------------------------------------------------- residency
+
+  /**
+   * Whether the instance store may hold a version of the instance that memory does not: it is not
+   * in memory and was not removed since the last committed checkpoint (whose stored version must
+   * not come back).
+   */
+  public boolean mayBeStored(String instanceId) {
+    return !instances.containsKey(instanceId) && !instanceTable().removedSinceCommit(instanceId);
+  }
+
+  /**
+   * The instance whose record the state machine must see to apply this request, or null. Ended
+   * instances may leave memory because, for every other input (messages from other partitions,
+   * activity results, timers, entity signals, and starts whose options replace an ended instance),
+   * an ended instance and no instance give the same outcome; these requests tell them apart.
+   */
+  public static String instanceNeeded(ClientRequest r) {
+    return switch (r) {
+      case ClientRequest.StartOrchestration s ->
+          s.refuseIfExistsWith().stream().anyMatch(RuntimeStatus::isTerminal)
+              ? s.instanceId()
+              : null;
+      case ClientRequest.RaiseEvent e -> e.instanceId();
+      case ClientRequest.Terminate t -> t.instanceId();
+      case ClientRequest.Suspend t -> t.instanceId();
+      case ClientRequest.Resume t -> t.instanceId();
+      case ClientRequest.Purge t -> t.instanceId();
+      case ClientRequest.SignalEntity t -> null;
+    };
+  }
+
+  /** The instance whose record a query reads, or null (a list reads the store itself). */
+  public static String instanceNeeded(ClientQuery q) {
+    return q instanceof ClientQuery.GetStatus g ? g.instanceId() : null;
+  }
+
+  /**
+   * Drops from memory the ended instances whose current version is in a committed checkpoint, but
+   * for the {@code keep} that changed last; they are read back from the store when a request needs
+   * them ({@link #instanceNeeded}). Those in {@code pinned} (being read back) stay. Returns how
+   * many left.
+   */
+  public int evictEnded(int keep, Set<String> pinned) {
+    RecordTable<InstanceState> table = instanceTable();
+    List<InstanceState> ended = new ArrayList<>();
+    for (InstanceState i : instances.values()) {
+      if (i.status.isTerminal() && table.clean(i.instanceId, i) && !pinned.contains(i.instanceId)) {
+        ended.add(i);
+      }
+    }
+    int evict = ended.size() - Math.max(0, keep);
+    if (evict <= 0) {
+      return 0;
+    }
+    if (keep > 0) {
+      ended.sort(Comparator.comparing((InstanceState i) -> i.lastUpdatedAt));
+    }
+    for (int k = 0; k < evict; k++) {
+      table.evict(ended.get(k).instanceId);
+    }
+    return evict;
+  }
+
+  /**
+   * The filter a list applies to the instance records it reads from the store (its position after
+   * {@code afterId} aside); safe on any thread, it reads only the record it is given.
+   */
+  public static Predicate<StoredRecord> listFilter(ClientQuery.ListInstances l) {
+    return r -> r.value() instanceof InstanceState i && Queries.matches(l, i);
+  }
+
+  /**
+   * One page of a list over memory and the store: the instances in memory that match, merged in id
+   * order with those of {@code stored} (a page the store read in key order, filtered by {@link
+   * #listFilter}) that memory neither holds nor removed since the last commit. When the store has
+   * more than it read, nothing after its last record can be answered yet: returns null if that
+   * leaves an empty page, and the caller reads the store on after its last key.
+   */
+  public ClientResponse.InstanceList mergeList(
+      ClientQuery.ListInstances l, List<StoredRecord> stored, boolean storeMore) {
+    ClientResponse.InstanceList memory = (ClientResponse.InstanceList) query(l);
+    List<InstanceView> fromStore = new ArrayList<>();
+    for (StoredRecord r : stored) {
+      InstanceState i = (InstanceState) r.value();
+      if (mayBeStored(i.instanceId)) {
+        fromStore.add(i.view(false));
+      }
+    }
+    String lastStored =
+        stored.isEmpty() ? null : ((InstanceState) stored.getLast().value()).instanceId;
+    List<InstanceView> merged = new ArrayList<>();
+    int a = 0;
+    int b = 0;
+    List<InstanceView> mem = memory.instances();
+    while (merged.size() < l.limit() && (a < mem.size() || b < fromStore.size())) {
+      boolean takeMemory =
+          b >= fromStore.size()
+              || (a < mem.size()
+                  && mem.get(a).instanceId().compareTo(fromStore.get(b).instanceId()) < 0);
+      InstanceView next = takeMemory ? mem.get(a++) : fromStore.get(b++);
+      if (storeMore && lastStored != null && next.instanceId().compareTo(lastStored) > 0) {
+        break;
+      }
+      merged.add(next);
+    }
+    boolean more = storeMore || memory.more() || a < mem.size() || b < fromStore.size();
+    if (merged.isEmpty() && storeMore) {
+      return null;
+    }
+    return new ClientResponse.InstanceList(merged, more);
   }
 
   /** Applies one event and returns the effects it asks for. */

@@ -1,6 +1,5 @@
 package dev.netherite.engine.partition;
 
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -30,7 +29,7 @@ final class RecordTable<V extends TableRecord> {
   private Set<String> dirty = new LinkedHashSet<>();
 
   /** Ids captured by the checkpoint being saved; noted again if it is abandoned. */
-  private List<String> capturing = new ArrayList<>();
+  private Set<String> capturing = new HashSet<>();
 
   /**
    * Ids of removed records that the store may hold rows of, until a capture writes the deletion.
@@ -84,6 +83,32 @@ final class RecordTable<V extends TableRecord> {
     return records.size();
   }
 
+  /**
+   * Whether the record was removed since the last committed checkpoint: the store still holds its
+   * earlier version, which must not be read back.
+   */
+  boolean removedSinceCommit(String id) {
+    return !records.containsKey(id) && (removedInStore.contains(id) || capturing.contains(id));
+  }
+
+  /**
+   * Whether the record may leave memory: its current version is in a committed checkpoint (it is in
+   * the store, not changed since the last capture, and not in the capture being saved).
+   */
+  boolean clean(String id, V v) {
+    return v.inStore() && !dirty.contains(id) && !capturing.contains(id);
+  }
+
+  /** Drops a clean record from memory; the store holds its current version. */
+  void evict(String id) {
+    records.remove(id);
+  }
+
+  /** The ids of the records in memory, to read only. */
+  Set<String> ids() {
+    return records.keySet();
+  }
+
   /** Every record, to read only. */
   Collection<V> values() {
     return records.values();
@@ -119,7 +144,7 @@ final class RecordTable<V extends TableRecord> {
 
   /** The captured checkpoint committed. */
   void committed() {
-    capturing = new ArrayList<>();
+    capturing = new HashSet<>();
   }
 
   /** The captured checkpoint failed: its records are noted again, deletions included. */
@@ -130,6 +155,6 @@ final class RecordTable<V extends TableRecord> {
       }
       dirty.add(id);
     }
-    capturing = new ArrayList<>();
+    capturing = new HashSet<>();
   }
 }

@@ -10,6 +10,7 @@ import dev.netherite.engine.partition.ClientResponse;
 import dev.netherite.engine.partition.Effect;
 import dev.netherite.engine.partition.EventBatch;
 import dev.netherite.engine.partition.PartitionEvent;
+import dev.netherite.engine.partition.StoredRecord;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
@@ -49,7 +50,8 @@ class PartitionHostTest {
         100,
         Duration.ofSeconds(1),
         10,
-        maxBatchBytes);
+        maxBatchBytes,
+        HostSettings.DEFAULT_RESIDENT_ENDED_INSTANCES);
   }
 
   private PartitionHost newHost(HostSettings settings) {
@@ -89,8 +91,23 @@ class PartitionHostTest {
               }
 
               @Override
-              public void loadRecords(long number) {
+              public void loadRecords(long number, List<String> keys) {
                 throw new AssertionError("nothing to load: the host starts empty");
+              }
+
+              @Override
+              public void loadRecord(long number, String key) {
+                throw new AssertionError("nothing to load: no instance left memory");
+              }
+
+              @Override
+              public void scanInstances(
+                  long listId,
+                  long number,
+                  String afterKey,
+                  int limit,
+                  java.util.function.Predicate<StoredRecord> filter) {
+                throw new AssertionError("nothing to scan: no instance left memory");
               }
 
               @Override

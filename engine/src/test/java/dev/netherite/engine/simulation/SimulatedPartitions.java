@@ -112,6 +112,7 @@ public final class SimulatedPartitions implements AutoCloseable {
   private double dropRate;
   private double duplicateRate;
   private int cacheCapacity = 64;
+  private int residentEndedInstances = 0;
   private int requestLogCapacity = 1000;
   private int maxMessagesPerDelivery = 4;
   private Duration resendAfter = Duration.ofMillis(500);
@@ -142,6 +143,7 @@ public final class SimulatedPartitions implements AutoCloseable {
   private int checkpoints;
   private int restarts;
   private int crashesWhileRowsWritten;
+  private int recordLoads;
   private int rowsWrittenWithInputGoingOn;
   private long actions;
   private int dropped;
@@ -175,6 +177,12 @@ public final class SimulatedPartitions implements AutoCloseable {
    * The capacity of each partition's instance cache. Restarts every partition (losing nothing but
    * cached executions when nothing is in flight): call it before the run.
    */
+  /** Ended instances each partition keeps in memory once they are in the store (0: none). */
+  public SimulatedPartitions residentEndedInstances(int keep) {
+    this.residentEndedInstances = keep;
+    return this;
+  }
+
   public SimulatedPartitions cacheCapacity(int capacity) {
     this.cacheCapacity = capacity;
     for (Node n : nodes) {
@@ -277,7 +285,8 @@ public final class SimulatedPartitions implements AutoCloseable {
         PartitionState.DEFAULT_ENTITY_BATCH_LIMIT,
         resendAfter,
         maxMessagesPerDelivery,
-        HostSettings.DEFAULT_MAX_BATCH_BYTES);
+        HostSettings.DEFAULT_MAX_BATCH_BYTES,
+        residentEndedInstances);
   }
 
   // ---------------------------------------------------------------- clock
@@ -361,11 +370,28 @@ public final class SimulatedPartitions implements AutoCloseable {
     return List.copyOf(calls.get(requestId).replies);
   }
 
-  /** The instance as its partition's live state has it, with history; null if there is none. */
+  /**
+   * The instance's status with its history: from memory, or, for an ended instance that left it,
+   * from the committed version in the store (as the host reads it back).
+   */
   public InstanceView status(String instanceId) {
-    ClientResponse r =
-        state(placement.partitionOf(instanceId)).query(new ClientQuery.GetStatus(instanceId, true));
-    return ((ClientResponse.Status) r).view();
+    int p = placement.partitionOf(instanceId);
+    PartitionState live = state(p);
+    ClientQuery.GetStatus query = new ClientQuery.GetStatus(instanceId, true);
+    InstanceView v = ((ClientResponse.Status) live.query(query)).view();
+    Node n = nodes[p];
+    if (v != null || !live.mayBeStored(instanceId) || n.checkpoint == null) {
+      return v;
+    }
+    String key = StoredRecord.instanceKey(instanceId);
+    for (StoredRecord r : loadRecords(n, n.checkpoint.seqNr())) {
+      if (r.key().equals(key)) {
+        PartitionState holder = new PartitionState(p, partitionCount, 1);
+        holder.restoreRecord(r);
+        return ((ClientResponse.Status) holder.query(query)).view();
+      }
+    }
+    return null;
   }
 
   public <T> T output(String instanceId, Class<T> type) {
@@ -729,7 +755,7 @@ public final class SimulatedPartitions implements AutoCloseable {
   public String storageSummary() {
     return String.format(
         "mode=%s handOffs=%d failedWrites=%d failedCheckpoints=%d checkpoints=%d restarts=%d"
-            + " crashesWhileRecordsWritten=%d recordWritesWithInputGoingOn=%d",
+            + " crashesWhileRecordsWritten=%d recordWritesWithInputGoingOn=%d recordLoads=%d",
         mode,
         handOffs,
         failedWrites,
@@ -737,7 +763,13 @@ public final class SimulatedPartitions implements AutoCloseable {
         checkpoints,
         restarts,
         crashesWhileRowsWritten,
-        rowsWrittenWithInputGoingOn);
+        rowsWrittenWithInputGoingOn,
+        recordLoads);
+  }
+
+  /** Ended instances read back from the store because a request needed them. */
+  public int recordLoads() {
+    return recordLoads;
   }
 
   /**
@@ -1012,9 +1044,30 @@ public final class SimulatedPartitions implements AutoCloseable {
           }
 
           @Override
-          public void loadRecords(long number) {
+          public void loadRecords(long number, List<String> keys) {
             if (live.get()) {
-              pending.add(new RecordsLoad(n.id, incarnation, number));
+              pending.add(new RecordsLoad(n.id, incarnation, number, List.copyOf(keys)));
+            }
+          }
+
+          @Override
+          public void loadRecord(long number, String key) {
+            if (live.get()) {
+              recordLoads++;
+              pending.add(new RecordLoad(n.id, incarnation, number, key));
+            }
+          }
+
+          @Override
+          public void scanInstances(
+              long listId,
+              long number,
+              String afterKey,
+              int limit,
+              java.util.function.Predicate<StoredRecord> filter) {
+            if (live.get()) {
+              pending.add(
+                  new InstancesScan(n.id, incarnation, listId, number, afterKey, limit, filter));
             }
           }
 
@@ -1226,7 +1279,21 @@ public final class SimulatedPartitions implements AutoCloseable {
   /** Writes some of the saving checkpoint's rows; the snapshot once none are left. */
   private record CheckpointRowsWrite(int partition, int incarnation) implements LocalWork {}
 
-  private record RecordsLoad(int partition, int incarnation, long number) implements LocalWork {}
+  private record RecordsLoad(int partition, int incarnation, long number, List<String> keys)
+      implements LocalWork {}
+
+  private record RecordLoad(int partition, int incarnation, long number, String key)
+      implements LocalWork {}
+
+  private record InstancesScan(
+      int partition,
+      int incarnation,
+      long listId,
+      long number,
+      String afterKey,
+      int limit,
+      java.util.function.Predicate<StoredRecord> filter)
+      implements LocalWork {}
 
   private record StepDone(
       int partition, int incarnation, OrchestrationRun run, long stepNumber, StepResult result)
@@ -1361,7 +1428,31 @@ public final class SimulatedPartitions implements AutoCloseable {
         endSaving(n);
         host.onCheckpointSaved(saving.number());
       }
-      case RecordsLoad l -> host.onRecordsLoaded(loadRecords(n, l.number()));
+      case RecordsLoad l -> {
+        java.util.Set<String> wanted = new java.util.HashSet<>(l.keys());
+        host.onRecordsLoaded(
+            loadRecords(n, l.number()).stream().filter(r -> wanted.contains(r.key())).toList());
+      }
+      case RecordLoad l ->
+          host.onRecordLoaded(
+              l.key(),
+              loadRecords(n, l.number()).stream()
+                  .filter(r -> r.key().equals(l.key()))
+                  .findFirst()
+                  .orElse(null));
+      case InstancesScan scan -> {
+        List<StoredRecord> matching =
+            loadRecords(n, scan.number()).stream()
+                .filter(r -> r.key().startsWith(StoredRecord.instanceKey("")))
+                .filter(r -> scan.afterKey() == null || r.key().compareTo(scan.afterKey()) > 0)
+                .filter(scan.filter())
+                .sorted(java.util.Comparator.comparing(StoredRecord::key))
+                .toList();
+        host.onInstancesScanned(
+            scan.listId(),
+            matching.subList(0, Math.min(scan.limit(), matching.size())),
+            matching.size() > scan.limit());
+      }
       case StepDone s ->
           host.input(new HostInput.StepFinished(s.run(), s.stepNumber(), s.result()));
       case RunActivity a -> {

@@ -320,6 +320,41 @@ public final class CassandraInstanceStore {
             });
   }
 
+  /** A page of records in key order, and whether the store holds more after it. */
+  public record RecordPage(List<StoredRecord> records, boolean more) {}
+
+  /**
+   * One record's newest version at or below checkpoint {@code number}; empty if none or deleted.
+   */
+  public CompletionStage<java.util.Optional<StoredRecord>> loadOne(
+      int partition, String key, long number) {
+    return loadAll(partition, number)
+        .thenApply(all -> all.stream().filter(r -> r.key().equals(key)).findFirst());
+  }
+
+  /** Up to {@code limit} records after {@code afterKey} with the prefix that the filter takes. */
+  public CompletionStage<RecordPage> scan(
+      int partition,
+      long number,
+      String afterKey,
+      String keyPrefix,
+      int limit,
+      java.util.function.Predicate<StoredRecord> filter) {
+    return loadAll(partition, number)
+        .thenApply(
+            all -> {
+              List<StoredRecord> matching =
+                  all.stream()
+                      .filter(r -> r.key().startsWith(keyPrefix))
+                      .filter(r -> afterKey == null || r.key().compareTo(afterKey) > 0)
+                      .filter(filter)
+                      .sorted(java.util.Comparator.comparing(StoredRecord::key))
+                      .toList();
+              return new RecordPage(
+                  matching.subList(0, Math.min(limit, matching.size())), matching.size() > limit);
+            });
+  }
+
   /** Picks each key's newest row at or below the number (rows come by key, newest first). */
   private final class Newest {
     private final long number;

@@ -18,4 +18,11 @@ sealed interface LocalSignal extends NoSerializationVerificationNeeded {
 
   /** The records of the recovered checkpoint are read (or failed: {@code failure} is set). */
   record RecordsLoaded(List<StoredRecord> records, Throwable failure) implements LocalSignal {}
+
+  /** One record is read: null if the store holds none (or failed: {@code failure} is set). */
+  record RecordLoaded(String key, StoredRecord record, Throwable failure) implements LocalSignal {}
+
+  /** A page of instance records for a list is read (or failed: {@code failure} is set). */
+  record InstancesScanned(long listId, List<StoredRecord> records, boolean more, Throwable failure)
+      implements LocalSignal {}
 }

@@ -17,15 +17,18 @@ import dev.netherite.engine.partition.EventBatch;
 import dev.netherite.engine.partition.PartitionCheckpoint;
 import dev.netherite.engine.partition.PartitionEvent;
 import dev.netherite.engine.partition.PartitionState;
+import dev.netherite.engine.partition.StoredRecord;
 import dev.netherite.persistence.internal.CassandraInstanceStore;
 import dev.netherite.runtime.DeliveryFaults;
 import dev.netherite.runtime.RuntimeSettings;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -58,6 +61,9 @@ import org.apache.pekko.serialization.SerializationExtension;
  * pipelining needs {@code persistAsync} (typed persistence stashes during writes).
  */
 final class PartitionActor extends AbstractPersistentActorWithTimers {
+  /** Records read at once at recovery (the checkpoint's active ones). */
+  private static final int RECOVERY_READS = 32;
+
   /**
    * Config path of the dispatcher that partitions and their journal plugin run on (see
    * reference.conf).
@@ -131,7 +137,8 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
         s.entityMaxBatchSize(),
         s.resendAfter(),
         s.maxMessagesPerDelivery(),
-        s.maxBatchBytes());
+        s.maxBatchBytes(),
+        s.residentEndedInstances());
   }
 
   @Override
@@ -191,6 +198,24 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
                 host.onRecordsLoadFailed(l.failure());
               } else {
                 host.onRecordsLoaded(l.records());
+              }
+            })
+        .match(
+            LocalSignal.RecordLoaded.class,
+            l -> {
+              if (l.failure() != null) {
+                host.onRecordsLoadFailed(l.failure());
+              } else {
+                host.onRecordLoaded(l.key(), l.record());
+              }
+            })
+        .match(
+            LocalSignal.InstancesScanned.class,
+            l -> {
+              if (l.failure() != null) {
+                host.onScanFailed(l.listId(), l.failure());
+              } else {
+                host.onInstancesScanned(l.listId(), l.records(), l.more());
               }
             })
         .match(LocalSignal.ToHost.class, s -> host.input(s.input()))
@@ -425,12 +450,68 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
     }
 
     @Override
-    public void loadRecords(long number) {
-      node.instanceStore()
-          .loadAll(partitionId, number)
+    public void loadRecords(long number, List<String> keys) {
+      loadEach(number, List.copyOf(keys), 0, new ArrayList<>());
+    }
+
+    /** Reads the records one request at a time per slot, {@code RECOVERY_READS} slots at once. */
+    private void loadEach(long number, List<String> keys, int from, List<StoredRecord> found) {
+      if (from >= keys.size()) {
+        self.tell(new LocalSignal.RecordsLoaded(found, null), ActorRef.noSender());
+        return;
+      }
+      List<String> chunk = keys.subList(from, Math.min(keys.size(), from + RECOVERY_READS));
+      CompletableFuture<?>[] reads = new CompletableFuture<?>[chunk.size()];
+      List<StoredRecord> part = java.util.Collections.synchronizedList(new ArrayList<>());
+      for (int k = 0; k < chunk.size(); k++) {
+        reads[k] =
+            node.instanceStore()
+                .loadOne(partitionId, chunk.get(k), number)
+                .thenAccept(r -> r.ifPresent(part::add))
+                .toCompletableFuture();
+      }
+      CompletableFuture.allOf(reads)
           .whenComplete(
-              (records, error) ->
-                  self.tell(new LocalSignal.RecordsLoaded(records, error), ActorRef.noSender()));
+              (done, error) -> {
+                if (error != null) {
+                  self.tell(new LocalSignal.RecordsLoaded(null, error), ActorRef.noSender());
+                } else {
+                  found.addAll(part);
+                  loadEach(number, keys, from + chunk.size(), found);
+                }
+              });
+    }
+
+    @Override
+    public void loadRecord(long number, String key) {
+      dev.netherite.persistence.StorageMetrics.global().recordInstanceRecordRead();
+      node.instanceStore()
+          .loadOne(partitionId, key, number)
+          .whenComplete(
+              (record, error) ->
+                  self.tell(
+                      new LocalSignal.RecordLoaded(
+                          key, error == null ? record.orElse(null) : null, error),
+                      ActorRef.noSender()));
+    }
+
+    @Override
+    public void scanInstances(
+        long listId,
+        long number,
+        String afterKey,
+        int limit,
+        java.util.function.Predicate<StoredRecord> filter) {
+      node.instanceStore()
+          .scan(partitionId, number, afterKey, StoredRecord.instanceKey(""), limit, filter)
+          .whenComplete(
+              (page, error) ->
+                  self.tell(
+                      error == null
+                          ? new LocalSignal.InstancesScanned(
+                              listId, page.records(), page.more(), null)
+                          : new LocalSignal.InstancesScanned(listId, List.of(), false, error),
+                      ActorRef.noSender()));
     }
 
     @Override
