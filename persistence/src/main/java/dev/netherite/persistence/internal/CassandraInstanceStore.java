@@ -14,15 +14,24 @@ import dev.netherite.engine.WireSerializable;
 import dev.netherite.engine.partition.StoredRecord;
 import dev.netherite.persistence.StorageMetrics;
 import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.PriorityQueue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
 import java.util.function.Function;
+import java.util.function.Predicate;
+import java.util.function.ToLongFunction;
 import org.apache.pekko.actor.ActorSystem;
 import org.apache.pekko.serialization.Serialization;
 import org.apache.pekko.serialization.SerializationExtension;
@@ -35,20 +44,27 @@ import org.apache.pekko.stream.connectors.cassandra.javadsl.CassandraSessionRegi
  * in one table, through the driver session of the Pekko Persistence Cassandra plugin (one session,
  * one set of contact points and credentials for the journal, the snapshots and this table).
  *
- * <p>A row is (task hub, partition, bucket | record key, checkpoint number) with the record's
- * bytes, or no bytes for a deletion. The bucket, a hash of the key, spreads a partition's records
- * over {@code buckets} Cassandra partitions, so that none grows without bound. Rows are never
- * updated: a checkpoint inserts a new version labelled with its number, its snapshot commits it,
- * and readers take each key's newest row at or below the committed number. After the commit, the
- * versions a checkpoint supersedes are removed by one range delete per record (no read before it,
- * and the live version sorts first, before the range tombstone).
+ * <p>A row is (task hub, partition, bucket | record key, checkpoint number, chunk) with a part of
+ * the record's bytes, or no bytes for a deletion. A record's bytes are split into chunks of at most
+ * {@code chunk-bytes}, so that no request carries a whole large record; every chunk names how many
+ * there are, so a version that lacks some is recognised. The bucket, a hash of the key, spreads a
+ * partition's records over {@code buckets} Cassandra partitions, so that none grows without bound.
+ * Rows are never updated: a checkpoint inserts a new version labelled with its number, its snapshot
+ * commits it, and readers take each key's newest version at or below the committed number. After
+ * the commit, the versions a checkpoint supersedes are removed by one range delete per record (no
+ * read before it, and the live version sorts first, before the range tombstone).
  */
 public final class CassandraInstanceStore {
+  /** Above this, one request would approach Cassandra's default limit on a mutation (16 MiB). */
+  private static final long MAX_REQUEST_BYTES = 8L * 1024 * 1024;
+
   private final String taskHub;
   private final int buckets;
   private final int parallelism;
   private final int batchRows;
   private final long batchBytes;
+  private final int chunkBytes;
+  private final int readPageRows;
   private final Serialization serialization;
   private final ActorSystem system;
   private final String keyspace;
@@ -62,6 +78,11 @@ public final class CassandraInstanceStore {
       CqlSession session,
       PreparedStatement insert,
       PreparedStatement selectBucket,
+      PreparedStatement selectOne,
+      PreparedStatement scanFrom,
+      PreparedStatement scanFromBelow,
+      PreparedStatement scanAfter,
+      PreparedStatement scanAfterBelow,
       PreparedStatement deleteBelow,
       PreparedStatement deleteUpTo) {}
 
@@ -71,6 +92,19 @@ public final class CassandraInstanceStore {
    */
   public record RecordRow(String key, byte[] data, boolean superseding) {}
 
+  /**
+   * One page of a {@link #scan}: records in ascending key order; {@code more}: records may follow
+   * the last one (scan again after its key).
+   */
+  public record RecordPage(List<StoredRecord> records, boolean more) {}
+
+  /** One chunk of a record's version, as written: {@code data} null for a deletion. */
+  private record Chunk(String key, int chunk, int chunks, ByteBuffer data) {
+    long size() {
+      return key.length() + (data == null ? 0 : data.remaining());
+    }
+  }
+
   public CassandraInstanceStore(ActorSystem system, String taskHub) {
     Config config = system.settings().config().getConfig("netherite.persistence.instance-store");
     this.taskHub = taskHub;
@@ -78,16 +112,33 @@ public final class CassandraInstanceStore {
     this.parallelism = config.getInt("write-parallelism");
     this.batchRows = config.getInt("write-batch-rows");
     this.batchBytes = config.getBytes("write-batch-bytes");
-    if (buckets < 1 || parallelism < 1 || batchRows < 1) {
+    long chunk = config.getBytes("chunk-bytes");
+    this.readPageRows = config.getInt("read-page-rows");
+    if (buckets < 1 || parallelism < 1 || batchRows < 1 || readPageRows < 1) {
       throw new IllegalArgumentException(
-          "netherite.persistence.instance-store.buckets, write-parallelism and write-batch-rows must"
-              + " be at least 1, found buckets="
+          "netherite.persistence.instance-store.buckets, write-parallelism, write-batch-rows and"
+              + " read-page-rows must be at least 1, found buckets="
               + buckets
               + " write-parallelism="
               + parallelism
               + " write-batch-rows="
-              + batchRows);
+              + batchRows
+              + " read-page-rows="
+              + readPageRows);
     }
+    if (chunk < 1
+        || chunk > MAX_REQUEST_BYTES
+        || batchBytes < 1
+        || batchBytes > MAX_REQUEST_BYTES) {
+      throw new IllegalArgumentException(
+          "netherite.persistence.instance-store.chunk-bytes and write-batch-bytes must be between 1"
+              + " byte and 8 MiB (Cassandra refuses a request above half its commit log segment,"
+              + " 16 MiB by default), found chunk-bytes="
+              + chunk
+              + " write-batch-bytes="
+              + batchBytes);
+    }
+    this.chunkBytes = (int) chunk;
     this.serialization = SerializationExtension.get(system);
     this.system = system;
     this.keyspace = config.getString("keyspace");
@@ -131,40 +182,42 @@ public final class CassandraInstanceStore {
                           "CREATE TABLE IF NOT EXISTS "
                               + table
                               + " (task_hub text, partition_id int, bucket int, record_key text,"
-                              + " checkpoint bigint, data blob, PRIMARY KEY ((task_hub,"
-                              + " partition_id, bucket), record_key, checkpoint)) WITH CLUSTERING"
-                              + " ORDER BY (record_key ASC, checkpoint DESC) AND"
-                              + " gc_grace_seconds = "
+                              + " checkpoint bigint, chunk int, chunks int, data blob, PRIMARY KEY"
+                              + " ((task_hub, partition_id, bucket), record_key, checkpoint, chunk))"
+                              + " WITH CLUSTERING ORDER BY (record_key ASC, checkpoint DESC, chunk"
+                              + " ASC) AND gc_grace_seconds = "
                               + gcGrace));
     }
     return schema.thenCompose(r -> prepareAll(session, table));
   }
 
   private static CompletionStage<Statements> prepareAll(CqlSession session, String table) {
+    String select = "SELECT record_key, checkpoint, chunk, chunks, data FROM " + table;
     String key = " WHERE task_hub = ? AND partition_id = ? AND bucket = ?";
-    CompletableFuture<PreparedStatement> insert =
-        session
-            .prepareAsync(
-                "INSERT INTO "
-                    + table
-                    + " (task_hub, partition_id, bucket, record_key, checkpoint, data)"
-                    + " VALUES (?, ?, ?, ?, ?, ?)")
-            .toCompletableFuture();
-    CompletableFuture<PreparedStatement> select =
-        session
-            .prepareAsync("SELECT record_key, checkpoint, data FROM " + table + key)
-            .toCompletableFuture();
-    CompletableFuture<PreparedStatement> below =
-        session
-            .prepareAsync("DELETE FROM " + table + key + " AND record_key = ? AND checkpoint < ?")
-            .toCompletableFuture();
-    CompletableFuture<PreparedStatement> upTo =
-        session
-            .prepareAsync("DELETE FROM " + table + key + " AND record_key = ? AND checkpoint <= ?")
-            .toCompletableFuture();
-    return CompletableFuture.allOf(insert, select, below, upTo)
+    List<String> cql =
+        List.of(
+            "INSERT INTO "
+                + table
+                + " (task_hub, partition_id, bucket, record_key, checkpoint, chunk, chunks, data)"
+                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            select + key,
+            select + key + " AND record_key = ? AND checkpoint <= ?",
+            select + key + " AND record_key >= ?",
+            select + key + " AND record_key >= ? AND record_key < ?",
+            select + key + " AND record_key > ?",
+            select + key + " AND record_key > ? AND record_key < ?",
+            "DELETE FROM " + table + key + " AND record_key = ? AND checkpoint < ?",
+            "DELETE FROM " + table + key + " AND record_key = ? AND checkpoint <= ?");
+    List<CompletableFuture<PreparedStatement>> prepared =
+        cql.stream().map(q -> session.prepareAsync(q).toCompletableFuture()).toList();
+    return CompletableFuture.allOf(prepared.toArray(CompletableFuture[]::new))
         .thenApply(
-            v -> new Statements(session, insert.join(), select.join(), below.join(), upTo.join()));
+            v -> {
+              List<PreparedStatement> p = prepared.stream().map(CompletableFuture::join).toList();
+              return new Statements(
+                  session, p.get(0), p.get(1), p.get(2), p.get(3), p.get(4), p.get(5), p.get(6),
+                  p.get(7), p.get(8));
+            });
   }
 
   private int bucketOf(String key) {
@@ -201,29 +254,52 @@ public final class CassandraInstanceStore {
     return copy;
   }
 
+  /** A record's bytes as chunks of at most {@code chunk-bytes}; a deletion is one empty chunk. */
+  private List<Chunk> chunksOf(RecordRow r) {
+    if (r.data() == null) {
+      return List.of(new Chunk(r.key(), 0, 1, null));
+    }
+    int count = Math.max(1, (r.data().length + chunkBytes - 1) / chunkBytes);
+    List<Chunk> out = new ArrayList<>(count);
+    for (int c = 0; c < count; c++) {
+      int from = c * chunkBytes;
+      int length = Math.min(chunkBytes, r.data().length - from);
+      out.add(new Chunk(r.key(), c, count, ByteBuffer.wrap(r.data(), from, length).slice()));
+    }
+    return out;
+  }
+
   /**
-   * Writes the rows labelled {@code number}: by bucket, in unlogged single-partition batches, at
-   * most {@code write-parallelism} requests at a time.
+   * Writes the rows labelled {@code number}, each record as its chunks: by bucket, in unlogged
+   * single-partition batches, at most {@code write-parallelism} requests at a time. A request
+   * carries at most {@code write-batch-bytes} of data, or one chunk when chunks are larger.
    */
   public CompletionStage<Void> write(int partition, long number, List<RecordRow> rows) {
+    List<Chunk> chunks = new ArrayList<>(rows.size());
+    for (RecordRow r : rows) {
+      chunks.addAll(chunksOf(r));
+    }
     return ready()
         .thenCompose(
             s ->
                 bounded(
                     batches(
-                        rows,
-                        r -> {
+                        chunks,
+                        Chunk::key,
+                        Chunk::size,
+                        c -> {
                           BoundStatement b =
                               s.insert()
                                   .bind()
                                   .setString(0, taskHub)
                                   .setInt(1, partition)
-                                  .setInt(2, bucketOf(r.key()))
-                                  .setString(3, r.key())
-                                  .setLong(4, number);
-                          return r.data() == null
-                              ? b
-                              : b.setByteBuffer(5, ByteBuffer.wrap(r.data()));
+                                  .setInt(2, bucketOf(c.key()))
+                                  .setString(3, c.key())
+                                  .setLong(4, number)
+                                  .setInt(5, c.chunk())
+                                  .setInt(6, c.chunks());
+                          // A deletion leaves data unset: no cell, not even a tombstone.
+                          return c.data() == null ? b : b.setByteBuffer(7, c.data());
                         }),
                     st -> s.session().executeAsync(st)));
   }
@@ -231,7 +307,8 @@ public final class CassandraInstanceStore {
   /**
    * After checkpoint {@code number} committed: removes the versions its rows supersede, and every
    * version of the records it deleted; nothing for records new since the previous checkpoint, which
-   * have no earlier rows. Best effort: what stays is superseded and never read.
+   * have no earlier rows. A range delete on (record key, checkpoint) covers every chunk of those
+   * versions. Best effort: what stays is superseded and never read.
    */
   public CompletionStage<Void> collectGarbage(int partition, long number, List<RecordRow> rows) {
     List<RecordRow> superseding = rows.stream().filter(RecordRow::superseding).toList();
@@ -244,6 +321,8 @@ public final class CassandraInstanceStore {
                 bounded(
                     batches(
                         superseding,
+                        RecordRow::key,
+                        r -> r.key().length(),
                         r ->
                             (r.data() == null ? s.deleteUpTo() : s.deleteBelow())
                                 .bind(taskHub, partition, bucketOf(r.key()), r.key(), number)),
@@ -251,24 +330,27 @@ public final class CassandraInstanceStore {
   }
 
   /**
-   * The rows' statements grouped by bucket (one Cassandra partition) into unlogged batches of at
-   * most {@code write-batch-rows} rows and {@code write-batch-bytes}; a row above the byte cap goes
-   * alone.
+   * The items' statements grouped by bucket (one Cassandra partition) into unlogged batches of at
+   * most {@code write-batch-rows} rows and {@code write-batch-bytes}; an item above the byte cap
+   * goes alone.
    */
-  private List<Statement<?>> batches(
-      List<RecordRow> rows, Function<RecordRow, BatchableStatement<?>> statement) {
-    Map<Integer, List<RecordRow>> byBucket = new LinkedHashMap<>();
-    for (RecordRow r : rows) {
-      byBucket.computeIfAbsent(bucketOf(r.key()), b -> new ArrayList<>()).add(r);
+  private <T> List<Statement<?>> batches(
+      List<T> items,
+      Function<T, String> keyOf,
+      ToLongFunction<T> sizeOf,
+      Function<T, BatchableStatement<?>> statement) {
+    Map<Integer, List<T>> byBucket = new LinkedHashMap<>();
+    for (T item : items) {
+      byBucket.computeIfAbsent(bucketOf(keyOf.apply(item)), b -> new ArrayList<>()).add(item);
     }
     List<Statement<?>> out = new ArrayList<>();
-    for (List<RecordRow> bucket : byBucket.values()) {
+    for (List<T> bucket : byBucket.values()) {
       List<BatchableStatement<?>> batch = new ArrayList<>();
       long bytes = 0;
-      for (RecordRow r : bucket) {
-        long size = r.key().length() + (r.data() == null ? 0 : r.data().length);
+      for (T item : bucket) {
+        long size = sizeOf.applyAsLong(item);
         if (size > batchBytes) {
-          out.add(statement.apply(r));
+          out.add(statement.apply(item));
           continue;
         }
         if (!batch.isEmpty() && (batch.size() >= batchRows || bytes + size > batchBytes)) {
@@ -276,7 +358,7 @@ public final class CassandraInstanceStore {
           batch = new ArrayList<>();
           bytes = 0;
         }
-        batch.add(statement.apply(r));
+        batch.add(statement.apply(item));
         bytes += size;
       }
       if (!batch.isEmpty()) {
@@ -293,8 +375,8 @@ public final class CassandraInstanceStore {
   }
 
   /**
-   * Every record of the partition as of checkpoint {@code number}: for each key its newest row at
-   * or below it, deleted ones left out; rows of checkpoints that never committed are above it.
+   * Every record of the partition as of checkpoint {@code number}: for each key its newest version
+   * at or below it, deleted ones left out; rows of checkpoints that never committed are above it.
    */
   public CompletionStage<List<StoredRecord>> loadAll(int partition, long number) {
     return ready()
@@ -303,10 +385,23 @@ public final class CassandraInstanceStore {
               List<CompletableFuture<List<StoredRecord>>> parts = new ArrayList<>(buckets);
               for (int b = 0; b < buckets; b++) {
                 List<StoredRecord> found = new ArrayList<>();
+                Versions versions =
+                    new Versions(
+                        partition,
+                        number,
+                        (key, data) -> {
+                          if (data != null) {
+                            found.add(record(key, data));
+                          }
+                        });
                 parts.add(
                     readAll(
-                            s.session().executeAsync(s.selectBucket().bind(taskHub, partition, b)),
-                            new Newest(number, found))
+                            s.session()
+                                .executeAsync(
+                                    s.selectBucket()
+                                        .bind(taskHub, partition, b)
+                                        .setPageSize(readPageRows)),
+                            versions)
                         .thenApply(v -> found)
                         .toCompletableFuture());
               }
@@ -320,81 +415,408 @@ public final class CassandraInstanceStore {
             });
   }
 
-  /** A page of records in key order, and whether the store holds more after it. */
-  public record RecordPage(List<StoredRecord> records, boolean more) {}
-
   /**
-   * One record's newest version at or below checkpoint {@code number}; empty if none or deleted.
+   * The record {@code key} as of checkpoint {@code number}: its newest version at or below it, read
+   * with one slice of its bucket; empty if it has none or that version is a deletion.
    */
-  public CompletionStage<java.util.Optional<StoredRecord>> loadOne(
-      int partition, String key, long number) {
-    return loadAll(partition, number)
-        .thenApply(all -> all.stream().filter(r -> r.key().equals(key)).findFirst());
+  public CompletionStage<Optional<StoredRecord>> loadOne(int partition, String key, long number) {
+    Objects.requireNonNull(key, "key");
+    return ready()
+        .thenCompose(
+            s -> {
+              StoredRecord[] found = new StoredRecord[1];
+              Versions versions =
+                  new Versions(
+                      partition,
+                      number,
+                      (k, data) -> found[0] = data == null ? null : record(k, data));
+              return readUntil(
+                      s.session()
+                          .executeAsync(
+                              s.selectOne()
+                                  .bind(taskHub, partition, bucketOf(key), key, number)
+                                  .setPageSize(readPageRows)),
+                      versions,
+                      versions::keyDone)
+                  .thenApply(v -> Optional.ofNullable(found[0]));
+            });
   }
 
-  /** Up to {@code limit} records after {@code afterKey} with the prefix that the filter takes. */
+  /**
+   * Up to {@code limit} records of the partition as of checkpoint {@code number} (each key's newest
+   * version at or below it; deletions left out) whose keys start with {@code keyPrefix}, come after
+   * {@code afterKey} (null: from the first) and pass {@code filter}, in ascending key order (the
+   * order of their UTF-8 bytes, Cassandra's for text). Reads every bucket's slice in key order and
+   * merges them, a page of about {@code 2 * limit / buckets} rows of each at a time, so that memory
+   * stays bounded by the pages, never the partition.
+   */
   public CompletionStage<RecordPage> scan(
       int partition,
       long number,
       String afterKey,
       String keyPrefix,
       int limit,
-      java.util.function.Predicate<StoredRecord> filter) {
-    return loadAll(partition, number)
-        .thenApply(
-            all -> {
-              List<StoredRecord> matching =
-                  all.stream()
-                      .filter(r -> r.key().startsWith(keyPrefix))
-                      .filter(r -> afterKey == null || r.key().compareTo(afterKey) > 0)
-                      .filter(filter)
-                      .sorted(java.util.Comparator.comparing(StoredRecord::key))
-                      .toList();
-              return new RecordPage(
-                  matching.subList(0, Math.min(limit, matching.size())), matching.size() > limit);
+      Predicate<StoredRecord> filter) {
+    Objects.requireNonNull(keyPrefix, "keyPrefix");
+    Objects.requireNonNull(filter, "filter");
+    if (limit < 1) {
+      throw new IllegalArgumentException("A scan's limit must be at least 1, found " + limit);
+    }
+    int pageRows = (int) Math.min(readPageRows, Math.max(8, 2L * limit / buckets + 8));
+    boolean after = afterKey != null && compareKeys(afterKey, keyPrefix) >= 0;
+    String from = after ? afterKey : keyPrefix;
+    String below = successorOfPrefix(keyPrefix);
+    if (below != null && compareKeys(from, below) >= 0) {
+      return CompletableFuture.completedFuture(new RecordPage(List.of(), false));
+    }
+    return ready()
+        .thenCompose(
+            s -> {
+              List<Cursor> cursors = new ArrayList<>(buckets);
+              List<CompletableFuture<Void>> started = new ArrayList<>(buckets);
+              for (int b = 0; b < buckets; b++) {
+                PreparedStatement p =
+                    after
+                        ? (below == null ? s.scanAfter() : s.scanAfterBelow())
+                        : (below == null ? s.scanFrom() : s.scanFromBelow());
+                BoundStatement st =
+                    from.isEmpty() && below == null
+                        ? s.selectBucket().bind(taskHub, partition, b)
+                        : below == null
+                            ? p.bind(taskHub, partition, b, from)
+                            : p.bind(taskHub, partition, b, from, below);
+                Cursor cursor = new Cursor(partition, number);
+                cursors.add(cursor);
+                started.add(cursor.start(s.session().executeAsync(st.setPageSize(pageRows))));
+              }
+              return CompletableFuture.allOf(started.toArray(CompletableFuture[]::new))
+                  .thenCompose(v -> new Merge(cursors, limit, filter).run());
             });
   }
 
-  /** Picks each key's newest row at or below the number (rows come by key, newest first). */
-  private final class Newest {
-    private final long number;
-    private final List<StoredRecord> found;
-    private String lastKey;
+  /**
+   * The least string above every string that starts with {@code prefix}, in code point order; null
+   * when there is none (the empty prefix, or one of only the highest code point).
+   */
+  static String successorOfPrefix(String prefix) {
+    int end = prefix.length();
+    while (end > 0) {
+      int last = prefix.codePointBefore(end);
+      int start = end - Character.charCount(last);
+      if (last < Character.MAX_CODE_POINT) {
+        int next = last + 1 == Character.MIN_SURROGATE ? Character.MAX_SURROGATE + 1 : last + 1;
+        return prefix.substring(0, start) + Character.toString(next);
+      }
+      end = start;
+    }
+    return null;
+  }
 
-    Newest(long number, List<StoredRecord> found) {
+  /** Compares by code points: the order of UTF-8 bytes, in which Cassandra sorts text. */
+  static int compareKeys(String a, String b) {
+    int i = 0;
+    int j = 0;
+    while (i < a.length() && j < b.length()) {
+      int ca = a.codePointAt(i);
+      int cb = b.codePointAt(j);
+      if (ca != cb) {
+        return Integer.compare(ca, cb);
+      }
+      i += Character.charCount(ca);
+      j += Character.charCount(cb);
+    }
+    return Boolean.compare(i < a.length(), j < b.length());
+  }
+
+  private StoredRecord record(String key, byte[] data) {
+    return new StoredRecord(
+        key,
+        (WireSerializable) serialization.deserialize(data, KryoSerializer.IDENTIFIER, "").get());
+  }
+
+  /** Receives each key's newest version at or below the number: its bytes, or null if deleted. */
+  @FunctionalInterface
+  private interface VersionSink {
+    void accept(String key, byte[] data);
+  }
+
+  /**
+   * Reassembles, from rows in clustering order (by key, newest checkpoint first, chunks in order),
+   * each key's newest version at or below the number. Rows above it belong to checkpoints that
+   * never committed and are skipped; a version at or below it is complete unless the store is
+   * damaged, and one that is not fails the read rather than return part of a record.
+   */
+  private final class Versions {
+    private final int partition;
+    private final long number;
+    private final VersionSink sink;
+    private String key;
+    private boolean keyDone;
+    private long checkpoint;
+    private int chunks;
+    private List<ByteBuffer> parts;
+    private int size;
+
+    Versions(int partition, long number, VersionSink sink) {
+      this.partition = partition;
       this.number = number;
-      this.found = found;
+      this.sink = sink;
+    }
+
+    /** Whether the current key's version has been delivered (or it has none to deliver). */
+    boolean keyDone() {
+      return keyDone;
     }
 
     void accept(Row row) {
-      String key = row.getString(0);
-      if (key.equals(lastKey) || row.getLong(1) > number) {
-        return;
+      String rowKey = row.getString(0);
+      if (!rowKey.equals(key)) {
+        if (parts != null) {
+          throw incomplete(parts.size());
+        }
+        key = rowKey;
+        keyDone = false;
       }
-      lastKey = key;
-      ByteBuffer data = row.getByteBuffer(2);
-      if (data != null) {
-        byte[] bytes = new byte[data.remaining()];
-        data.get(bytes);
-        found.add(
-            new StoredRecord(
-                key,
-                (WireSerializable)
-                    serialization.deserialize(bytes, KryoSerializer.IDENTIFIER, "").get()));
+      if (keyDone) {
+        return; // older versions, or chunks past the count
       }
+      long rowCheckpoint = row.getLong(1);
+      int chunk = row.getInt(2);
+      ByteBuffer data = row.getByteBuffer(4);
+      if (parts == null) {
+        if (rowCheckpoint > number) {
+          return;
+        }
+        checkpoint = rowCheckpoint;
+        chunks = row.isNull(3) ? -1 : row.getInt(3);
+        if (chunk != 0 || chunks < 1) {
+          throw incomplete(0);
+        }
+        if (chunks == 1) {
+          keyDone = true;
+          sink.accept(key, data == null ? null : bytesOf(List.of(data), data.remaining()));
+          return;
+        }
+        parts = new ArrayList<>(chunks);
+        size = 0;
+      } else if (rowCheckpoint != checkpoint || chunk != parts.size()) {
+        throw incomplete(parts.size());
+      }
+      if (data == null) {
+        throw incomplete(parts.size());
+      }
+      parts.add(data);
+      size += data.remaining();
+      if (parts.size() == chunks) {
+        List<ByteBuffer> all = parts;
+        parts = null;
+        keyDone = true;
+        sink.accept(key, bytesOf(all, size));
+      }
+    }
+
+    /** The rows ended: a version being reassembled lacks its last chunks. */
+    void finish() {
+      if (parts != null) {
+        throw incomplete(parts.size());
+      }
+    }
+
+    private IllegalStateException incomplete(int found) {
+      return new IllegalStateException(
+          "instance record version incomplete at or below the committed checkpoint (the store is"
+              + " damaged): task_hub="
+              + taskHub
+              + " partition="
+              + partition
+              + " record_key="
+              + key
+              + " checkpoint="
+              + checkpoint
+              + " committed="
+              + number
+              + " chunks="
+              + chunks
+              + " chunks_found="
+              + found);
     }
   }
 
-  private static CompletionStage<Void> readAll(CompletionStage<AsyncResultSet> page, Newest sink) {
+  private static byte[] bytesOf(List<ByteBuffer> parts, int size) {
+    byte[] bytes = new byte[size];
+    int at = 0;
+    for (ByteBuffer part : parts) {
+      int n = part.remaining();
+      part.duplicate().get(bytes, at, n);
+      at += n;
+    }
+    return bytes;
+  }
+
+  private static CompletionStage<Void> readAll(
+      CompletionStage<AsyncResultSet> page, Versions sink) {
     return page.thenCompose(
         rs -> {
           for (Row row : rs.currentPage()) {
             sink.accept(row);
           }
-          return rs.hasMorePages()
-              ? readAll(rs.fetchNextPage(), sink)
-              : CompletableFuture.<Void>completedFuture(null);
+          if (rs.hasMorePages()) {
+            return readAll(rs.fetchNextPage(), sink);
+          }
+          sink.finish();
+          return CompletableFuture.<Void>completedFuture(null);
         });
+  }
+
+  /** Like {@link #readAll}, but fetches no further page once {@code done} holds. */
+  private static CompletionStage<Void> readUntil(
+      CompletionStage<AsyncResultSet> page, Versions sink, BooleanSupplier done) {
+    return page.thenCompose(
+        rs -> {
+          for (Row row : rs.currentPage()) {
+            sink.accept(row);
+            if (done.getAsBoolean()) {
+              return CompletableFuture.<Void>completedFuture(null);
+            }
+          }
+          if (rs.hasMorePages()) {
+            return readUntil(rs.fetchNextPage(), sink, done);
+          }
+          sink.finish();
+          return CompletableFuture.<Void>completedFuture(null);
+        });
+  }
+
+  /** A version ready in a bucket's slice: its key and bytes (null: deleted). */
+  private record Head(String key, byte[] data) {}
+
+  /**
+   * One bucket's slice, read a page at a time: the versions reassembled from the current page wait
+   * in {@code ready} (at most a page of them), and the next page is fetched only when they are used
+   * up.
+   */
+  private final class Cursor {
+    private final ArrayDeque<Head> ready = new ArrayDeque<>();
+    private final Versions versions;
+    private AsyncResultSet page;
+    private Iterator<Row> rows;
+    private boolean exhausted;
+
+    Cursor(int partition, long number) {
+      this.versions = new Versions(partition, number, (k, d) -> ready.add(new Head(k, d)));
+    }
+
+    CompletableFuture<Void> start(CompletionStage<AsyncResultSet> first) {
+      return first.toCompletableFuture().thenCompose(rs -> onPage(rs));
+    }
+
+    private CompletableFuture<Void> onPage(AsyncResultSet rs) {
+      page = rs;
+      rows = rs.currentPage().iterator();
+      return fill();
+    }
+
+    /** Makes {@link #head} available, or the slice exhausted; completed at once if no I/O. */
+    CompletableFuture<Void> fill() {
+      while (ready.isEmpty() && !exhausted) {
+        if (rows.hasNext()) {
+          versions.accept(rows.next());
+        } else if (page.hasMorePages()) {
+          return page.fetchNextPage().toCompletableFuture().thenCompose(this::onPage);
+        } else {
+          versions.finish();
+          exhausted = true;
+        }
+      }
+      return CompletableFuture.completedFuture(null);
+    }
+
+    Head head() {
+      return ready.peek();
+    }
+
+    Head take() {
+      return ready.poll();
+    }
+
+    /** Whether anything may follow what was taken. */
+    boolean mayHaveMore() {
+      return !ready.isEmpty() || !exhausted;
+    }
+  }
+
+  /** Merges the buckets' cursors in key order into one page. */
+  private final class Merge {
+    private final PriorityQueue<Cursor> byHead =
+        new PriorityQueue<>(Comparator.comparing((Cursor c) -> c.head().key(), Merge::order));
+    private final int limit;
+    private final Predicate<StoredRecord> filter;
+    private final List<StoredRecord> records = new ArrayList<>();
+    private final CompletableFuture<RecordPage> done = new CompletableFuture<>();
+
+    Merge(List<Cursor> cursors, int limit, Predicate<StoredRecord> filter) {
+      this.limit = limit;
+      this.filter = filter;
+      for (Cursor c : cursors) {
+        if (c.head() != null) {
+          byHead.add(c);
+        }
+      }
+    }
+
+    private static int order(String a, String b) {
+      return compareKeys(a, b);
+    }
+
+    CompletableFuture<RecordPage> run() {
+      step();
+      return done;
+    }
+
+    private void step() {
+      try {
+        while (!byHead.isEmpty()) {
+          Cursor c = byHead.poll();
+          Head head = c.take();
+          if (head.data() != null) {
+            StoredRecord r = record(head.key(), head.data());
+            if (filter.test(r)) {
+              records.add(r);
+              if (records.size() == limit) {
+                done.complete(new RecordPage(records, c.mayHaveMore() || !byHead.isEmpty()));
+                return;
+              }
+            }
+          }
+          CompletableFuture<Void> filled = c.fill();
+          if (!filled.isDone()) {
+            filled.whenComplete(
+                (v, error) -> {
+                  if (error != null) {
+                    done.completeExceptionally(error);
+                  } else {
+                    requeue(c);
+                    step();
+                  }
+                });
+            return;
+          }
+          filled.join();
+          requeue(c);
+        }
+        done.complete(new RecordPage(records, false));
+      } catch (CompletionException e) {
+        done.completeExceptionally(e.getCause() != null ? e.getCause() : e);
+      } catch (RuntimeException e) {
+        done.completeExceptionally(e);
+      }
+    }
+
+    private void requeue(Cursor c) {
+      if (c.head() != null) {
+        byHead.add(c);
+      }
+    }
   }
 
   /**
