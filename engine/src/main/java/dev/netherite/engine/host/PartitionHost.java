@@ -191,6 +191,7 @@ public final class PartitionHost {
     this.pipelined = settings.pipelined();
     this.state =
         new PartitionState(partitionId, settings.partitionCount(), settings.requestLogCapacity());
+    state.replaying(true);
     this.cache = new InstanceCache(settings.instanceCacheSize());
     this.linger =
         new CommitLinger(
@@ -275,6 +276,7 @@ public final class PartitionHost {
               + settings.partitionCount());
     }
     state = recovered;
+    state.replaying(true);
     recoveredFromSeqNr = seqNr;
     lastCheckpointSeqNr = seqNr;
     // A checkpoint of this format held every record; the instance store has none of them yet.
@@ -301,6 +303,7 @@ public final class PartitionHost {
               + settings.partitionCount());
     }
     state = PartitionState.fromCheckpoint(recovered);
+    state.replaying(true);
     recoveredFromSeqNr = seqNr;
     lastCheckpointSeqNr = seqNr;
     awaitingRecords = true;
@@ -411,6 +414,7 @@ public final class PartitionHost {
       return;
     }
     replayLookedUp.clear();
+    state.replaying(false);
     phase = Phase.RUNNING;
     recoveryNanos = ports.clock().nanoTime() - createdNanos;
     ports.metrics().recovered(recoveryNanos);

@@ -169,6 +169,15 @@ public final class PartitionState implements WireSerializable {
     return new StoredRecord(key, value);
   }
 
+  /**
+   * Whether the log suffix is being replayed after recovery: records it creates count as possibly
+   * in the store (a failed checkpoint of an earlier incarnation may have written them).
+   */
+  public void replaying(boolean on) {
+    instanceTable().replaying(on);
+    entityTable().replaying(on);
+  }
+
   /** How many records have changed since the last captured checkpoint. */
   public int changedRecordCount() {
     return instanceTable().noted() + entityTable().noted();

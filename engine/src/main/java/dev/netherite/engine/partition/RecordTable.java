@@ -36,6 +36,9 @@ final class RecordTable<V extends TableRecord> {
    */
   private final Set<String> removedInStore = new HashSet<>();
 
+  /** While the log suffix is replayed: every record put may have rows (see {@link #replaying}). */
+  private boolean replaying;
+
   RecordTable(LinkedHashMap<String, V> records, String keyPrefix) {
     this.records = records;
     this.keyPrefix = keyPrefix;
@@ -57,7 +60,7 @@ final class RecordTable<V extends TableRecord> {
 
   void put(String id, V v) {
     V old = records.put(id, v);
-    if ((old != null && old.inStore()) | removedInStore.remove(id)) {
+    if ((old != null && old.inStore()) | removedInStore.remove(id) | replaying) {
       v.markInStore();
     }
     dirty.add(id);
@@ -71,6 +74,16 @@ final class RecordTable<V extends TableRecord> {
       }
       dirty.add(id);
     }
+  }
+
+  /**
+   * While recovery replays the log suffix, a record the suffix creates may have rows above the
+   * recovered checkpoint's number, written by a checkpoint that failed before its commit (its
+   * incarnation marked them, this one cannot know): such records count as in the store, so that
+   * their removal writes a deletion that supersedes those rows.
+   */
+  void replaying(boolean on) {
+    replaying = on;
   }
 
   /** Adds a record read from the store: not a change. */

@@ -158,4 +158,22 @@ class IncrementalCheckpointTest {
     assertEquals(List.of("o:a"), keys(next), "the deletion of a stored record is written");
     assertTrue(next.get(0).deleted() && next.get(0).superseding());
   }
+
+  @Test
+  void aRecordTheReplayedSuffixCreatesAndRemovesIsWrittenAsADeletion() {
+    // A checkpoint of an earlier incarnation may have written "a" and failed before its commit.
+    PartitionState state = new PartitionState(0, 1, 100);
+    state.replaying(true);
+    state.apply(start("a"));
+    state.apply(
+        new PartitionEvent.ClientRequestReceived(
+            "req-stop", new ClientRequest.Terminate("a", "test"), T0));
+    state.apply(
+        new PartitionEvent.ClientRequestReceived("req-purge", new ClientRequest.Purge("a"), T0));
+    state.replaying(false);
+    List<StoredRecord> next = new ArrayList<>();
+    state.captureCheckpoint(1, next);
+    assertEquals(List.of("o:a"), keys(next));
+    assertTrue(next.get(0).deleted() && next.get(0).superseding());
+  }
 }
