@@ -44,6 +44,11 @@ public final class StorageMetrics {
     observers.remove(observer);
   }
 
+  private final LongAdder recordsWritten = new LongAdder();
+  private final LongAdder recordBytes = new LongAdder();
+  private final LongAdder checkpointFailures = new LongAdder();
+  private final LongAdder instanceRecordReads = new LongAdder();
+
   /** A point-in-time copy of the counters. */
   public record Snapshot(
       long journalWrites,
@@ -110,6 +115,41 @@ public final class StorageMetrics {
     for (Observer o : observers) {
       o.snapshotBytes(bytes);
     }
+  }
+
+  /** One instance record serialized for the instance store by a checkpoint. */
+  public void recordRecordBytes(int bytes) {
+    recordsWritten.increment();
+    recordBytes.add(bytes);
+  }
+
+  /** Instance records written by checkpoints (deletions not counted). */
+  public long recordsWritten() {
+    return recordsWritten.sum();
+  }
+
+  /** Bytes of the instance records written by checkpoints. */
+  public long recordBytes() {
+    return recordBytes.sum();
+  }
+
+  /** One instance record read back from the instance store because a request needed it. */
+  public void recordInstanceRecordRead() {
+    instanceRecordReads.increment();
+  }
+
+  /** Instance records read back from the instance store for requests (recovery's not counted). */
+  public long instanceRecordReads() {
+    return instanceRecordReads.sum();
+  }
+
+  public void recordCheckpointFailure() {
+    checkpointFailures.increment();
+  }
+
+  /** Checkpoints that failed (their records or their snapshot). */
+  public long checkpointFailures() {
+    return checkpointFailures.sum();
   }
 
   public Snapshot snapshot() {

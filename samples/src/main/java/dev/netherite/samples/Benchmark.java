@@ -3,9 +3,13 @@ package dev.netherite.samples;
 import com.sun.management.OperatingSystemMXBean;
 import dev.netherite.cassandra.EmbeddedCassandra;
 import dev.netherite.dsl.DurableClient;
+import dev.netherite.dsl.InstanceId;
+import dev.netherite.dsl.InstanceStatus;
+import dev.netherite.dsl.RuntimeStatus;
 import dev.netherite.management.NetheriteManagement;
 import dev.netherite.persistence.StorageMetrics;
 import dev.netherite.runtime.DurableRuntime;
+import dev.netherite.runtime.internal.RuntimeMetrics;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryMXBean;
@@ -15,10 +19,13 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Random;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -27,6 +34,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
 
 /**
  * The benchmark: client-observed latency and throughput of the sample workloads in each persistence
@@ -39,6 +47,7 @@ import java.util.concurrent.atomic.AtomicLong;
  *           [--clients 32] [--duration 10] [--repeat 1] [--out benchmark-results/results.jsonl]
  *           [--plot benchmark-results/latency.html] [--label TEXT] [--set key=value ...]
  *           [--contact-point host:port | --cassandra-port 39042 --storage-port 39043 --data-dir DIR]
+ * Benchmark --soak N [--commitlog-sync periodic] [--modes local] [...the same Cassandra options]
  * </pre>
  *
  * Without a contact point it launches an embedded Cassandra for each commitlog_sync in turn (fresh
@@ -46,9 +55,15 @@ import java.util.concurrent.atomic.AtomicLong;
  * JSON line to the results file; progress goes to stderr; at the end a summary table and an HTML
  * page with the latency distributions. With {@code --repeat N} the whole set runs N times and the
  * summary adds the median of each figure over the rounds.
+ *
+ * <p>With {@code --soak N} it runs the soak instead (see {@link SoakResult}): N Hello5 from 50
+ * closed-loop clients, then a restart of the runtime and status reads of 1000 of them drawn at
+ * random; one {@code RESULT} line and one JSON line per commitlog_sync and mode.
  */
 public final class Benchmark {
   private static final Duration RUN_TIMEOUT = Duration.ofMinutes(5);
+  private static final int SOAK_CLIENTS = 50;
+  private static final int SOAK_SAMPLE = 1000;
 
   private final Options options;
   private final BenchmarkReport report;
@@ -83,10 +98,12 @@ public final class Benchmark {
       String contactPoint,
       int cassandraPort,
       int storagePort,
-      Path dataDir) {
+      Path dataDir,
+      int soak) {
 
     static Options parse(String[] args) {
       boolean all = Arrays.asList(args).contains("--all");
+      int soak = Integer.parseInt(option(args, "--soak", "0"));
       int runs = Integer.parseInt(option(args, "--runs", "500"));
       Map<String, Object> overrides = new HashMap<>();
       for (int i = 0; i < args.length - 1; i++) {
@@ -97,7 +114,7 @@ public final class Benchmark {
       }
       return new Options(
           List.of(option(args, "--commitlog-sync", all ? "periodic,batch" : "periodic").split(",")),
-          List.of(option(args, "--modes", "local,persist-first").split(",")),
+          List.of(option(args, "--modes", soak > 0 ? "local" : "local,persist-first").split(",")),
           List.of(
               option(args, "--workloads", String.join(",", BenchmarkWorkload.DEFAULT_WORKLOADS))
                   .split(",")),
@@ -117,7 +134,8 @@ public final class Benchmark {
           option(args, "--contact-point", null),
           Integer.parseInt(option(args, "--cassandra-port", "39042")),
           Integer.parseInt(option(args, "--storage-port", "39043")),
-          Path.of(option(args, "--data-dir", "target/benchmark-cassandra")));
+          Path.of(option(args, "--data-dir", "target/benchmark-cassandra")),
+          soak);
     }
   }
 
@@ -157,7 +175,11 @@ public final class Benchmark {
           }
           try {
             for (String mode : options.modes) {
-              bench.runMode(contactPoint, sync, mode, workloads);
+              if (options.soak > 0) {
+                bench.soak(contactPoint, sync, mode);
+              } else {
+                bench.runMode(contactPoint, sync, mode, workloads);
+              }
             }
           } finally {
             if (cassandra != null) {
@@ -168,9 +190,11 @@ public final class Benchmark {
         }
       }
     } finally {
-      bench.report.printSummary();
-      bench.report.printMedians();
-      bench.report.writePlot();
+      if (options.soak == 0) {
+        bench.report.printSummary();
+        bench.report.printMedians();
+        bench.report.writePlot();
+      }
     }
     System.exit(0);
   }
@@ -311,35 +335,31 @@ public final class Benchmark {
             "%s %s, %s: %d closed-loop clients for 1 s warm-up + %d s",
             sync, mode, w.name(), clients, seconds));
     AtomicBoolean measuring = new AtomicBoolean(false);
-    AtomicBoolean stop = new AtomicBoolean(false);
     ConcurrentLinkedQueue<Double> latencies = new ConcurrentLinkedQueue<>();
     AtomicInteger failures = new AtomicInteger();
     AtomicInteger wrong = new AtomicInteger();
     AtomicInteger right = new AtomicInteger();
     Window window;
     long measuredNanos;
-    try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
-      for (int c = 0; c < clients; c++) {
-        threads.submit(
+    try (ClosedLoop loop =
+        new ClosedLoop(
+            clients,
             () -> {
-              while (!stop.get()) {
-                long s = System.nanoTime();
-                boolean counted = measuring.get();
-                try {
-                  Boolean ok = w.runOnce(client, RUN_TIMEOUT);
-                  if (counted && measuring.get()) {
-                    latencies.add((System.nanoTime() - s) / 1e6);
-                    if (ok != null) {
-                      (ok ? right : wrong).incrementAndGet();
-                    }
+              long s = System.nanoTime();
+              boolean counted = measuring.get();
+              try {
+                Boolean ok = w.runOnce(client, RUN_TIMEOUT);
+                if (counted && measuring.get()) {
+                  latencies.add((System.nanoTime() - s) / 1e6);
+                  if (ok != null) {
+                    (ok ? right : wrong).incrementAndGet();
                   }
-                } catch (RuntimeException e) {
-                  failures.incrementAndGet();
                 }
+              } catch (RuntimeException e) {
+                failures.incrementAndGet();
               }
-              return null;
-            });
-      }
+              return true;
+            })) {
       Thread.sleep(1000);
       window = begin();
       measuring.set(true);
@@ -352,7 +372,6 @@ public final class Benchmark {
       measuring.set(false);
       measuredNanos = System.nanoTime() - t0;
       bar.done();
-      stop.set(true);
     }
     double[] values = latencies.stream().mapToDouble(Double::doubleValue).toArray();
     Boolean correct =
@@ -367,6 +386,295 @@ public final class Benchmark {
         failures.get(),
         and(correct, w.verify(client)),
         measuredNanos / 1e9);
+  }
+
+  /**
+   * The closed loop: {@code clients} virtual threads, each starting its next run as soon as its
+   * last one returned, until {@code run} returns false for it or the loop is closed; closing waits
+   * for the runs in flight.
+   */
+  private static final class ClosedLoop implements AutoCloseable {
+    private final AtomicBoolean stop = new AtomicBoolean(false);
+    private final ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor();
+
+    ClosedLoop(int clients, BooleanSupplier run) {
+      for (int c = 0; c < clients; c++) {
+        threads.submit(
+            () -> {
+              while (!stop.get() && run.getAsBoolean()) {}
+              return null;
+            });
+      }
+    }
+
+    @Override
+    public void close() {
+      stop.set(true);
+      threads.close();
+    }
+  }
+
+  // ---------------------------------------------------------------- the soak
+
+  /**
+   * {@code --soak N}: N Hello5 from {@link #SOAK_CLIENTS} closed-loop clients on one runtime, a
+   * reservoir of {@link #SOAK_SAMPLE} of the completed ids, the heap after GC; then the runtime
+   * stops, a new one starts on the same Cassandra and task hub, and the sampled instances' statuses
+   * are read in random order. The heap is the JVM's ({@code bin/benchmark} gives the soak {@code
+   * -Xmx1g}); the figures are those of {@link SoakResult}.
+   */
+  private void soak(String contactPoint, String sync, String mode) throws Exception {
+    int n = options.soak;
+    String hub = "soak-" + mode.replace("-", "") + "-" + Instant.now().getEpochSecond();
+    Map<String, Object> overrides = new HashMap<>(options.overrides);
+    overrides.put("netherite.persistence-mode", mode);
+    overrides.put("pekko.loglevel", "WARNING");
+    com.typesafe.config.Config config = Samples.singleNode(contactPoint, hub, overrides);
+    double heapMaxMb = Runtime.getRuntime().maxMemory() / 1048576.0;
+    progressLine(
+        String.format(
+            Locale.ROOT,
+            "%s %s: soak of %d Hello5 with %d closed-loop clients, heap max %.0f MB, task hub %s",
+            sync,
+            mode,
+            n,
+            SOAK_CLIENTS,
+            heapMaxMb,
+            hub));
+    StorageMetrics storage = StorageMetrics.global();
+    StorageMetrics.Snapshot storageBefore = storage.snapshot();
+    long recordsBefore = storage.recordsWritten();
+    long recordBytesBefore = storage.recordBytes();
+    long failuresBefore = storage.checkpointFailures();
+
+    Reservoir<InstanceId> reservoir = new Reservoir<>(SOAK_SAMPLE, new Random());
+    AtomicLong claimed = new AtomicLong();
+    AtomicLong completed = new AtomicLong();
+    AtomicLong failed = new AtomicLong();
+    AtomicBoolean outOfMemory = new AtomicBoolean(false);
+    List<Double> sampleSeconds = new ArrayList<>();
+    List<Long> sampleCompleted = new ArrayList<>();
+    double seconds;
+    double heapAfterGcMb;
+    long stopMs;
+    DurableRuntime runtime = DurableRuntime.start(Samples.app(), config);
+    try {
+      DurableClient client = runtime.client();
+      long t0 = System.nanoTime();
+      sampleSeconds.add(0.0);
+      sampleCompleted.add(0L);
+      try (ClosedLoop loop =
+          new ClosedLoop(
+              SOAK_CLIENTS,
+              () -> {
+                if (claimed.incrementAndGet() > n || outOfMemory.get()) {
+                  return false;
+                }
+                try {
+                  InstanceId id = client.start(Hello5.HELLO5, null);
+                  InstanceStatus done = client.waitForCompletion(id, RUN_TIMEOUT);
+                  if (isHello5Done(done)) {
+                    reservoir.offer(id);
+                    completed.incrementAndGet();
+                  } else {
+                    failed.incrementAndGet();
+                  }
+                } catch (RuntimeException e) {
+                  failed.incrementAndGet();
+                } catch (OutOfMemoryError e) {
+                  failed.incrementAndGet();
+                  outOfMemory.set(true);
+                  return false;
+                }
+                return true;
+              })) {
+        long lastProgress = t0;
+        long lastChange = t0;
+        long lastEnded = 0;
+        long lastCompletedShown = 0;
+        while (true) {
+          Thread.sleep(1000);
+          long now = System.nanoTime();
+          long done = completed.get();
+          long ended = done + failed.get();
+          sampleSeconds.add((now - t0) / 1e9);
+          sampleCompleted.add(done);
+          if (ended != lastEnded) {
+            lastEnded = ended;
+            lastChange = now;
+          }
+          if (ended >= n || outOfMemory.get()) {
+            break;
+          }
+          if (now - lastChange > RUN_TIMEOUT.toNanos() + 60_000_000_000L) {
+            progressLine(
+                "No orchestration ended for "
+                    + (RUN_TIMEOUT.toMinutes() + 1)
+                    + " min: the soak stops here.");
+            break;
+          }
+          if (now - lastProgress >= 10_000_000_000L) {
+            System.err.printf(
+                Locale.ROOT,
+                "  soak: %d/%d done (%d failed), %.0f/s over the last %.0f s, %.0f/s overall,"
+                    + " heap %.0f MB used, %d checkpoints (%d failed)%n",
+                done,
+                n,
+                failed.get(),
+                (done - lastCompletedShown) / ((now - lastProgress) / 1e9),
+                (now - lastProgress) / 1e9,
+                done / ((now - t0) / 1e9),
+                memory.getHeapMemoryUsage().getUsed() / 1048576.0,
+                storage.snapshot().minus(storageBefore).snapshotsWritten(),
+                storage.checkpointFailures() - failuresBefore);
+            lastProgress = now;
+            lastCompletedShown = done;
+          }
+        }
+        // The end of the run is the last completion, not the next whole second.
+        sampleSeconds.set(sampleSeconds.size() - 1, (System.nanoTime() - t0) / 1e9);
+        sampleCompleted.set(sampleCompleted.size() - 1, completed.get());
+        seconds = sampleSeconds.getLast();
+      }
+      if (outOfMemory.get()) {
+        progressLine("OutOfMemoryError in a client after " + completed.get() + " completed");
+      }
+      System.gc();
+      System.gc();
+      heapAfterGcMb = memory.getHeapMemoryUsage().getUsed() / 1048576.0;
+      progressLine(
+          String.format(
+              Locale.ROOT,
+              "%d completed, %d failed in %.1f s; heap after GC %.0f MB; stopping the runtime",
+              completed.get(),
+              failed.get(),
+              seconds,
+              heapAfterGcMb));
+    } finally {
+      long s = System.nanoTime();
+      runtime.close();
+      stopMs = (System.nanoTime() - s) / 1_000_000;
+    }
+    StorageMetrics.Snapshot written = storage.snapshot().minus(storageBefore);
+    long recordsWritten = storage.recordsWritten() - recordsBefore;
+    long recordBytes = storage.recordBytes() - recordBytesBefore;
+
+    Map<Integer, long[]> recoveredBefore = recoveries();
+    List<InstanceId> sample = reservoir.sample();
+    Collections.shuffle(sample, new Random());
+    double[] statusMs = new double[sample.size()];
+    long statusWrong = 0;
+    long maxRecoveryMs;
+    progressLine(
+        "Stopped in "
+            + stopMs
+            + " ms; starting a new runtime on the same task hub to read the status of "
+            + sample.size()
+            + " sampled instances");
+    try (DurableRuntime restarted = DurableRuntime.start(Samples.app(), config)) {
+      maxRecoveryMs = awaitRecoveries(restarted.settings().partitionCount(), recoveredBefore);
+      DurableClient client = restarted.client();
+      for (int i = 0; i < sample.size(); i++) {
+        long s = System.nanoTime();
+        Optional<InstanceStatus> status;
+        try {
+          status = client.getStatus(sample.get(i));
+        } catch (RuntimeException e) {
+          status = Optional.empty();
+        }
+        statusMs[i] = (System.nanoTime() - s) / 1e6;
+        if (status.isEmpty() || !isHello5Done(status.get())) {
+          statusWrong++;
+        }
+      }
+    }
+    double[] rates =
+        sampleSeconds.size() < 2
+            ? new double[] {Double.NaN, Double.NaN}
+            : SoakResult.firstAndLastRates(
+                sampleSeconds.stream().mapToDouble(Double::doubleValue).toArray(),
+                sampleCompleted.stream().mapToLong(Long::longValue).toArray(),
+                60);
+    SoakResult result =
+        new SoakResult(
+            mode,
+            sync,
+            n,
+            completed.get(),
+            failed.get(),
+            seconds,
+            heapAfterGcMb,
+            heapMaxMb,
+            written.snapshotsWritten(),
+            storage.checkpointFailures() - failuresBefore,
+            recordsWritten,
+            recordBytes,
+            written.snapshotBytes(),
+            stopMs,
+            maxRecoveryMs,
+            statusMs,
+            statusWrong,
+            rates[0],
+            rates[1],
+            options.label,
+            loadAverage());
+    System.out.println(result.resultLine());
+    System.out.flush();
+    BenchmarkReport.appendLine(options.out, result.jsonLine());
+  }
+
+  private static boolean isHello5Done(InstanceStatus status) {
+    return status.runtimeStatus() == RuntimeStatus.COMPLETED
+        && Hello5.EXPECTED.equals(status.output(List.class));
+  }
+
+  /** Per partition number: recoveries and their total nanoseconds in this JVM so far. */
+  private static Map<Integer, long[]> recoveries() {
+    Map<Integer, long[]> r = new HashMap<>();
+    RuntimeMetrics.global()
+        .partitions()
+        .forEach((p, c) -> r.put(p, new long[] {c.recoveries(), c.recoveryNanos()}));
+    return r;
+  }
+
+  /**
+   * Waits until each of the partitions has recovered once more than in {@code before}, and returns
+   * the longest of those recoveries in ms. The engine counts recoveries and their total time per
+   * partition number; one more recovery is exactly the one added to the total.
+   */
+  private static long awaitRecoveries(int partitions, Map<Integer, long[]> before)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
+    while (true) {
+      Map<Integer, long[]> now = recoveries();
+      long maxNanos = 0;
+      int recovered = 0;
+      for (int p = 0; p < partitions; p++) {
+        long[] was = before.getOrDefault(p, new long[2]);
+        long[] is = now.getOrDefault(p, new long[2]);
+        long more = is[0] - was[0];
+        if (more >= 1) {
+          recovered++;
+          if (more > 1) {
+            progressLine(
+                "partition " + p + " recovered " + more + " times; its figure is their total");
+          }
+          maxNanos = Math.max(maxNanos, is[1] - was[1]);
+        }
+      }
+      if (recovered == partitions) {
+        return maxNanos / 1_000_000;
+      }
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException(
+            "Only "
+                + recovered
+                + " of "
+                + partitions
+                + " partitions recovered within 10 min of the restart.");
+      }
+      Thread.sleep(20);
+    }
   }
 
   /**

@@ -141,11 +141,15 @@ final class BenchmarkReport {
     results.add(r);
     System.out.println(r.resultLine());
     System.out.flush();
+    appendLine(jsonFile, r.jsonLine());
+  }
+
+  /** Appends one JSON line to the results file, creating it (and its directory) if needed. */
+  static void appendLine(Path jsonFile, String line) {
     try {
       Path parent = jsonFile.toAbsolutePath().getParent();
       Files.createDirectories(parent);
-      Files.writeString(
-          jsonFile, r.jsonLine(), StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+      Files.writeString(jsonFile, line, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

@@ -35,7 +35,8 @@ public record RuntimeSettings(
     Duration restartMaxBackoff,
     Duration restartResetAfter,
     long maxBatchBytes,
-    Duration restartWhileStoreUnavailable) {
+    Duration restartWhileStoreUnavailable,
+    int residentEndedInstances) {
 
   /** When an event's effects may run; see {@code netherite.persistence-mode}. */
   public enum PersistenceMode {
@@ -141,6 +142,7 @@ public record RuntimeSettings(
         c.getDuration("partition-restart.max-backoff"),
         c.getDuration("partition-restart.reset-after"),
         c.getBytes("commit-log.max-batch-bytes"),
-        c.getDuration("partition-restart.while-store-unavailable"));
+        c.getDuration("partition-restart.while-store-unavailable"),
+        c.getInt("resident-ended-instances"));
   }
 }

@@ -48,6 +48,16 @@ class CheckpointFailureTest {
             HELLO5_OUTPUT,
             runtime.client().waitForCompletion(id, Duration.ofSeconds(30)).output(List.class));
       }
+      // A checkpoint no longer holds input while its records are written, so the runs may end
+      // before the first attempt reaches the snapshot store.
+      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+      while (FailingSnapshotStore.SAVES.get() == 0 && System.nanoTime() < deadline) {
+        try {
+          Thread.sleep(20);
+        } catch (InterruptedException e) {
+          throw new AssertionError(e);
+        }
+      }
     }
     int attempts = FailingSnapshotStore.SAVES.get();
     // 480 events: a first attempt at 48, then one per further 48; retrying at every write would be

@@ -20,7 +20,11 @@ public record HostSettings(
     int entityMaxBatchSize,
     Duration resendAfter,
     int maxMessagesPerDelivery,
-    long maxBatchBytes) {
+    long maxBatchBytes,
+    int residentEndedInstances) {
+
+  /** The default of {@code netherite.resident-ended-instances}. */
+  public static final int DEFAULT_RESIDENT_ENDED_INSTANCES = 1000;
 
   /** The default of {@code netherite.commit-log.max-batch-bytes}. */
   public static final long DEFAULT_MAX_BATCH_BYTES = 8L * 1024 * 1024;
@@ -30,6 +34,12 @@ public record HostSettings(
       throw new IllegalArgumentException(
           "netherite.commit-log.max-batch-bytes must be at least 1 byte; it is "
               + maxBatchBytes
+              + ".");
+    }
+    if (residentEndedInstances < 0) {
+      throw new IllegalArgumentException(
+          "netherite.resident-ended-instances must be 0 or more; it is "
+              + residentEndedInstances
               + ".");
     }
   }

@@ -15,18 +15,22 @@ import dev.netherite.engine.partition.EntityRecord;
 import dev.netherite.engine.partition.EventBatch;
 import dev.netherite.engine.partition.InstanceState;
 import dev.netherite.engine.partition.Outbox;
+import dev.netherite.engine.partition.PartitionCheckpoint;
 import dev.netherite.engine.partition.PartitionEvent;
 import dev.netherite.engine.partition.PartitionMessage;
 import dev.netherite.engine.partition.PartitionState;
 import dev.netherite.engine.partition.StepResult;
+import dev.netherite.engine.partition.StoredRecord;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * INTERNAL API
@@ -58,14 +62,20 @@ import java.util.Map;
  *
  * <pre>
  *   RECOVERING --recoveryCompleted--> RUNNING
- *   RUNNING --checkpoint due--> CHECKPOINTING --saved or failed--> RUNNING
- *   RUNNING, CHECKPOINTING --handOff--> HANDING_OFF --saved or failed--> STOPPED
+ *   RUNNING --checkpoint due--> CHECKPOINTING --captured--> RUNNING
+ *   RUNNING, CHECKPOINTING --handOff--> HANDING_OFF --final checkpoint saved or failed--> STOPPED
  *   any --write failed, refused or rejected--> STOPPED
  * </pre>
  *
- * While checkpointing or handing off, every input waits in the stash: the buffer is written, and
- * once nothing is in flight the state, now exactly the effect of the durable batches, is saved;
- * input resumes when the store has it, since the state is serialized asynchronously. A stopped host
+ * <p><b>Checkpoints.</b> While CHECKPOINTING, input waits in the stash only until the buffer is
+ * written: at that quiescent point (no write in flight, nothing buffered) the state is exactly the
+ * effect of the durable batches, and the host captures the checkpoint there (the records changed
+ * since the last one and the partition-wide state, labelled with the durable sequence number),
+ * hands it to {@link PartitionPorts.Journal#saveCheckpoint}, which takes its copy before returning,
+ * and runs again at once. The store writes the records and then the snapshot while new events are
+ * applied and written; those are after the checkpoint's number, so recovery replays them from the
+ * log. One checkpoint is written at a time. A hand-off captures a final checkpoint the same way and
+ * stops once it is saved; inputs wait meanwhile and are dropped with the host. A stopped host
  * ignores everything; its owner starts a new one, which recovers the durable prefix, and callers
  * retry what was not acknowledged.
  */
@@ -100,10 +110,16 @@ public final class PartitionHost {
   private List<Runnable> inFlightCallbacks = new ArrayList<>();
   private boolean writeInFlight;
   private long writeStartedNanos;
-  private boolean snapshotInFlight;
-  private long snapshotStartedNanos;
+  private long checkpointStartedNanos;
   private boolean backpressured;
+
+  /** Durable events after the last captured checkpoint (the log suffix a recovery would replay). */
   private long eventsSinceCheckpoint;
+
+  // The checkpoint being written: at most one; its events count again if it fails.
+  private boolean checkpointInFlight;
+  private boolean finalCheckpointInFlight;
+  private long eventsInCheckpoint;
 
   /** Events since the last checkpoint at which to take the next; moved on after a failed one. */
   private long checkpointDueAt;
@@ -123,6 +139,27 @@ public final class PartitionHost {
   private long lastCheckpointSeqNr;
   private Instant lastCheckpointAt;
   private long recoveryNanos = -1;
+  // Recovery from an incremental checkpoint: the log suffix waits for the checkpoint's records,
+  // and its events wait, in order, for the ended instances they need (see continueReplay).
+  private boolean awaitingRecords;
+  private boolean recoveryDone;
+  private final ArrayDeque<PartitionEvent> replayWaiting = new ArrayDeque<>();
+  private final Set<String> replayLookedUp = new HashSet<>();
+  private boolean replayLoading;
+
+  // Ended instances out of memory: an input that needs one waits in the stash, in order behind the
+  // others that need it, while it is read; other input goes on.
+  private final Set<String> loading = new HashSet<>();
+  private final Set<String> lookedUpAbsent = new HashSet<>();
+
+  /** Whether the store may hold instances that memory does not: lists then read it too. */
+  private boolean storeHoldsOthers;
+
+  // Lists that read the store; ended instances stay in memory while one runs.
+  private final Map<Long, PendingList> lists = new HashMap<>();
+  private long nextListId;
+
+  private record PendingList(ClientQuery.ListInstances query, HostInput.ReplyChannel replyTo) {}
 
   private final ArrayDeque<HostInput> stash = new ArrayDeque<>();
 
@@ -154,6 +191,7 @@ public final class PartitionHost {
     this.pipelined = settings.pipelined();
     this.state =
         new PartitionState(partitionId, settings.partitionCount(), settings.requestLogCapacity());
+    state.replaying(true);
     this.cache = new InstanceCache(settings.instanceCacheSize());
     this.linger =
         new CommitLinger(
@@ -238,20 +276,145 @@ public final class PartitionHost {
               + settings.partitionCount());
     }
     state = recovered;
+    state.replaying(true);
     recoveredFromSeqNr = seqNr;
     lastCheckpointSeqNr = seqNr;
+    // A checkpoint of this format held every record; the instance store has none of them yet.
+    state.markAllChanged();
+  }
+
+  /**
+   * Recovery found an incremental checkpoint: its partition-wide state now, its records from the
+   * instance store as of its number, asynchronously. The log suffix that recovery replays meanwhile
+   * waits, in order, until the records are in.
+   */
+  public void restoreCheckpoint(PartitionCheckpoint recovered, long seqNr) {
+    requirePhase(Phase.RECOVERING);
+    if (recovered.partitionCount() != settings.partitionCount()
+        || recovered.partitionId() != partitionId) {
+      throw new IllegalStateException(
+          "partition checkpoint does not match the configuration: checkpoint partition="
+              + recovered.partitionId()
+              + "/"
+              + recovered.partitionCount()
+              + " configured partition="
+              + partitionId
+              + "/"
+              + settings.partitionCount());
+    }
+    state = PartitionState.fromCheckpoint(recovered);
+    state.replaying(true);
+    recoveredFromSeqNr = seqNr;
+    lastCheckpointSeqNr = seqNr;
+    awaitingRecords = true;
+    storeHoldsOthers = true;
+    ports.journal().loadRecords(recovered.number(), recovered.activeKeys());
+  }
+
+  /** The records of the recovered checkpoint, asked for by {@link #restoreCheckpoint}. */
+  public void onRecordsLoaded(List<StoredRecord> records) {
+    if (phase != Phase.RECOVERING || !awaitingRecords) {
+      return;
+    }
+    records.forEach(state::restoreRecord);
+    awaitingRecords = false;
+    continueReplay();
+  }
+
+  /**
+   * Applies the log suffix in order. Before an event that needs an instance the store may hold (see
+   * {@link PartitionState#instanceNeeded}), it reads that instance back, as the live host did
+   * before it recorded the event: the event then meets the same record as it did when applied.
+   */
+  private void continueReplay() {
+    while (!replayWaiting.isEmpty()) {
+      PartitionEvent e = replayWaiting.peekFirst();
+      String id =
+          e instanceof PartitionEvent.ClientRequestReceived c
+              ? PartitionState.instanceNeeded(c.request())
+              : null;
+      if (id != null && state.mayBeStored(id) && replayLookedUp.add(id)) {
+        replayLoading = true;
+        ports.journal().loadRecord(lastCheckpointSeqNr, StoredRecord.instanceKey(id));
+        return;
+      }
+      replayWaiting.pollFirst();
+      state.apply(e);
+      eventsSinceCheckpoint++; // the log suffix counts towards the next one
+    }
+    if (recoveryDone) {
+      recoveryCompleted();
+    }
+  }
+
+  /**
+   * One record asked for by {@link PartitionPorts.Journal#loadRecord}: null if the store holds
+   * none. A record that memory holds meanwhile (created again by a message) or removed since the
+   * last commit is newer than what the store read, and is kept.
+   */
+  public void onRecordLoaded(String key, StoredRecord record) {
+    if (phase == Phase.STOPPED) {
+      return;
+    }
+    String id = key.substring(StoredRecord.instanceKey("").length());
+    if (phase == Phase.RECOVERING) {
+      if (!replayLoading) {
+        return;
+      }
+      replayLoading = false;
+      if (record != null && state.mayBeStored(id)) {
+        state.restoreRecord(record);
+      }
+      continueReplay();
+      return;
+    }
+    if (!loading.remove(id)) {
+      return;
+    }
+    if (record != null && state.mayBeStored(id)) {
+      state.restoreRecord(record);
+    } else {
+      lookedUpAbsent.add(id);
+    }
+    afterInput();
+  }
+
+  /** The records could not be read: the host stops, and a new one recovers again. */
+  public void onRecordsLoadFailed(Throwable cause) {
+    if (phase == Phase.STOPPED) {
+      return;
+    }
+    ports
+        .log()
+        .error(
+            "partition "
+                + partitionId
+                + " could not read its records from the instance store; restarting",
+            cause);
+    stopNow();
   }
 
   /** A durable batch after the checkpoint; applied silently (side effects never run in replay). */
   public void replay(EventBatch batch) {
     requirePhase(Phase.RECOVERING);
-    batch.events().forEach(state::apply);
-    eventsSinceCheckpoint += batch.events().size(); // the log suffix counts towards the next one
+    replayWaiting.addAll(batch.events());
+    if (!awaitingRecords && !replayLoading) {
+      continueReplay();
+    }
   }
 
-  /** Recovery is done: dispatch pending work, timers and the outbox once, then run. */
+  /**
+   * Recovery is done: dispatch pending work, timers and the outbox once, then run; or, while the
+   * checkpoint's records are still being read, as soon as they are in.
+   */
   public void recoveryCompleted() {
     requirePhase(Phase.RECOVERING);
+    if (awaitingRecords || replayLoading || !replayWaiting.isEmpty()) {
+      recoveryDone = true;
+      return;
+    }
+    replayLookedUp.clear();
+    state.replaying(false);
     phase = Phase.RUNNING;
     recoveryNanos = ports.clock().nanoTime() - createdNanos;
     ports.metrics().recovered(recoveryNanos);
@@ -309,7 +472,35 @@ public final class PartitionHost {
   }
 
   private boolean mustWait(HostInput input) {
-    return phase != Phase.RUNNING || (backpressured && isExternal(input));
+    if (phase != Phase.RUNNING || (backpressured && isExternal(input))) {
+      return true;
+    }
+    String id = instanceNeeded(input);
+    if (id == null) {
+      return false;
+    }
+    if (loading.contains(id)) {
+      return true; // behind the input that asked for it
+    }
+    if (!storeHoldsOthers || lookedUpAbsent.contains(id) || !state.mayBeStored(id)) {
+      return false;
+    }
+    loading.add(id);
+    ports.journal().loadRecord(lastCheckpointSeqNr, StoredRecord.instanceKey(id));
+    return true;
+  }
+
+  /**
+   * The instance whose record the input must meet in memory, or null; see {@link
+   * PartitionState#instanceNeeded}.
+   */
+  private static String instanceNeeded(HostInput input) {
+    return switch (input) {
+      case HostInput.ClientCommand c -> PartitionState.instanceNeeded(c.request());
+      case HostInput.Query q -> PartitionState.instanceNeeded(q.query());
+      case HostInput.AwaitCompletion a -> a.instanceId();
+      default -> null;
+    };
   }
 
   private static boolean isExternal(HostInput input) {
@@ -343,12 +534,24 @@ public final class PartitionHost {
   }
 
   private void handle(HostInput input) {
+    if (!lookedUpAbsent.isEmpty()) {
+      String id = instanceNeeded(input);
+      if (id != null) {
+        lookedUpAbsent.remove(id);
+      }
+    }
     switch (input) {
       case HostInput.ClientCommand c -> {
         replyTo.put(c.requestId(), c.replyTo());
         append(
             new PartitionEvent.ClientRequestReceived(
                 c.requestId(), c.request(), ports.clock().now()));
+      }
+      case HostInput.Query q
+          when q.query() instanceof ClientQuery.ListInstances l && storeHoldsOthers -> {
+        long id = nextListId++;
+        lists.put(id, new PendingList(l, q.replyTo()));
+        scan(id, l, l.afterId());
       }
       case HostInput.Query q -> {
         ClientResponse response = state.query(q.query());
@@ -385,6 +588,56 @@ public final class PartitionHost {
       }
       case HostInput.TimerFired t -> onTimer(t.timer());
     }
+  }
+
+  // ---------------------------------------------------------------- lists over the store
+
+  private void scan(long listId, ClientQuery.ListInstances l, String afterId) {
+    ports
+        .journal()
+        .scanInstances(
+            listId,
+            lastCheckpointSeqNr,
+            afterId == null ? null : StoredRecord.instanceKey(afterId),
+            l.limit(),
+            PartitionState.listFilter(l));
+  }
+
+  /**
+   * A page of instance records read by {@link PartitionPorts.Journal#scanInstances}: merged with
+   * memory and answered, or read on after it when all it read is held in memory.
+   */
+  public void onInstancesScanned(long listId, List<StoredRecord> records, boolean more) {
+    PendingList pending = lists.get(listId);
+    if (pending == null || phase == Phase.STOPPED) {
+      return;
+    }
+    ClientResponse.InstanceList page = state.mergeList(pending.query(), records, more);
+    if (page == null) {
+      StoredRecord last = records.getLast();
+      scan(listId, pending.query(), ((InstanceState) last.value()).instanceId());
+      return;
+    }
+    lists.remove(listId);
+    whenDurable(() -> pending.replyTo().reply(page));
+    afterInput();
+  }
+
+  /** The store could not be read for a list: answered as unavailable, which the client retries. */
+  public void onScanFailed(long listId, Throwable cause) {
+    PendingList pending = lists.remove(listId);
+    if (pending == null || phase == Phase.STOPPED) {
+      return;
+    }
+    pending
+        .replyTo()
+        .reply(
+            new ClientResponse.Rejected(
+                ClientResponse.Reason.STORE_UNAVAILABLE,
+                "partition "
+                    + partitionId
+                    + " could not read its instances from the instance store: "
+                    + cause));
   }
 
   /**
@@ -551,14 +804,13 @@ public final class PartitionHost {
     }
     linger.observe(buffer.isEmpty());
     if (!writeInFlight
-        && !snapshotInFlight
         && phase == Phase.RUNNING
         && !backpressured
         && !buffer.isEmpty()
         && linger.holdBack()) {
       return;
     }
-    if (writeInFlight || buffer.isEmpty() || snapshotInFlight || !ports.journal().mayWrite()) {
+    if (writeInFlight || buffer.isEmpty() || !ports.journal().mayWrite()) {
       updateBackpressure();
       return;
     }
@@ -635,7 +887,7 @@ public final class PartitionHost {
     }
     flush();
     if (checkpointing() && !writeInFlight && buffer.isEmpty()) {
-      saveCheckpoint();
+      captureCheckpoint();
     }
     afterInput();
   }
@@ -892,38 +1144,55 @@ public final class PartitionHost {
   }
 
   private void beginCheckpoint() {
+    if (checkpointInFlight) {
+      return; // one at a time: the next is due by events or idleness once this one ends
+    }
     if (phase == Phase.RUNNING) {
       phase = Phase.CHECKPOINTING;
     }
     flush();
     if (!writeInFlight && buffer.isEmpty()) {
-      saveCheckpoint();
+      captureCheckpoint();
     }
   }
 
   /**
    * Only called with nothing in flight and nothing buffered, so the state is exactly the effect of
-   * the durable batches: the invariant that makes a checkpoint safe under pipelining.
+   * the durable batches: the invariant that makes a checkpoint safe under pipelining. The journal
+   * port copies what it writes before it returns, so the host runs on at once; the callers take the
+   * stashed input.
    */
-  private void saveCheckpoint() {
-    if (snapshotInFlight || !ports.journal().mayWrite()) {
+  private void captureCheckpoint() {
+    if (checkpointInFlight || !ports.journal().mayWrite()) {
       return;
     }
-    snapshotInFlight = true;
-    snapshotStartedNanos = ports.clock().nanoTime();
+    checkpointInFlight = true;
+    finalCheckpointInFlight = phase == Phase.HANDING_OFF;
+    checkpointStartedNanos = ports.clock().nanoTime();
     ports.metrics().checkpoint();
-    ports.journal().saveCheckpoint(state);
+    List<StoredRecord> changes = new ArrayList<>();
+    PartitionCheckpoint wide = state.captureCheckpoint(ports.journal().lastSequenceNr(), changes);
+    eventsInCheckpoint = eventsSinceCheckpoint;
+    eventsSinceCheckpoint = 0;
+    checkpointDueAt = settings.checkpointAfterEvents();
+    ports.journal().saveCheckpoint(new Checkpoint(wide, changes));
+    if (phase == Phase.CHECKPOINTING) {
+      phase = Phase.RUNNING;
+    }
   }
 
   /** The checkpoint saved by the last {@link PartitionPorts.Journal#saveCheckpoint} is stored. */
   public void onCheckpointSaved(long seqNr) {
-    if (phase == Phase.STOPPED) {
+    if (phase == Phase.STOPPED || !checkpointInFlight) {
       return;
     }
-    ports.metrics().checkpointSaved(ports.clock().nanoTime() - snapshotStartedNanos);
-    eventsSinceCheckpoint = 0;
+    ports.metrics().checkpointSaved(ports.clock().nanoTime() - checkpointStartedNanos);
+    state.checkpointCommitted();
+    if (lists.isEmpty() && state.evictEnded(settings.residentEndedInstances(), loading) > 0) {
+      storeHoldsOthers = true;
+    }
+    eventsInCheckpoint = 0;
     eventsAtFailedCheckpoint = -1;
-    checkpointDueAt = settings.checkpointAfterEvents();
     lastCheckpointSeqNr = seqNr;
     lastCheckpointAt = ports.clock().now();
     if (settings.deleteCoveredEvents()) {
@@ -933,14 +1202,17 @@ public final class PartitionHost {
   }
 
   public void onCheckpointFailed(Throwable cause) {
-    if (phase == Phase.STOPPED) {
+    if (phase == Phase.STOPPED || !checkpointInFlight) {
       return;
     }
     // Not retried at the next write: a checkpoint that fails (e.g. larger than the store takes in
     // one request) would fail again at once, serializing the whole state each time. The journal
     // keeps every event, so recovery stays correct, only longer.
+    eventsSinceCheckpoint += eventsInCheckpoint;
+    eventsInCheckpoint = 0;
     checkpointDueAt = eventsSinceCheckpoint + settings.checkpointAfterEvents();
     eventsAtFailedCheckpoint = eventsSinceCheckpoint;
+    state.checkpointAbandoned();
     ports.metrics().checkpointFailed();
     ports
         .log()
@@ -955,8 +1227,17 @@ public final class PartitionHost {
   }
 
   private void endCheckpoint(boolean saved) {
-    snapshotInFlight = false;
+    checkpointInFlight = false;
     if (phase == Phase.HANDING_OFF) {
+      if (!finalCheckpointInFlight) {
+        // A checkpoint begun before the hand-off ended; the final one holds what came after it.
+        if (eventsSinceCheckpoint == 0 && buffer.isEmpty() && !writeInFlight) {
+          stopNow();
+        } else {
+          beginCheckpoint();
+        }
+        return;
+      }
       long seqNr = ports.journal().lastSequenceNr();
       if (saved) {
         ports
@@ -982,7 +1263,6 @@ public final class PartitionHost {
       stopNow();
       return;
     }
-    phase = Phase.RUNNING;
     afterInput();
   }
 
@@ -1001,7 +1281,7 @@ public final class PartitionHost {
       return;
     }
     phase = Phase.HANDING_OFF;
-    if (eventsSinceCheckpoint == 0 && buffer.isEmpty() && !writeInFlight && !snapshotInFlight) {
+    if (eventsSinceCheckpoint == 0 && buffer.isEmpty() && !writeInFlight && !checkpointInFlight) {
       ports
           .log()
           .info(

@@ -6,10 +6,11 @@ import dev.netherite.engine.partition.Effect;
 import dev.netherite.engine.partition.EventBatch;
 import dev.netherite.engine.partition.InstanceView;
 import dev.netherite.engine.partition.PartitionEvent;
-import dev.netherite.engine.partition.PartitionState;
+import dev.netherite.engine.partition.StoredRecord;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 
 /**
@@ -52,10 +53,40 @@ public record PartitionPorts(
     }
 
     /**
-     * Saves {@code state} as the checkpoint at the last durable batch; the state must not change
-     * until {@link PartitionHost#onCheckpointSaved} or {@link PartitionHost#onCheckpointFailed}.
+     * Saves a checkpoint at the last durable batch: first its records, in the instance store, each
+     * row labelled with the checkpoint's number, then its partition-wide state as the snapshot
+     * labelled with that same number (not with the journal's sequence number when it is written:
+     * batches are written meanwhile), which commits it. The checkpoint refers to the live state:
+     * the port takes its own copy (serializes it) before it returns, since the host changes the
+     * state right after. Completes with {@link PartitionHost#onCheckpointSaved} or {@link
+     * PartitionHost#onCheckpointFailed}. After the commit, the store may drop the rows that the
+     * checkpoint's records supersede (older versions, and deleted records).
      */
-    void saveCheckpoint(PartitionState state);
+    void saveCheckpoint(Checkpoint checkpoint);
+
+    /**
+     * Reads the records under {@code keys} as of checkpoint {@code number} (for each key, its
+     * newest row at or below the number; keys with none, or whose newest is a deletion, are left
+     * out): at recovery, the records the checkpoint names as active. Completes with {@link
+     * PartitionHost#onRecordsLoaded} or {@link PartitionHost#onRecordsLoadFailed}.
+     */
+    void loadRecords(long number, List<String> keys);
+
+    /**
+     * Reads one record as of checkpoint {@code number}, as {@link #loadRecords} does. Completes
+     * with {@link PartitionHost#onRecordLoaded} (null if there is none) or {@link
+     * PartitionHost#onRecordsLoadFailed}.
+     */
+    void loadRecord(long number, String key);
+
+    /**
+     * Reads, as of checkpoint {@code number}, up to {@code limit} instance records that {@code
+     * filter} takes, in key order after {@code afterKey} (null: from the first). Completes with
+     * {@link PartitionHost#onInstancesScanned} (with whether the store holds more) or {@link
+     * PartitionHost#onScanFailed}, naming {@code listId}.
+     */
+    void scanInstances(
+        long listId, long number, String afterKey, int limit, Predicate<StoredRecord> filter);
 
     /** Deletes the batches up to {@code seqNr} and the checkpoints before it. */
     void deleteUpTo(long seqNr);

@@ -64,7 +64,14 @@ final class ClientRequests {
   private ClientResponse start(
       String requestId, StartOrchestration s, Instant now, List<Effect> effects) {
     InstanceState existing = instances.get(s.instanceId());
-    if (existing != null) {
+    if (existing != null
+        && existing.status.isTerminal()
+        && PartitionState.instanceNeeded(s) == null) {
+      // Replaced, as if it were not there: an ended instance may have left memory, and this start
+      // must come out the same either way (a retry of the start that created it is answered from
+      // the request log while it holds the request).
+      instances.remove(existing, effects);
+    } else if (existing != null) {
       if (requestId.equals(existing.createRequestId)) {
         return new ClientResponse.Started(s.instanceId());
       }

@@ -119,10 +119,12 @@ public final class EngineWireTypes implements WireRegistrar {
           wire(218, ClientQuery.ReadEntity.class),
           wire(219, ClientResponse.EntityStatus.class),
           wire(220, EntityRecord.class),
-          // ---- 225..226: entity listing (221..224 left free)
+          // ---- the checkpoint of partition-wide state (records are in the instance store)
+          wire(221, PartitionCheckpoint.class),
+          // ---- 225..226: entity listing
           wire(225, ClientQuery.ListEntities.class),
           wire(226, ClientResponse.EntityList.class),
-          // ---- next free id: 221, then 227
+          // ---- next free id: 222 (222..224 free), then 227
           // ---- 300..309: the parts of the partition state. PendingActivity is written as the
           //      String[] {name, input} it replaced (persistence's PendingActivitySerializer), so
           //      checkpoints that hold one read unchanged.

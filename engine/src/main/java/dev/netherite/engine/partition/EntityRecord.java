@@ -1,6 +1,5 @@
 package dev.netherite.engine.partition;
 
-import dev.netherite.engine.WireSerializable;
 import dev.netherite.engine.partition.PartitionMessage.EntityOperationRequested;
 import dev.netherite.engine.partition.PartitionMessage.LockReleased;
 import dev.netherite.engine.partition.PartitionMessage.LockRequested;
@@ -17,7 +16,10 @@ import java.util.List;
  * taken from the queue, in their order, and the others keep theirs; a record with no state, no
  * lock, no queue and no batch is removed (the entity no longer exists).
  */
-public final class EntityRecord implements WireSerializable {
+public final class EntityRecord implements TableRecord {
+  /** Whether the instance store may hold rows of this record; see {@link TableRecord}. */
+  private transient boolean inStore;
+
   String entityId;
 
   /** The entity type's name. */
@@ -98,5 +100,15 @@ public final class EntityRecord implements WireSerializable {
   EntityView view() {
     return new EntityView(
         entityId, state, lockedBy == null ? null : lockedBy.instanceId(), backlog(), lastModified);
+  }
+
+  @Override
+  public boolean inStore() {
+    return inStore;
+  }
+
+  @Override
+  public void markInStore() {
+    inStore = true;
   }
 }

@@ -11,7 +11,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.function.IntSupplier;
 
@@ -28,13 +27,13 @@ import java.util.function.IntSupplier;
  * that replay forms the same batches as the original run.
  */
 final class EntityScheduler {
-  private final LinkedHashMap<String, EntityRecord> entities;
+  private final RecordTable<EntityRecord> entities;
   private final IntSupplier batchLimit;
   private final LockChain locks;
   private final MessageRouter router;
 
   EntityScheduler(
-      LinkedHashMap<String, EntityRecord> entities,
+      RecordTable<EntityRecord> entities,
       IntSupplier batchLimit,
       LockChain locks,
       MessageRouter router) {
@@ -46,6 +45,11 @@ final class EntityScheduler {
 
   EntityRecord get(String entityId) {
     return entities.get(entityId);
+  }
+
+  /** The entity, to read only (a query). */
+  EntityRecord peek(String entityId) {
+    return entities.peek(entityId);
   }
 
   int count() {

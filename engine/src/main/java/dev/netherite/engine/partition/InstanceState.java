@@ -3,7 +3,6 @@ package dev.netherite.engine.partition;
 import dev.netherite.dsl.FailureDetails;
 import dev.netherite.dsl.HistoryEvent;
 import dev.netherite.dsl.RuntimeStatus;
-import dev.netherite.engine.WireSerializable;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -14,7 +13,10 @@ import java.util.Map;
  * INTERNAL API: one orchestration instance inside a partition's state. Mutable; owned by its
  * partition.
  */
-public final class InstanceState implements WireSerializable {
+public final class InstanceState implements TableRecord {
+  /** Whether the instance store may hold rows of this record; see {@link TableRecord}. */
+  private transient boolean inStore;
+
   String instanceId;
   String name;
   String executionId;
@@ -92,5 +94,15 @@ public final class InstanceState implements WireSerializable {
         customStatus,
         failure,
         withHistory ? List.copyOf(history) : null);
+  }
+
+  @Override
+  public boolean inStore() {
+    return inStore;
+  }
+
+  @Override
+  public void markInStore() {
+    inStore = true;
   }
 }

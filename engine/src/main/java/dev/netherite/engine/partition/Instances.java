@@ -15,7 +15,6 @@ import dev.netherite.engine.partition.PartitionMessage.ToInstance;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.function.Supplier;
 
@@ -32,14 +31,14 @@ import java.util.function.Supplier;
  * an execution that has ended or been replaced are dropped.
  */
 final class Instances {
-  private final LinkedHashMap<String, InstanceState> instances;
+  private final RecordTable<InstanceState> instances;
   private final TimerTable timers;
   private final MessageRouter router;
   private final LockChain locks;
   private final Supplier<String> executionIds;
 
   Instances(
-      LinkedHashMap<String, InstanceState> instances,
+      RecordTable<InstanceState> instances,
       TimerTable timers,
       MessageRouter router,
       LockChain locks,
@@ -53,6 +52,11 @@ final class Instances {
 
   InstanceState get(String instanceId) {
     return instances.get(instanceId);
+  }
+
+  /** The instance, to read only (a query). */
+  InstanceState peek(String instanceId) {
+    return instances.peek(instanceId);
   }
 
   int count() {

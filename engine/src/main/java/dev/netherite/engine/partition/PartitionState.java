@@ -15,9 +15,12 @@ import dev.netherite.engine.partition.PartitionMessage.ToEntity;
 import dev.netherite.engine.partition.PartitionMessage.ToInstance;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.function.Predicate;
 
 /**
  * INTERNAL API
@@ -26,8 +29,11 @@ import java.util.Map;
  * same events in the same order give the same state and the same effects, which is what makes
  * recovery by replay correct. It is not thread-safe; its host calls it from one thread.
  *
- * <p>The state is a few tables, and this object is the partition's checkpoint (its fields are the
- * checkpoint's format). Each table belongs to one part, which alone changes it:
+ * <p>The state is a few tables. The per-instance ones (instances, entities) are records of the
+ * instance store, written by each checkpoint as far as they changed; the partition-wide ones go
+ * into the {@link PartitionCheckpoint}. (This object's fields are the format of the checkpoints
+ * written before the instance store, which held everything; those are still read.) Each table
+ * belongs to one part, which alone changes it:
  *
  * <ul>
  *   <li>{@link ClientRequests}: the answers to client requests, with the {@link RequestLog};
@@ -56,13 +62,20 @@ public final class PartitionState implements WireSerializable {
    */
   private int entityBatchLimit = DEFAULT_ENTITY_BATCH_LIMIT;
 
-  private final Outbox outbox = new Outbox();
-  private final DedupVector dedup = new DedupVector();
-  private final TimerTable timers = new TimerTable();
+  private final Outbox outbox;
+  private final DedupVector dedup;
+  private final TimerTable timers;
   private final RequestLog requests;
   private long executionCounter;
 
   private transient Parts parts;
+
+  /**
+   * The per-instance tables as the parts and the checkpoints see them; not part of any checkpoint.
+   */
+  private transient RecordTable<InstanceState> instanceTable;
+
+  private transient RecordTable<EntityRecord> entityTable;
 
   /** The parts over the tables; not part of the checkpoint. */
   private record Parts(
@@ -73,9 +86,145 @@ public final class PartitionState implements WireSerializable {
       Queries queries) {}
 
   public PartitionState(int partitionId, int partitionCount, int requestLogCapacity) {
+    this(
+        partitionId,
+        partitionCount,
+        new Outbox(),
+        new DedupVector(),
+        new TimerTable(),
+        new RequestLog(requestLogCapacity));
+  }
+
+  private PartitionState(
+      int partitionId,
+      int partitionCount,
+      Outbox outbox,
+      DedupVector dedup,
+      TimerTable timers,
+      RequestLog requests) {
     this.partitionId = partitionId;
     this.partitionCount = partitionCount;
-    this.requests = new RequestLog(requestLogCapacity);
+    this.outbox = outbox;
+    this.dedup = dedup;
+    this.timers = timers;
+    this.requests = requests;
+  }
+
+  /**
+   * The state a checkpoint holds, without its records: the host adds them with {@link
+   * #restoreRecord} before it replays the log suffix.
+   */
+  public static PartitionState fromCheckpoint(PartitionCheckpoint c) {
+    PartitionState s =
+        new PartitionState(
+            c.partitionId(), c.partitionCount(), c.outbox(), c.dedup(), c.timers(), c.requests());
+    s.entityBatchLimit = c.entityBatchLimit();
+    s.executionCounter = c.executionCounter();
+    return s;
+  }
+
+  /** Adds a record read from the instance store; not a change (it is written already). */
+  public void restoreRecord(StoredRecord r) {
+    switch (r.value()) {
+      case InstanceState i -> instanceTable().restore(i.instanceId, i);
+      case EntityRecord e -> entityTable().restore(e.entityId, e);
+      case null -> {}
+      default ->
+          throw new IllegalArgumentException(
+              "not a partition record: key=" + r.key() + " type=" + r.value().getClass());
+    }
+  }
+
+  // ---------------------------------------------------------------- checkpoints
+
+  private RecordTable<InstanceState> instanceTable() {
+    if (instanceTable == null) {
+      instanceTable = new RecordTable<>(instances, StoredRecord.INSTANCE_PREFIX);
+    }
+    return instanceTable;
+  }
+
+  private RecordTable<EntityRecord> entityTable() {
+    if (entityTable == null) {
+      entityTable = new RecordTable<>(entities, StoredRecord.ENTITY_PREFIX);
+    }
+    return entityTable;
+  }
+
+  /**
+   * Every record is changed: after a checkpoint of the old format, which held them all, the next
+   * checkpoint must write them all to the instance store.
+   */
+  public void markAllChanged() {
+    instanceTable().noteAll();
+    entityTable().noteAll();
+  }
+
+  /** The record under a store key, as {@link #captureCheckpoint} would write it. */
+  public StoredRecord record(String key) {
+    WireSerializable value =
+        key.startsWith(StoredRecord.INSTANCE_PREFIX)
+            ? instances.get(key.substring(StoredRecord.INSTANCE_PREFIX.length()))
+            : entities.get(key.substring(StoredRecord.ENTITY_PREFIX.length()));
+    return new StoredRecord(key, value);
+  }
+
+  /**
+   * Whether the log suffix is being replayed after recovery: records it creates count as possibly
+   * in the store (a failed checkpoint of an earlier incarnation may have written them).
+   */
+  public void replaying(boolean on) {
+    instanceTable().replaying(on);
+    entityTable().replaying(on);
+  }
+
+  /** How many records have changed since the last captured checkpoint. */
+  public int changedRecordCount() {
+    return instanceTable().noted() + entityTable().noted();
+  }
+
+  /**
+   * Captures a checkpoint at {@code number}: the partition-wide state and the records changed or
+   * removed since the last capture (removed ones as deletions, if the store may hold them). The
+   * state must not change until the checkpoint is {@link #checkpointCommitted committed} or {@link
+   * #checkpointAbandoned abandoned}.
+   */
+  public PartitionCheckpoint captureCheckpoint(long number, List<StoredRecord> changes) {
+    instanceTable().capture(changes);
+    entityTable().capture(changes);
+    ArrayList<String> active = new ArrayList<>();
+    for (InstanceState i : instances.values()) {
+      if (!i.status.isTerminal()) {
+        active.add(StoredRecord.instanceKey(i.instanceId));
+      }
+    }
+    entities.keySet().forEach(id -> active.add(StoredRecord.entityKey(id)));
+    return new PartitionCheckpoint(
+        partitionId,
+        partitionCount,
+        number,
+        entityBatchLimit,
+        outbox,
+        dedup,
+        timers,
+        requests,
+        executionCounter,
+        active);
+  }
+
+  /** The captured checkpoint is stored: its records are current in the store. */
+  public void checkpointCommitted() {
+    instanceTable().committed();
+    entityTable().committed();
+  }
+
+  /**
+   * The captured checkpoint failed: its rows may be in the store above the committed number, so the
+   * next checkpoint writes its records again and supersedes them.
+   */
+  public void checkpointAbandoned() {
+    instanceTable().abandoned();
+    entityTable().abandoned();
   }
 
   private Parts parts() {
@@ -85,9 +234,9 @@ public final class PartitionState implements WireSerializable {
               partitionId, new PartitionPlacement(partitionCount), outbox, dedup, this::deliver);
       LockChain locks = new LockChain(router);
       Instances instanceLifecycle =
-          new Instances(instances, timers, router, locks, this::nextExecutionId);
+          new Instances(instanceTable(), timers, router, locks, this::nextExecutionId);
       EntityScheduler scheduler =
-          new EntityScheduler(entities, () -> entityBatchLimit, locks, router);
+          new EntityScheduler(entityTable(), () -> entityBatchLimit, locks, router);
       parts =
           new Parts(
               router,
@@ -137,6 +286,119 @@ public final class PartitionState implements WireSerializable {
 
   public int entityBatchLimit() {
     return entityBatchLimit;
+  }
+
+  // ---------------------------------------------------------------- residency
+
+  /**
+   * Whether the instance store may hold a version of the instance that memory does not: it is not
+   * in memory and was not removed since the last committed checkpoint (whose stored version must
+   * not come back).
+   */
+  public boolean mayBeStored(String instanceId) {
+    return !instances.containsKey(instanceId) && !instanceTable().removedSinceCommit(instanceId);
+  }
+
+  /**
+   * The instance whose record the state machine must see to apply this request, or null. Ended
+   * instances may leave memory because, for every other input (messages from other partitions,
+   * activity results, timers, entity signals, and starts whose options replace an ended instance),
+   * an ended instance and no instance give the same outcome; these requests tell them apart.
+   */
+  public static String instanceNeeded(ClientRequest r) {
+    return switch (r) {
+      case ClientRequest.StartOrchestration s ->
+          s.refuseIfExistsWith().stream().anyMatch(RuntimeStatus::isTerminal)
+              ? s.instanceId()
+              : null;
+      case ClientRequest.RaiseEvent e -> e.instanceId();
+      case ClientRequest.Terminate t -> t.instanceId();
+      case ClientRequest.Suspend t -> t.instanceId();
+      case ClientRequest.Resume t -> t.instanceId();
+      case ClientRequest.Purge t -> t.instanceId();
+      case ClientRequest.SignalEntity t -> null;
+    };
+  }
+
+  /** The instance whose record a query reads, or null (a list reads the store itself). */
+  public static String instanceNeeded(ClientQuery q) {
+    return q instanceof ClientQuery.GetStatus g ? g.instanceId() : null;
+  }
+
+  /**
+   * Drops from memory the ended instances whose current version is in a committed checkpoint, but
+   * for the {@code keep} that changed last; they are read back from the store when a request needs
+   * them ({@link #instanceNeeded}). Those in {@code pinned} (being read back) stay. Returns how
+   * many left.
+   */
+  public int evictEnded(int keep, Set<String> pinned) {
+    RecordTable<InstanceState> table = instanceTable();
+    List<InstanceState> ended = new ArrayList<>();
+    for (InstanceState i : instances.values()) {
+      if (i.status.isTerminal() && table.clean(i.instanceId, i) && !pinned.contains(i.instanceId)) {
+        ended.add(i);
+      }
+    }
+    int evict = ended.size() - Math.max(0, keep);
+    if (evict <= 0) {
+      return 0;
+    }
+    if (keep > 0) {
+      ended.sort(Comparator.comparing((InstanceState i) -> i.lastUpdatedAt));
+    }
+    for (int k = 0; k < evict; k++) {
+      table.evict(ended.get(k).instanceId);
+    }
+    return evict;
+  }
+
+  /**
+   * The filter a list applies to the instance records it reads from the store (its position after
+   * {@code afterId} aside); safe on any thread, it reads only the record it is given.
+   */
+  public static Predicate<StoredRecord> listFilter(ClientQuery.ListInstances l) {
+    return r -> r.value() instanceof InstanceState i && Queries.matches(l, i);
+  }
+
+  /**
+   * One page of a list over memory and the store: the instances in memory that match, merged in id
+   * order with those of {@code stored} (a page the store read in key order, filtered by {@link
+   * #listFilter}) that memory neither holds nor removed since the last commit. When the store has
+   * more than it read, nothing after its last record can be answered yet: returns null if that
+   * leaves an empty page, and the caller reads the store on after its last key.
+   */
+  public ClientResponse.InstanceList mergeList(
+      ClientQuery.ListInstances l, List<StoredRecord> stored, boolean storeMore) {
+    ClientResponse.InstanceList memory = (ClientResponse.InstanceList) query(l);
+    List<InstanceView> fromStore = new ArrayList<>();
+    for (StoredRecord r : stored) {
+      InstanceState i = (InstanceState) r.value();
+      if (mayBeStored(i.instanceId)) {
+        fromStore.add(i.view(false));
+      }
+    }
+    String lastStored =
+        stored.isEmpty() ? null : ((InstanceState) stored.getLast().value()).instanceId;
+    List<InstanceView> merged = new ArrayList<>();
+    int a = 0;
+    int b = 0;
+    List<InstanceView> mem = memory.instances();
+    while (merged.size() < l.limit() && (a < mem.size() || b < fromStore.size())) {
+      boolean takeMemory =
+          b >= fromStore.size()
+              || (a < mem.size()
+                  && mem.get(a).instanceId().compareTo(fromStore.get(b).instanceId()) < 0);
+      InstanceView next = takeMemory ? mem.get(a++) : fromStore.get(b++);
+      if (storeMore && lastStored != null && next.instanceId().compareTo(lastStored) > 0) {
+        break;
+      }
+      merged.add(next);
+    }
+    boolean more = storeMore || memory.more() || a < mem.size() || b < fromStore.size();
+    if (merged.isEmpty() && storeMore) {
+      return null;
+    }
+    return new ClientResponse.InstanceList(merged, more);
   }
 
   /** Applies one event and returns the effects it asks for. */

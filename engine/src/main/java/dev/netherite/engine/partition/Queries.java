@@ -25,12 +25,12 @@ final class Queries {
   ClientResponse answer(ClientQuery q) {
     return switch (q) {
       case ClientQuery.GetStatus g -> {
-        InstanceState i = instances.get(g.instanceId());
+        InstanceState i = instances.peek(g.instanceId());
         yield new ClientResponse.Status(i == null ? null : i.view(g.withHistory()));
       }
       case ClientQuery.ListInstances l -> list(l);
       case ClientQuery.ReadEntity r -> {
-        EntityRecord e = entities.get(r.entityId());
+        EntityRecord e = entities.peek(r.entityId());
         yield new ClientResponse.EntityStatus(e == null ? null : e.view());
       }
       case ClientQuery.ListEntities l -> listEntities(l);
@@ -68,11 +68,7 @@ final class Queries {
   private ClientResponse list(ClientQuery.ListInstances l) {
     List<InstanceState> matching = new ArrayList<>();
     for (InstanceState i : instances.all()) {
-      if ((l.afterId() == null || i.instanceId.compareTo(l.afterId()) > 0)
-          && (l.statuses().isEmpty() || l.statuses().contains(i.status))
-          && (l.createdFrom() == null || !i.createdAt.isBefore(l.createdFrom()))
-          && (l.createdTo() == null || i.createdAt.isBefore(l.createdTo()))
-          && (l.idPrefix() == null || i.instanceId.startsWith(l.idPrefix()))) {
+      if ((l.afterId() == null || i.instanceId.compareTo(l.afterId()) > 0) && matches(l, i)) {
         matching.add(i);
       }
     }
@@ -82,6 +78,14 @@ final class Queries {
       page.add(matching.get(k).view(false));
     }
     return new ClientResponse.InstanceList(page, matching.size() > l.limit());
+  }
+
+  /** Whether the instance matches the list's filter (its position after {@code afterId} aside). */
+  static boolean matches(ClientQuery.ListInstances l, InstanceState i) {
+    return (l.statuses().isEmpty() || l.statuses().contains(i.status))
+        && (l.createdFrom() == null || !i.createdAt.isBefore(l.createdFrom()))
+        && (l.createdTo() == null || i.createdAt.isBefore(l.createdTo()))
+        && (l.idPrefix() == null || i.instanceId.startsWith(l.idPrefix()));
   }
 
   /** Counts of instances by status, for metrics and tests. */

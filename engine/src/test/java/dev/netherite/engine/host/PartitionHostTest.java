@@ -10,7 +10,7 @@ import dev.netherite.engine.partition.ClientResponse;
 import dev.netherite.engine.partition.Effect;
 import dev.netherite.engine.partition.EventBatch;
 import dev.netherite.engine.partition.PartitionEvent;
-import dev.netherite.engine.partition.PartitionState;
+import dev.netherite.engine.partition.StoredRecord;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
@@ -25,7 +25,7 @@ import org.junit.jupiter.api.Test;
  */
 class PartitionHostTest {
   private final List<EventBatch> writes = new ArrayList<>();
-  private final List<PartitionState> checkpoints = new ArrayList<>();
+  private final List<Checkpoint> checkpoints = new ArrayList<>();
   private final List<Long> deletions = new ArrayList<>();
   private final List<String> replies = new ArrayList<>();
   private int stops;
@@ -50,7 +50,8 @@ class PartitionHostTest {
         100,
         Duration.ofSeconds(1),
         10,
-        maxBatchBytes);
+        maxBatchBytes,
+        HostSettings.DEFAULT_RESIDENT_ENDED_INSTANCES);
   }
 
   private PartitionHost newHost(HostSettings settings) {
@@ -85,8 +86,28 @@ class PartitionHostTest {
               }
 
               @Override
-              public void saveCheckpoint(PartitionState state) {
-                checkpoints.add(state);
+              public void saveCheckpoint(Checkpoint checkpoint) {
+                checkpoints.add(checkpoint);
+              }
+
+              @Override
+              public void loadRecords(long number, List<String> keys) {
+                throw new AssertionError("nothing to load: the host starts empty");
+              }
+
+              @Override
+              public void loadRecord(long number, String key) {
+                throw new AssertionError("nothing to load: no instance left memory");
+              }
+
+              @Override
+              public void scanInstances(
+                  long listId,
+                  long number,
+                  String afterKey,
+                  int limit,
+                  java.util.function.Predicate<StoredRecord> filter) {
+                throw new AssertionError("nothing to scan: no instance left memory");
               }
 
               @Override
@@ -230,7 +251,7 @@ class PartitionHostTest {
   }
 
   @Test
-  void aCheckpointWaitsForTheWriteInFlightAndHoldsInputUntilItIsStored() {
+  void aCheckpointIsCapturedWhenNothingIsInFlightAndInputGoesOnWhileItIsStored() {
     host.recoveryCompleted();
     request("r1");
     host.onWritten(); // 1 event since the last checkpoint
@@ -241,17 +262,60 @@ class PartitionHostTest {
     assertEquals(3, writes.size(), "the buffer is written first");
     assertEquals(0, checkpoints.size(), "no checkpoint with a write in flight");
 
-    request("r4"); // arrives while checkpointing: waits
+    request("r4"); // arrives while waiting for the quiescent point: waits
     assertEquals(1, host.stashedInputs());
     host.onWritten();
     assertEquals(1, checkpoints.size());
-    assertEquals(3, writes.size(), "input waits until the checkpoint is stored");
+    assertEquals(3, checkpoints.get(0).number(), "labelled with the last durable batch");
+    assertEquals(PartitionHost.Phase.RUNNING, host.phase(), "captured: the host runs on");
+    assertEquals(4, writes.size(), "the waiting input is taken while the checkpoint is stored");
+    assertEquals(0, host.stashedInputs());
+
+    request("r5");
+    host.onWritten();
+    request("r6");
+    host.onWritten(); // events enough for the next checkpoint, but one is being stored
+    assertEquals(1, checkpoints.size(), "one checkpoint at a time");
+    assertEquals(List.of("r1", "r2", "r3", "r4", "r5"), replies);
 
     host.onCheckpointSaved(3);
-    assertEquals(PartitionHost.Phase.RUNNING, host.phase());
     assertEquals(List.of(3L), deletions);
-    assertEquals(4, writes.size(), "the waiting input is taken, in order");
-    assertEquals(0, host.stashedInputs());
+    assertEquals(PartitionHost.Phase.RUNNING, host.phase());
+    assertEquals(2, host.eventsSinceCheckpoint(), "what came after the capture counts");
+  }
+
+  @Test
+  void aFailedCheckpointCountsItsEventsAgainForTheNext() {
+    host.recoveryCompleted();
+    request("r1");
+    host.onWritten();
+    request("r2");
+    host.onWritten(); // a checkpoint at 2
+    assertEquals(1, checkpoints.size());
+    request("r3");
+    host.onWritten();
+    host.onCheckpointFailed(new IOException("refused"));
+    assertEquals(3, host.eventsSinceCheckpoint());
+    assertEquals(PartitionHost.Phase.RUNNING, host.phase());
+  }
+
+  @Test
+  void aHandOffDuringACheckpointTakesAFinalOneAfterIt() {
+    host.recoveryCompleted();
+    request("r1");
+    host.onWritten();
+    request("r2");
+    host.onWritten(); // a checkpoint at 2 is being stored
+    request("r3");
+    host.handOff();
+    host.onWritten();
+    assertEquals(1, checkpoints.size(), "still one at a time");
+    host.onCheckpointSaved(2);
+    assertEquals(PartitionHost.Phase.HANDING_OFF, host.phase());
+    assertEquals(2, checkpoints.size(), "the final checkpoint holds r3");
+    assertEquals(3, checkpoints.get(1).number());
+    host.onCheckpointSaved(3);
+    assertEquals(PartitionHost.Phase.STOPPED, host.phase());
   }
 
   @Test

@@ -22,6 +22,7 @@ final class PartsFixture {
   final Instances instances;
   final EntityScheduler entities;
   int batchLimit = 3;
+
   private long executions;
 
   PartsFixture() {
@@ -29,9 +30,17 @@ final class PartsFixture {
     locks = new LockChain(router);
     instances =
         new Instances(
-            new java.util.LinkedHashMap<>(), timers, router, locks, () -> "0-" + ++executions);
+            new RecordTable<>(new java.util.LinkedHashMap<>(), StoredRecord.INSTANCE_PREFIX),
+            timers,
+            router,
+            locks,
+            () -> "0-" + ++executions);
     entities =
-        new EntityScheduler(new java.util.LinkedHashMap<>(), () -> batchLimit, locks, router);
+        new EntityScheduler(
+            new RecordTable<>(new java.util.LinkedHashMap<>(), StoredRecord.ENTITY_PREFIX),
+            () -> batchLimit,
+            locks,
+            router);
   }
 
   private void deliver(PartitionMessage m, Instant now, List<Effect> effects) {

@@ -24,15 +24,19 @@ import dev.netherite.engine.partition.Effect;
 import dev.netherite.engine.partition.EntityBatchResult;
 import dev.netherite.engine.partition.EventBatch;
 import dev.netherite.engine.partition.InstanceView;
+import dev.netherite.engine.partition.PartitionCheckpoint;
 import dev.netherite.engine.partition.PartitionEvent;
 import dev.netherite.engine.partition.PartitionState;
 import dev.netherite.engine.partition.StepResult;
+import dev.netherite.engine.partition.StoredRecord;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.EnumMap;
 import java.util.EnumSet;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -51,13 +55,16 @@ import java.util.function.Supplier;
  * seeded {@link Random}. No host logic is copied here: the harness only plays the world.
  *
  * <ul>
- *   <li><b>Journal.</b> Each partition has a durable list of batches and a checkpoint. A write
- *       completes as a piece of pending work; {@link #failNextWrite} makes it fail, and a failed
- *       write may have been stored or not (the host cannot know which). A checkpoint is stored as
- *       the events the live state had applied when the save completed, labelled with the durable
- *       sequence number at the time it was asked for, so a checkpoint taken with events in flight
- *       or buffered is recovered as exactly the corrupt state it is. Recovery = that checkpoint
- *       plus the batches after its label, as Pekko Persistence does.
+ *   <li><b>Journal.</b> Each partition has a durable list of batches, a checkpoint and a fake
+ *       instance store. A write completes as a piece of pending work; {@link #failNextWrite} makes
+ *       it fail, and a failed write may have been stored or not (the host cannot know which). A
+ *       checkpoint is captured as the events the live state had applied when it was asked for (so
+ *       one taken with events in flight or buffered is recovered as exactly the corrupt state it
+ *       is, and the harness also fails at once if it is not at the quiescent point), labelled with
+ *       the durable sequence number. Its records are then written as rows labelled with that
+ *       number, a few at a time, each a piece of pending work, while the host runs on; then its
+ *       snapshot commits it. Recovery = that snapshot, each record's newest row at or below its
+ *       number, plus the batches after its label, as Pekko Persistence does.
  *   <li><b>Crash.</b> {@link #crash} discards the host and all its local work; a write in flight
  *       was stored or not, at random; a new host recovers at once. {@link #handOff} asks the host
  *       to hand over (final checkpoint, stop); a stopped host (hand-off, failed write) is started
@@ -105,6 +112,7 @@ public final class SimulatedPartitions implements AutoCloseable {
   private double dropRate;
   private double duplicateRate;
   private int cacheCapacity = 64;
+  private int residentEndedInstances = 0;
   private int requestLogCapacity = 1000;
   private int maxMessagesPerDelivery = 4;
   private Duration resendAfter = Duration.ofMillis(500);
@@ -134,6 +142,9 @@ public final class SimulatedPartitions implements AutoCloseable {
   private int failedCheckpoints;
   private int checkpoints;
   private int restarts;
+  private int crashesWhileRowsWritten;
+  private int recordLoads;
+  private int rowsWrittenWithInputGoingOn;
   private long actions;
   private int dropped;
   private int duplicated;
@@ -166,6 +177,12 @@ public final class SimulatedPartitions implements AutoCloseable {
    * The capacity of each partition's instance cache. Restarts every partition (losing nothing but
    * cached executions when nothing is in flight): call it before the run.
    */
+  /** Ended instances each partition keeps in memory once they are in the store (0: none). */
+  public SimulatedPartitions residentEndedInstances(int keep) {
+    this.residentEndedInstances = keep;
+    return this;
+  }
+
   public SimulatedPartitions cacheCapacity(int capacity) {
     this.cacheCapacity = capacity;
     for (Node n : nodes) {
@@ -268,7 +285,8 @@ public final class SimulatedPartitions implements AutoCloseable {
         PartitionState.DEFAULT_ENTITY_BATCH_LIMIT,
         resendAfter,
         maxMessagesPerDelivery,
-        HostSettings.DEFAULT_MAX_BATCH_BYTES);
+        HostSettings.DEFAULT_MAX_BATCH_BYTES,
+        residentEndedInstances);
   }
 
   // ---------------------------------------------------------------- clock
@@ -352,11 +370,28 @@ public final class SimulatedPartitions implements AutoCloseable {
     return List.copyOf(calls.get(requestId).replies);
   }
 
-  /** The instance as its partition's live state has it, with history; null if there is none. */
+  /**
+   * The instance's status with its history: from memory, or, for an ended instance that left it,
+   * from the committed version in the store (as the host reads it back).
+   */
   public InstanceView status(String instanceId) {
-    ClientResponse r =
-        state(placement.partitionOf(instanceId)).query(new ClientQuery.GetStatus(instanceId, true));
-    return ((ClientResponse.Status) r).view();
+    int p = placement.partitionOf(instanceId);
+    PartitionState live = state(p);
+    ClientQuery.GetStatus query = new ClientQuery.GetStatus(instanceId, true);
+    InstanceView v = ((ClientResponse.Status) live.query(query)).view();
+    Node n = nodes[p];
+    if (v != null || !live.mayBeStored(instanceId) || n.checkpoint == null) {
+      return v;
+    }
+    String key = StoredRecord.instanceKey(instanceId);
+    for (StoredRecord r : loadRecords(n, n.checkpoint.seqNr())) {
+      if (r.key().equals(key)) {
+        PartitionState holder = new PartitionState(p, partitionCount, 1);
+        holder.restoreRecord(r);
+        return ((ClientResponse.Status) holder.query(query)).view();
+      }
+    }
+    return null;
   }
 
   public <T> T output(String instanceId, Class<T> type) {
@@ -598,12 +633,21 @@ public final class SimulatedPartitions implements AutoCloseable {
     n.timerInterval.clear();
     n.restartAt = null;
     n.inFlight = null;
+    if (n.saving != null) {
+      if (n.writtenDuringCheckpoint) {
+        crashesWhileRowsWritten++;
+      }
+      endSaving(n);
+    }
     PartitionHost host = new PartitionHost(partition, hostSettings(), portsOf(n, n.incarnation));
     n.host = host;
     n.lastHost = host;
     long from = 0;
     if (n.checkpoint != null) {
-      host.restoreCheckpoint(rebuild(partition, n.checkpoint.content()), n.checkpoint.seqNr());
+      PartitionCheckpoint wide =
+          rebuild(partition, n.checkpoint.content())
+              .captureCheckpoint(n.checkpoint.seqNr(), new ArrayList<>());
+      host.restoreCheckpoint(wide, n.checkpoint.seqNr());
       from = n.checkpoint.seqNr();
     }
     for (long seqNr = from + 1; seqNr <= n.journal.size(); seqNr++) {
@@ -710,8 +754,42 @@ public final class SimulatedPartitions implements AutoCloseable {
    */
   public String storageSummary() {
     return String.format(
-        "mode=%s handOffs=%d failedWrites=%d failedCheckpoints=%d checkpoints=%d restarts=%d",
-        mode, handOffs, failedWrites, failedCheckpoints, checkpoints, restarts);
+        "mode=%s handOffs=%d failedWrites=%d failedCheckpoints=%d checkpoints=%d restarts=%d"
+            + " crashesWhileRecordsWritten=%d recordWritesWithInputGoingOn=%d recordLoads=%d",
+        mode,
+        handOffs,
+        failedWrites,
+        failedCheckpoints,
+        checkpoints,
+        restarts,
+        crashesWhileRowsWritten,
+        rowsWrittenWithInputGoingOn,
+        recordLoads);
+  }
+
+  /** Ended instances read back from the store because a request needed them. */
+  public int recordLoads() {
+    return recordLoads;
+  }
+
+  /**
+   * Restarts (crashes, stops) of a partition while its checkpoint's records were being written and
+   * batches written after the checkpoint's capture were durable.
+   */
+  public int crashesWhileRecordsWritten() {
+    return crashesWhileRowsWritten;
+  }
+
+  /**
+   * Whether the partition's checkpoint is being written, with rows still to write, and batches
+   * written after its capture are durable.
+   */
+  public boolean writingCheckpointWithLaterBatchesDurable(int partition) {
+    Node n = nodes[partition];
+    return n.host != null
+        && n.saving != null
+        && !n.savingLeft.isEmpty()
+        && n.journal.size() > n.journalAtCapture;
   }
 
   public int checkpoints() {
@@ -804,7 +882,13 @@ public final class SimulatedPartitions implements AutoCloseable {
   // ---------------------------------------------------------------- one partition's world
 
   /** A checkpoint: the events its state had applied, labelled with a journal sequence number. */
-  private record Checkpoint(long seqNr, List<PartitionEvent> content) {}
+  private record StoredCheckpoint(long seqNr, List<PartitionEvent> content) {}
+
+  /**
+   * One row of the fake instance store: the record as of the events its checkpoint had applied
+   * (rebuilt when read), or a deletion ({@code content} null).
+   */
+  private record RecordRow(List<PartitionEvent> content) {}
 
   private final class Node {
     final int id;
@@ -812,7 +896,17 @@ public final class SimulatedPartitions implements AutoCloseable {
     // Storage: survives crashes. Sequence number n is journal.get(n - 1).
     final List<EventBatch> journal = new ArrayList<>();
     long deletedUpTo;
-    Checkpoint checkpoint;
+    StoredCheckpoint checkpoint;
+
+    // The instance store: for each record key, its rows by checkpoint number.
+    final Map<String, TreeMap<Long, RecordRow>> records = new TreeMap<>();
+    // The checkpoint being saved: its number, its records, what its state had applied when it was
+    // captured, and the records not written yet.
+    dev.netherite.engine.host.Checkpoint saving;
+    List<PartitionEvent> savingContent;
+    List<StoredRecord> savingLeft;
+    long journalAtCapture;
+    boolean writtenDuringCheckpoint;
 
     // The running incarnation; host is null while the partition is down.
     int incarnation;
@@ -849,6 +943,63 @@ public final class SimulatedPartitions implements AutoCloseable {
     }
   }
 
+  private static void endSaving(Node n) {
+    n.saving = null;
+    n.savingContent = null;
+    n.savingLeft = null;
+    n.writtenDuringCheckpoint = false;
+  }
+
+  private static void writeRows(
+      Node n, long number, List<StoredRecord> rows, List<PartitionEvent> content) {
+    for (StoredRecord r : rows) {
+      n.records
+          .computeIfAbsent(r.key(), k -> new TreeMap<>())
+          .put(number, new RecordRow(r.deleted() ? null : content));
+    }
+  }
+
+  /**
+   * After a commit, as the Cassandra store does: the rows a written record supersedes (below the
+   * number) and every row of a deleted record go.
+   */
+  private static void collectGarbage(Node n, dev.netherite.engine.host.Checkpoint saved) {
+    for (StoredRecord r : saved.records()) {
+      if (!r.superseding()) {
+        continue; // the store holds no earlier row of it
+      }
+      TreeMap<Long, RecordRow> rows = n.records.get(r.key());
+      if (rows == null) {
+        continue;
+      }
+      rows.headMap(saved.number(), r.deleted()).clear();
+      if (rows.isEmpty()) {
+        n.records.remove(r.key());
+      }
+    }
+  }
+
+  /** Each record's newest row at or below {@code number}, rebuilt from what its state applied. */
+  private List<StoredRecord> loadRecords(Node n, long number) {
+    Map<List<PartitionEvent>, PartitionState> rebuilt = new IdentityHashMap<>();
+    List<StoredRecord> loaded = new ArrayList<>();
+    n.records.forEach(
+        (key, rows) -> {
+          Map.Entry<Long, RecordRow> row = rows.floorEntry(number);
+          if (row != null && row.getValue().content() != null) {
+            PartitionState at =
+                rebuilt.computeIfAbsent(row.getValue().content(), c -> rebuild(n.id, c));
+            StoredRecord r = at.record(key);
+            if (r.deleted()) {
+              throw new IllegalStateException(
+                  "a stored row of a record that did not exist: " + key);
+            }
+            loaded.add(r);
+          }
+        });
+    return loaded;
+  }
+
   /** The ports of one incarnation of one partition; calls from a stale incarnation do nothing. */
   private PartitionPorts portsOf(Node n, int incarnation) {
     Supplier<Boolean> live = () -> n.incarnation == incarnation;
@@ -863,9 +1014,60 @@ public final class SimulatedPartitions implements AutoCloseable {
           }
 
           @Override
-          public void saveCheckpoint(PartitionState state) {
+          public void saveCheckpoint(dev.netherite.engine.host.Checkpoint checkpoint) {
             if (live.get()) {
-              pending.add(new CheckpointDone(n.id, incarnation, n.journal.size()));
+              if (n.saving != null) {
+                throw new AssertionError(
+                    "partition " + n.id + " began a checkpoint while one was being saved");
+              }
+              if (checkpoint.number() != n.journal.size() || n.host.writeInFlight()) {
+                throw new AssertionError(
+                    "partition "
+                        + n.id
+                        + " captured a checkpoint that is not at its quiescent point: number="
+                        + checkpoint.number()
+                        + " durable="
+                        + n.journal.size()
+                        + " writeInFlight="
+                        + n.host.writeInFlight());
+              }
+              // Captured now, at the quiescent point: what the state had applied is what its
+              // serialization holds. The rows are written one piece of work at a time, in any
+              // order, while the host runs on; then the snapshot.
+              n.saving = checkpoint;
+              n.savingContent = n.appliedEvents();
+              n.savingLeft = new ArrayList<>(checkpoint.records());
+              Collections.shuffle(n.savingLeft, random);
+              n.journalAtCapture = n.journal.size();
+              pending.add(new CheckpointRowsWrite(n.id, incarnation));
+            }
+          }
+
+          @Override
+          public void loadRecords(long number, List<String> keys) {
+            if (live.get()) {
+              pending.add(new RecordsLoad(n.id, incarnation, number, List.copyOf(keys)));
+            }
+          }
+
+          @Override
+          public void loadRecord(long number, String key) {
+            if (live.get()) {
+              recordLoads++;
+              pending.add(new RecordLoad(n.id, incarnation, number, key));
+            }
+          }
+
+          @Override
+          public void scanInstances(
+              long listId,
+              long number,
+              String afterKey,
+              int limit,
+              java.util.function.Predicate<StoredRecord> filter) {
+            if (live.get()) {
+              pending.add(
+                  new InstancesScan(n.id, incarnation, listId, number, afterKey, limit, filter));
             }
           }
 
@@ -1002,6 +1204,12 @@ public final class SimulatedPartitions implements AutoCloseable {
           if (live.get()) {
             // Down until restartAt; everything of this incarnation dies with it.
             n.incarnation++;
+            if (n.saving != null) {
+              if (n.writtenDuringCheckpoint) {
+                crashesWhileRowsWritten++;
+              }
+              endSaving(n);
+            }
             n.host.stopped();
             n.host = null;
             n.inFlight = null;
@@ -1068,7 +1276,24 @@ public final class SimulatedPartitions implements AutoCloseable {
 
   private record WriteDone(int partition, int incarnation) implements LocalWork {}
 
-  private record CheckpointDone(int partition, int incarnation, long seqNr) implements LocalWork {}
+  /** Writes some of the saving checkpoint's rows; the snapshot once none are left. */
+  private record CheckpointRowsWrite(int partition, int incarnation) implements LocalWork {}
+
+  private record RecordsLoad(int partition, int incarnation, long number, List<String> keys)
+      implements LocalWork {}
+
+  private record RecordLoad(int partition, int incarnation, long number, String key)
+      implements LocalWork {}
+
+  private record InstancesScan(
+      int partition,
+      int incarnation,
+      long listId,
+      long number,
+      String afterKey,
+      int limit,
+      java.util.function.Predicate<StoredRecord> filter)
+      implements LocalWork {}
 
   private record StepDone(
       int partition, int incarnation, OrchestrationRun run, long stepNumber, StepResult result)
@@ -1167,16 +1392,66 @@ public final class SimulatedPartitions implements AutoCloseable {
           host.onWritten();
         }
       }
-      case CheckpointDone c -> {
+      case CheckpointRowsWrite c -> {
+        dev.netherite.engine.host.Checkpoint saving = n.saving;
+        List<PartitionEvent> content = n.savingContent;
+        if (n.journal.size() > n.journalAtCapture) {
+          n.writtenDuringCheckpoint = true;
+        }
         if (n.failNextCheckpoint) {
           n.failNextCheckpoint = false;
           failedCheckpoints++;
-          host.onCheckpointFailed(new IOException("simulated checkpoint failure"));
-        } else {
-          checkpoints++;
-          n.checkpoint = new Checkpoint(c.seqNr(), n.appliedEvents());
-          host.onCheckpointSaved(c.seqNr());
+          // The rows written so far stay and the snapshot is not written: the store now holds
+          // rows above the committed number, which no reader may take as current.
+          if (random.nextBoolean()) {
+            endSaving(n);
+            host.onCheckpointFailed(new IOException("simulated checkpoint failure"));
+          } else {
+            crashes++;
+            recover(n);
+          }
+          return;
         }
+        int k = Math.min(n.savingLeft.size(), 1 + random.nextInt(3));
+        writeRows(n, saving.number(), n.savingLeft.subList(0, k), content);
+        n.savingLeft.subList(0, k).clear();
+        if (!n.savingLeft.isEmpty()) {
+          if (n.writtenDuringCheckpoint) {
+            rowsWrittenWithInputGoingOn++;
+          }
+          pending.add(c);
+          return;
+        }
+        checkpoints++;
+        n.checkpoint = new StoredCheckpoint(saving.number(), content);
+        collectGarbage(n, saving);
+        endSaving(n);
+        host.onCheckpointSaved(saving.number());
+      }
+      case RecordsLoad l -> {
+        java.util.Set<String> wanted = new java.util.HashSet<>(l.keys());
+        host.onRecordsLoaded(
+            loadRecords(n, l.number()).stream().filter(r -> wanted.contains(r.key())).toList());
+      }
+      case RecordLoad l ->
+          host.onRecordLoaded(
+              l.key(),
+              loadRecords(n, l.number()).stream()
+                  .filter(r -> r.key().equals(l.key()))
+                  .findFirst()
+                  .orElse(null));
+      case InstancesScan scan -> {
+        List<StoredRecord> matching =
+            loadRecords(n, scan.number()).stream()
+                .filter(r -> r.key().startsWith(StoredRecord.instanceKey("")))
+                .filter(r -> scan.afterKey() == null || r.key().compareTo(scan.afterKey()) > 0)
+                .filter(scan.filter())
+                .sorted(java.util.Comparator.comparing(StoredRecord::key))
+                .toList();
+        host.onInstancesScanned(
+            scan.listId(),
+            matching.subList(0, Math.min(scan.limit(), matching.size())),
+            matching.size() > scan.limit());
       }
       case StepDone s ->
           host.input(new HostInput.StepFinished(s.run(), s.stepNumber(), s.result()));

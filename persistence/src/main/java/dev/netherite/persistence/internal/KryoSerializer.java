@@ -78,7 +78,8 @@ public class KryoSerializer extends JSerializer {
   static void countStored(Object o, int length) {
     if (o instanceof dev.netherite.engine.partition.EventBatch) {
       dev.netherite.persistence.StorageMetrics.global().recordJournalBytes(length);
-    } else if (o instanceof dev.netherite.engine.partition.PartitionState) {
+    } else if (o instanceof dev.netherite.engine.partition.PartitionState
+        || o instanceof dev.netherite.engine.partition.PartitionCheckpoint) {
       dev.netherite.persistence.StorageMetrics.global().recordSnapshotBytes(length);
     }
   }

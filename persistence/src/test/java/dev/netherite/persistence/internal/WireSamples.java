@@ -229,6 +229,7 @@ final class WireSamples {
                 new HistoryEvent.TaskCompleted(1, "\"ok\""))));
     // 170..178: the checkpoint
     add(samples, partitionState());
+    add(samples, partitionState().captureCheckpoint(57, new java.util.ArrayList<>()));
     add(
         samples,
         new Outbox.Entry(

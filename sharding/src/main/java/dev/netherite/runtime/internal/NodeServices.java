@@ -6,6 +6,7 @@ import dev.netherite.engine.PartitionPlacement;
 import dev.netherite.engine.entity.EntityExecutor;
 import dev.netherite.engine.orchestration.OrchestrationExecutor;
 import dev.netherite.persistence.StorageMetrics;
+import dev.netherite.persistence.internal.CassandraInstanceStore;
 import dev.netherite.runtime.DeliveryFaults;
 import dev.netherite.runtime.RuntimeSettings;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
@@ -24,7 +25,8 @@ public record NodeServices(
     PartitionPlacement placement,
     StorageMetrics metrics,
     DeliveryFaults faults,
-    StoreHealth storeHealth) {
+    StoreHealth storeHealth,
+    CassandraInstanceStore instanceStore) {
 
   public static final EntityTypeKey<PartitionCommand> PARTITION =
       EntityTypeKey.create(PartitionCommand.class, "partition");
@@ -60,7 +62,8 @@ public record NodeServices(
       Workflows workflows,
       DataConverter converter,
       ClusterSharding sharding,
-      DeliveryFaults faults) {
+      DeliveryFaults faults,
+      CassandraInstanceStore instanceStore) {
     return new NodeServices(
         settings,
         workflows,
@@ -81,6 +84,7 @@ public record NodeServices(
         new PartitionPlacement(settings.partitionCount()),
         StorageMetrics.global(),
         faults,
-        new StoreHealth());
+        new StoreHealth(),
+        instanceStore);
   }
 }

@@ -1,6 +1,7 @@
 package dev.netherite.runtime.internal;
 
 import dev.netherite.dsl.HistoryEvent;
+import dev.netherite.engine.host.Checkpoint;
 import dev.netherite.engine.host.CommitLogFaults;
 import dev.netherite.engine.host.HostDiagnostics;
 import dev.netherite.engine.host.HostInput;
@@ -13,16 +14,21 @@ import dev.netherite.engine.host.PersistenceMode;
 import dev.netherite.engine.orchestration.OrchestrationRun;
 import dev.netherite.engine.partition.Effect;
 import dev.netherite.engine.partition.EventBatch;
+import dev.netherite.engine.partition.PartitionCheckpoint;
 import dev.netherite.engine.partition.PartitionEvent;
 import dev.netherite.engine.partition.PartitionState;
+import dev.netherite.engine.partition.StoredRecord;
+import dev.netherite.persistence.internal.CassandraInstanceStore;
 import dev.netherite.runtime.DeliveryFaults;
 import dev.netherite.runtime.RuntimeSettings;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -55,6 +61,9 @@ import org.apache.pekko.serialization.SerializationExtension;
  * pipelining needs {@code persistAsync} (typed persistence stashes during writes).
  */
 final class PartitionActor extends AbstractPersistentActorWithTimers {
+  /** Records read at once at recovery (the checkpoint's active ones). */
+  private static final int RECOVERY_READS = 32;
+
   /**
    * Config path of the dispatcher that partitions and their journal plugin run on (see
    * reference.conf).
@@ -128,7 +137,8 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
         s.entityMaxBatchSize(),
         s.resendAfter(),
         s.maxMessagesPerDelivery(),
-        s.maxBatchBytes());
+        s.maxBatchBytes(),
+        s.residentEndedInstances());
   }
 
   @Override
@@ -141,11 +151,7 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
   @Override
   public Receive createReceiveRecover() {
     return receiveBuilder()
-        .match(
-            SnapshotOffer.class,
-            offer ->
-                host.restoreCheckpoint(
-                    (PartitionState) offer.snapshot(), offer.metadata().sequenceNr()))
+        .match(SnapshotOffer.class, this::restore)
         .match(EventBatch.class, host::replay)
         .match(
             RecoveryCompleted.class,
@@ -157,13 +163,61 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
         .build();
   }
 
+  private void restore(SnapshotOffer offer) {
+    long seqNr = offer.metadata().sequenceNr();
+    switch (offer.snapshot()) {
+      case PartitionCheckpoint c -> host.restoreCheckpoint(c, seqNr);
+      case PartitionState whole -> host.restoreCheckpoint(whole, seqNr);
+      default ->
+          throw new IllegalStateException(
+              "partition "
+                  + partitionId
+                  + " found a snapshot it cannot read: type="
+                  + offer.snapshot().getClass().getName());
+    }
+  }
+
   // ---------------------------------------------------------------- running
 
   @Override
   public Receive createReceive() {
     return receiveBuilder()
-        .match(SaveSnapshotSuccess.class, s -> host.onCheckpointSaved(s.metadata().sequenceNr()))
-        .match(SaveSnapshotFailure.class, f -> host.onCheckpointFailed(f.cause()))
+        .match(SaveSnapshotSuccess.class, this::onSnapshotSaved)
+        .match(
+            SaveSnapshotFailure.class,
+            f -> {
+              saving = null;
+              node.metrics().recordCheckpointFailure();
+              host.onCheckpointFailed(f.cause());
+            })
+        .match(LocalSignal.RecordsWritten.class, this::onRecordsWritten)
+        .match(
+            LocalSignal.RecordsLoaded.class,
+            l -> {
+              if (l.failure() != null) {
+                host.onRecordsLoadFailed(l.failure());
+              } else {
+                host.onRecordsLoaded(l.records());
+              }
+            })
+        .match(
+            LocalSignal.RecordLoaded.class,
+            l -> {
+              if (l.failure() != null) {
+                host.onRecordsLoadFailed(l.failure());
+              } else {
+                host.onRecordLoaded(l.key(), l.record());
+              }
+            })
+        .match(
+            LocalSignal.InstancesScanned.class,
+            l -> {
+              if (l.failure() != null) {
+                host.onScanFailed(l.listId(), l.failure());
+              } else {
+                host.onInstancesScanned(l.listId(), l.records(), l.more());
+              }
+            })
         .match(LocalSignal.ToHost.class, s -> host.input(s.input()))
         .match(PartitionCommand.ClientCommand.class, c -> host.input(clientCommand(c)))
         .match(
@@ -284,6 +338,65 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
     super.postStop();
   }
 
+  /**
+   * The checkpoint being saved: its number, a copy of its partition-wide state taken when it was
+   * captured, and its records' rows, kept to collect what they supersede.
+   */
+  private record Saving(
+      long number,
+      PartitionCheckpoint partitionWide,
+      List<CassandraInstanceStore.RecordRow> rows) {}
+
+  private Saving saving;
+
+  /** The number the next snapshot is labelled with; see {@link #snapshotSequenceNr()}. */
+  private long snapshotNumber = -1;
+
+  /**
+   * A snapshot is labelled with the number of the checkpoint it commits, not with the journal's
+   * last sequence number when it is written: the host writes batches while the checkpoint's records
+   * are written, and those must be replayed after it.
+   */
+  @Override
+  public long snapshotSequenceNr() {
+    return snapshotNumber >= 0 ? snapshotNumber : lastSequenceNr();
+  }
+
+  private void onRecordsWritten(LocalSignal.RecordsWritten w) {
+    if (w.attempt() != saving) {
+      return;
+    }
+    if (w.failure() != null) {
+      saving = null;
+      node.metrics().recordCheckpointFailure();
+      host.onCheckpointFailed(w.failure());
+    } else {
+      // The commit point: until this snapshot is stored, the rows just written are above the
+      // committed checkpoint's number and no reader takes them.
+      snapshotNumber = saving.number();
+      saveSnapshot(saving.partitionWide());
+    }
+  }
+
+  private void onSnapshotSaved(SaveSnapshotSuccess s) {
+    Saving saved = saving;
+    saving = null;
+    if (saved != null) {
+      node.instanceStore()
+          .collectGarbage(partitionId, saved.number(), saved.rows())
+          .whenComplete(
+              (done, error) -> {
+                if (error != null) {
+                  log.debug(
+                      "partition {} could not remove superseded records (they are never read): {}",
+                      partitionId,
+                      error.toString());
+                }
+              });
+    }
+    host.onCheckpointSaved(s.metadata().sequenceNr());
+  }
+
   private void tellSelf(HostInput input) {
     self.tell(new LocalSignal.ToHost(input), ActorRef.noSender());
   }
@@ -312,8 +425,93 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
     }
 
     @Override
-    public void saveCheckpoint(PartitionState state) {
-      saveSnapshot(state);
+    public void saveCheckpoint(Checkpoint checkpoint) {
+      // Serialized here, at the host's quiescent point (the host runs on as soon as this returns);
+      // written off this thread, snapshot last.
+      List<CassandraInstanceStore.RecordRow> rows;
+      PartitionCheckpoint partitionWide;
+      try {
+        rows = node.instanceStore().serialize(checkpoint.records());
+        partitionWide = node.instanceStore().copyOf(checkpoint.partitionWide());
+      } catch (RuntimeException e) {
+        // Reported as a message: a port never calls back into the host before it returns.
+        Saving failed = new Saving(checkpoint.number(), checkpoint.partitionWide(), List.of());
+        saving = failed;
+        self.tell(new LocalSignal.RecordsWritten(failed, e), ActorRef.noSender());
+        return;
+      }
+      Saving attempt = new Saving(checkpoint.number(), partitionWide, rows);
+      saving = attempt;
+      node.instanceStore()
+          .write(partitionId, checkpoint.number(), rows)
+          .whenComplete(
+              (done, error) ->
+                  self.tell(new LocalSignal.RecordsWritten(attempt, error), ActorRef.noSender()));
+    }
+
+    @Override
+    public void loadRecords(long number, List<String> keys) {
+      loadEach(number, List.copyOf(keys), 0, new ArrayList<>());
+    }
+
+    /** Reads the records one request at a time per slot, {@code RECOVERY_READS} slots at once. */
+    private void loadEach(long number, List<String> keys, int from, List<StoredRecord> found) {
+      if (from >= keys.size()) {
+        self.tell(new LocalSignal.RecordsLoaded(found, null), ActorRef.noSender());
+        return;
+      }
+      List<String> chunk = keys.subList(from, Math.min(keys.size(), from + RECOVERY_READS));
+      CompletableFuture<?>[] reads = new CompletableFuture<?>[chunk.size()];
+      List<StoredRecord> part = java.util.Collections.synchronizedList(new ArrayList<>());
+      for (int k = 0; k < chunk.size(); k++) {
+        reads[k] =
+            node.instanceStore()
+                .loadOne(partitionId, chunk.get(k), number)
+                .thenAccept(r -> r.ifPresent(part::add))
+                .toCompletableFuture();
+      }
+      CompletableFuture.allOf(reads)
+          .whenComplete(
+              (done, error) -> {
+                if (error != null) {
+                  self.tell(new LocalSignal.RecordsLoaded(null, error), ActorRef.noSender());
+                } else {
+                  found.addAll(part);
+                  loadEach(number, keys, from + chunk.size(), found);
+                }
+              });
+    }
+
+    @Override
+    public void loadRecord(long number, String key) {
+      dev.netherite.persistence.StorageMetrics.global().recordInstanceRecordRead();
+      node.instanceStore()
+          .loadOne(partitionId, key, number)
+          .whenComplete(
+              (record, error) ->
+                  self.tell(
+                      new LocalSignal.RecordLoaded(
+                          key, error == null ? record.orElse(null) : null, error),
+                      ActorRef.noSender()));
+    }
+
+    @Override
+    public void scanInstances(
+        long listId,
+        long number,
+        String afterKey,
+        int limit,
+        java.util.function.Predicate<StoredRecord> filter) {
+      node.instanceStore()
+          .scan(partitionId, number, afterKey, StoredRecord.instanceKey(""), limit, filter)
+          .whenComplete(
+              (page, error) ->
+                  self.tell(
+                      error == null
+                          ? new LocalSignal.InstancesScanned(
+                              listId, page.records(), page.more(), null)
+                          : new LocalSignal.InstancesScanned(listId, List.of(), false, error),
+                      ActorRef.noSender()));
     }
 
     @Override

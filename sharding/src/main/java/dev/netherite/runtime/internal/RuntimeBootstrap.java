@@ -4,6 +4,7 @@ import com.typesafe.config.Config;
 import dev.netherite.dsl.DurableClient;
 import dev.netherite.dsl.Workflows;
 import dev.netherite.dsl.spi.DataConverter;
+import dev.netherite.persistence.internal.CassandraInstanceStore;
 import dev.netherite.runtime.DeliveryFaults;
 import dev.netherite.runtime.RuntimeSettings;
 import java.time.Duration;
@@ -55,7 +56,14 @@ public final class RuntimeBootstrap {
     joinSelfIfNoSeeds(system, settings.startupTimeout());
 
     ClusterSharding sharding = ClusterSharding.get(system);
-    NodeServices node = NodeServices.create(settings, workflows, converter, sharding, faults);
+    NodeServices node =
+        NodeServices.create(
+            settings,
+            workflows,
+            converter,
+            sharding,
+            faults,
+            new CassandraInstanceStore(Adapter.toClassic(system), settings.taskHub()));
     int partitions = settings.partitionCount();
     sharding.init(
         Entity.of(
