@@ -6,8 +6,9 @@
 # The first run trains the cache (-XX:AOTCacheOutput: the JVM records what it loads while it runs and writes the
 # cache when it exits); later runs use it (-XX:AOTCache). The cache file, under target/aot/, is named by a hash of
 # the JDK, the JVM options, the main class and every class path entry's path, size and modification time, so a
-# rebuilt jar, another JDK or other options train a new cache instead of meeting a stale one (the JVM would refuse
-# it with a warning and start without). NETHERITE_AOT=off runs without a cache; JDKs before 25 always do.
+# rebuilt jar, another JDK or other options train a new cache instead of meeting a stale one (the JVM checks the jars
+# too, and silently starts without a cache that does not match). NETHERITE_AOT=off runs without a cache; JDKs before
+# 25 always do.
 run_with_aot_cache() {
   local main="$1" cp="$2"
   shift 2
