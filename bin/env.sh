@@ -12,4 +12,7 @@ if [ -z "${NETHERITE_JAVA_HOME:-}" ]; then
 fi
 export JAVA_HOME="$NETHERITE_JAVA_HOME"
 export PATH="$JAVA_HOME/bin:$PATH"
-JVM_FLAGS="--enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow --add-opens=java.base/java.lang=ALL-UNNAMED --add-opens=java.base/jdk.internal.misc=ALL-UNNAMED --add-opens=java.base/java.util=ALL-UNNAMED --add-opens=java.base/java.util.concurrent=ALL-UNNAMED"
+# com.datastax.oss.driver.PID: the Cassandra driver would otherwise load jnr-ffi to read the process id (for its
+# time-based UUIDs), which slows a node's start (README, "Startup"). Scripts that exec java give it its own pid;
+# the others the shell's, as unique on this machine while the JVM runs, which is all the UUIDs need.
+JVM_FLAGS="-Dcom.datastax.oss.driver.PID=$$ --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow --add-opens=java.base/java.lang=ALL-UNNAMED --add-opens=java.base/jdk.internal.misc=ALL-UNNAMED --add-opens=java.base/java.util=ALL-UNNAMED --add-opens=java.base/java.util.concurrent=ALL-UNNAMED"

@@ -11,7 +11,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.netherite.cassandra.TestCassandra;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,13 +22,17 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * A network partition between nodes: three nodes, each on a test host of its own (a network
- * namespace, {@link TestNetwork}), all reaching Cassandra; the link of one is cut, so two nodes
- * (the majority) and one (the minority) no longer reach each other. With a Hello5 and a Bank load
- * running across it: the majority keeps serving every partition, the minority downs itself and
- * leaves (keep-majority), no partition is written by two hosts (the journal's writers never
- * interleave), and after the link is healed every instance has completed exactly once and money is
- * conserved.
+ * A network partition between nodes: three nodes, all reaching Cassandra, and one of them cut off
+ * from the other two, so two nodes (the majority) and one (the minority) no longer reach each
+ * other. With a Hello5 and a Bank load running across it: the majority keeps serving every
+ * partition, the minority downs itself and leaves (keep-majority), no partition is written by two
+ * hosts (the journal's writers never interleave), and after the cut is healed every instance has
+ * completed exactly once and money is conserved.
+ *
+ * <p>The cut is real where the test can make network namespaces (each node on a test host of its
+ * own, {@link TestNetwork}, whose link goes down), and otherwise at the transport (Artery's test
+ * mode drops the messages between the two sides); {@link NetworkSplit} chooses and prints which.
+ * The second test always cuts at the transport, so that the fallback is tested everywhere.
  */
 class NetworkPartitionTest {
   private static final Duration SPREAD = Duration.ofSeconds(60);
@@ -38,14 +41,24 @@ class NetworkPartitionTest {
   @Test
   @Timeout(300)
   void theMajorityKeepsServingAndTheMinorityDownsItself() {
-    try (TestNetwork network = createNetwork();
-        TestCluster cluster = new TestCluster("netsplit")) {
+    partitionAndHeal(NetworkSplit.requested());
+  }
+
+  @Test
+  @Timeout(300)
+  void theSameWithTheCutAtTheTransport() {
+    partitionAndHeal(NetworkSplit.Mechanism.BLACKHOLE);
+  }
+
+  private static void partitionAndHeal(NetworkSplit.Mechanism mechanism) {
+    try (NetworkSplit split = NetworkSplit.create(3, mechanism);
+        TestCluster cluster = new TestCluster("netsplit-" + split.name(), split.nodeArgs())) {
+      String label = "netsplit (" + split.name() + ")";
       List<NodeProcess> nodes = new ArrayList<>();
-      nodes.add(cluster.launch(network.prefix(1), network.address(1), network.cassandraContact()));
+      nodes.add(split.launch(cluster, 1));
       nodes.get(0).await("NODE UP", Duration.ofSeconds(90));
       for (int i = 2; i <= 3; i++) {
-        nodes.add(
-            cluster.launch(network.prefix(i), network.address(i), network.cassandraContact()));
+        nodes.add(split.launch(cluster, i));
       }
       for (NodeProcess node : nodes) {
         node.await("NODE UP", Duration.ofSeconds(90));
@@ -62,16 +75,16 @@ class NetworkPartitionTest {
       load(driver, "bank", "n", 150, 15);
       driver.await("LOAD PROGRESS n workload=hello5 started=60\\b", LOAD);
       long cut = System.nanoTime();
-      network.cut(3);
+      split.cut(nodes, 3);
       String all =
           IntStream.range(0, TestCluster.PARTITIONS)
               .mapToObj(String::valueOf)
               .collect(Collectors.joining(","));
       driver.ask("await-serving " + all + " 120", "SERVING ALL ms=(\\d+)", Duration.ofSeconds(150));
       System.out.printf(
-          "MEASURE netsplit: every partition (the minority's %s among them) serves on the majority"
+          "MEASURE %s: every partition (the minority's %s among them) serves on the majority"
               + " %d ms after the cut%n",
-          lost, (System.nanoTime() - cut) / 1_000_000);
+          label, lost, (System.nanoTime() - cut) / 1_000_000);
       assertTrue(
           minority.waitForExit(Duration.ofSeconds(60)),
           "the minority node did not down itself and exit within 60 s of the cut");
@@ -80,11 +93,11 @@ class NetworkPartitionTest {
               .anyMatch(l -> l.contains("SBR took decision") && l.contains("including myself")),
           "the minority node exited without its split-brain resolver downing it");
       System.out.printf(
-          "MEASURE netsplit: the minority node exited %d ms after the cut%n",
-          (System.nanoTime() - cut) / 1_000_000);
+          "MEASURE %s: the minority node exited %d ms after the cut%n",
+          label, (System.nanoTime() - cut) / 1_000_000);
       Map<NodeProcess, Set<Integer>> placement = awaitEvenSpread(majority, SPREAD);
       placement.values().forEach(p -> assertEquals(6, p.size(), describe(placement)));
-      network.heal(3);
+      split.heal(nodes, 3);
 
       awaitLoadDone(driver, "hello5", "n", LOAD);
       awaitLoadDone(driver, "bank", "n", LOAD);
@@ -92,18 +105,6 @@ class NetworkPartitionTest {
       verify(nodes.get(1), "bank", "n", 150, LOAD);
       JournalCheck.assertWritersNeverInterleave(cluster.taskHub(), TestCluster.PARTITIONS);
       cluster.assertNoUnexpectedErrors();
-    }
-  }
-
-  private static TestNetwork createNetwork() {
-    try {
-      return TestNetwork.create(3, TestCassandra.contactPoint());
-    } catch (IllegalStateException e) {
-      throw new AssertionError(
-          "This test needs network namespaces (root, the ip command, a kernel that allows them),"
-              + " and a transport-level fallback is not built: "
-              + e.getMessage(),
-          e);
     }
   }
 }

@@ -19,6 +19,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -61,6 +62,10 @@ import org.apache.pekko.cluster.typed.Leave;
  *   <li>{@code await-serving p,p,... TIMEOUT_S} → {@code SERVING ALL ms=...} once each partition
  *       answers
  *   <li>{@code leave} → leaves the cluster gracefully and exits
+ *   <li>{@code cut HOST:PORT} → {@code CUT HOST:PORT}: drops every message to and from that node at
+ *       the transport, and {@code uncut HOST:PORT} → {@code UNCUT HOST:PORT} passes them again
+ *       (tests only: needs {@code pekko.remote.artery.advanced.test-mode = on}, see {@code
+ *       TransportFaults})
  * </ul>
  */
 public final class NodeMain {
@@ -271,11 +276,15 @@ public final class NodeMain {
         cluster.manager().tell(Leave.create(cluster.selfMember().address()));
         say("LEAVE requested");
       }
+      case "cut", "uncut" -> {
+        TransportFaults.set(runtime.system().classicSystem(), w[1], w[0].equals("cut"));
+        say(w[0].toUpperCase(Locale.ROOT) + " " + w[1]);
+      }
       default ->
           say(
               "COMMAND FAILED unknown command "
                   + w[0]
-                  + " (members, partitions, load, verify, await-serving, leave)");
+                  + " (members, partitions, load, verify, await-serving, leave, cut, uncut)");
     }
   }
 
