@@ -16,6 +16,7 @@ public record RuntimeSettings(
     int maxBatchEvents,
     int maxPendingEvents,
     int checkpointAfterEvents,
+    long checkpointAfterBytes,
     Duration checkpointAfterIdle,
     boolean deleteCoveredEvents,
     int instanceCacheSize,
@@ -68,6 +69,12 @@ public record RuntimeSettings(
     requirePositive("netherite.commit-log.max-batch-events", maxBatchEvents);
     requirePositive("netherite.commit-log.max-pending-events", maxPendingEvents);
     requirePositive("netherite.checkpoint.after-events", checkpointAfterEvents);
+    if (checkpointAfterBytes < 1) {
+      throw new IllegalArgumentException(
+          "netherite.checkpoint.after-bytes is "
+              + checkpointAfterBytes
+              + "; it must be at least 1.");
+    }
     requirePositive("netherite.instance-cache-size", instanceCacheSize);
     requirePositive("netherite.request-log-capacity", requestLogCapacity);
     requirePositive("netherite.activities.max-concurrent", maxConcurrentActivities);
@@ -117,6 +124,7 @@ public record RuntimeSettings(
         c.getInt("commit-log.max-batch-events"),
         c.getInt("commit-log.max-pending-events"),
         c.getInt("checkpoint.after-events"),
+        c.getBytes("checkpoint.after-bytes"),
         c.getDuration("checkpoint.after-idle"),
         c.getBoolean("checkpoint.delete-covered-events"),
         c.getInt("instance-cache-size"),

@@ -13,6 +13,7 @@ public record HostSettings(
     int maxPendingEvents,
     Duration maxLinger,
     long checkpointAfterEvents,
+    long checkpointAfterBytes,
     Duration checkpointAfterIdle,
     boolean deleteCoveredEvents,
     int instanceCacheSize,
@@ -26,6 +27,9 @@ public record HostSettings(
   /** The default of {@code netherite.resident-ended-instances}. */
   public static final int DEFAULT_RESIDENT_ENDED_INSTANCES = 1000;
 
+  /** The default of {@code netherite.checkpoint.after-bytes}. */
+  public static final long DEFAULT_CHECKPOINT_AFTER_BYTES = 64L * 1024 * 1024;
+
   /** The default of {@code netherite.commit-log.max-batch-bytes}. */
   public static final long DEFAULT_MAX_BATCH_BYTES = 8L * 1024 * 1024;
 
@@ -34,6 +38,12 @@ public record HostSettings(
       throw new IllegalArgumentException(
           "netherite.commit-log.max-batch-bytes must be at least 1 byte; it is "
               + maxBatchBytes
+              + ".");
+    }
+    if (checkpointAfterBytes < 1) {
+      throw new IllegalArgumentException(
+          "netherite.checkpoint.after-bytes must be at least 1 byte; it is "
+              + checkpointAfterBytes
               + ".");
     }
     if (residentEndedInstances < 0) {

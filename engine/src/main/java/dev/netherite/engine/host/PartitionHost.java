@@ -124,6 +124,14 @@ public final class PartitionHost {
   /** Events since the last checkpoint at which to take the next; moved on after a failed one. */
   private long checkpointDueAt;
 
+  // The journal bytes of the durable events since the last captured checkpoint, of the write in
+  // flight and of the checkpoint being written, and the bytes at which to take the next: a few
+  // large events make a long log suffix, and a large checkpoint, as surely as many small ones.
+  private long bytesSinceCheckpoint;
+  private long inFlightBytes;
+  private long bytesInCheckpoint;
+  private long checkpointBytesDueAt;
+
   /**
    * {@link #eventsSinceCheckpoint} when the last checkpoint failed (-1: none failed since the last
    * one succeeded). An idle partition retries only once it has events that attempt did not have: a
@@ -197,6 +205,7 @@ public final class PartitionHost {
         new CommitLinger(
             pipelined ? settings.maxLinger() : Duration.ZERO, ports.clock(), ports.timers());
     this.checkpointDueAt = settings.checkpointAfterEvents();
+    this.checkpointBytesDueAt = settings.checkpointAfterBytes();
     this.createdNanos = ports.clock().nanoTime();
     this.lastActivity = ports.clock().now();
   }
@@ -824,6 +833,10 @@ public final class PartitionHost {
       }
     }
     List<PartitionEvent> events = new ArrayList<>(buffer.subList(0, n));
+    long sent = 0;
+    for (int k = 0; k < n; k++) {
+      sent += bufferSizes.get(k);
+    }
     buffer.subList(0, n).clear();
     bufferSizes.subList(0, n).clear();
     List<Runnable> callbacks;
@@ -837,6 +850,7 @@ public final class PartitionHost {
     }
     writeInFlight = true;
     inFlight = events;
+    inFlightBytes = sent;
     inFlightCallbacks = callbacks;
     ports.metrics().journalWrite(events.size());
     linger.written();
@@ -874,6 +888,8 @@ public final class PartitionHost {
     lastWriteNanos = ports.clock().nanoTime() - writeStartedNanos;
     ports.metrics().journalWriteLatency(lastWriteNanos);
     eventsSinceCheckpoint += written.size();
+    bytesSinceCheckpoint += inFlightBytes;
+    inFlightBytes = 0;
     List<Runnable> callbacks = inFlightCallbacks;
     inFlightCallbacks = new ArrayList<>();
     if (!pipelined) {
@@ -882,7 +898,9 @@ public final class PartitionHost {
       }
     }
     callbacks.forEach(Runnable::run);
-    if (phase == Phase.RUNNING && eventsSinceCheckpoint >= checkpointDueAt) {
+    if (phase == Phase.RUNNING
+        && (eventsSinceCheckpoint >= checkpointDueAt
+            || bytesSinceCheckpoint >= checkpointBytesDueAt)) {
       beginCheckpoint();
     }
     flush();
@@ -1175,6 +1193,9 @@ public final class PartitionHost {
     eventsInCheckpoint = eventsSinceCheckpoint;
     eventsSinceCheckpoint = 0;
     checkpointDueAt = settings.checkpointAfterEvents();
+    bytesInCheckpoint = bytesSinceCheckpoint;
+    bytesSinceCheckpoint = 0;
+    checkpointBytesDueAt = settings.checkpointAfterBytes();
     ports.journal().saveCheckpoint(new Checkpoint(wide, changes));
     if (phase == Phase.CHECKPOINTING) {
       phase = Phase.RUNNING;
@@ -1192,6 +1213,7 @@ public final class PartitionHost {
       storeHoldsOthers = true;
     }
     eventsInCheckpoint = 0;
+    bytesInCheckpoint = 0;
     eventsAtFailedCheckpoint = -1;
     lastCheckpointSeqNr = seqNr;
     lastCheckpointAt = ports.clock().now();
@@ -1211,6 +1233,9 @@ public final class PartitionHost {
     eventsSinceCheckpoint += eventsInCheckpoint;
     eventsInCheckpoint = 0;
     checkpointDueAt = eventsSinceCheckpoint + settings.checkpointAfterEvents();
+    bytesSinceCheckpoint += bytesInCheckpoint;
+    bytesInCheckpoint = 0;
+    checkpointBytesDueAt = bytesSinceCheckpoint + settings.checkpointAfterBytes();
     eventsAtFailedCheckpoint = eventsSinceCheckpoint;
     state.checkpointAbandoned();
     ports.metrics().checkpointFailed();
@@ -1221,7 +1246,9 @@ public final class PartitionHost {
                 + partitionId
                 + " checkpoint failed, next attempt after "
                 + settings.checkpointAfterEvents()
-                + " more events or when idle: "
+                + " more events (or "
+                + settings.checkpointAfterBytes()
+                + " journal bytes) or when idle: "
                 + cause);
     endCheckpoint(false);
   }

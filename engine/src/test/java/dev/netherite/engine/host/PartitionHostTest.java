@@ -36,13 +36,19 @@ class PartitionHostTest {
   private final PartitionHost host = newHost(settings(HostSettings.DEFAULT_MAX_BATCH_BYTES));
 
   private static HostSettings settings(long maxBatchBytes) {
+    return settings(maxBatchBytes, 2, HostSettings.DEFAULT_CHECKPOINT_AFTER_BYTES);
+  }
+
+  private static HostSettings settings(
+      long maxBatchBytes, long checkpointAfterEvents, long checkpointAfterBytes) {
     return new HostSettings(
         1,
         PersistenceMode.LOCAL,
         2000,
         20_000,
         Duration.ZERO,
-        2,
+        checkpointAfterEvents,
+        checkpointAfterBytes,
         Duration.ofSeconds(30),
         true,
         10,
@@ -282,6 +288,25 @@ class PartitionHostTest {
     assertEquals(List.of(3L), deletions);
     assertEquals(PartitionHost.Phase.RUNNING, host.phase());
     assertEquals(2, host.eventsSinceCheckpoint(), "what came after the capture counts");
+  }
+
+  @Test
+  void aCheckpointIsDueAfterEnoughJournalBytesToo() {
+    PartitionHost byBytes = newHost(settings(HostSettings.DEFAULT_MAX_BATCH_BYTES, 1000, 1000));
+    byBytes.recoveryCompleted();
+    request(byBytes, "r1", bytes(600));
+    byBytes.onWritten();
+    assertEquals(0, checkpoints.size(), "600 bytes since the last checkpoint");
+    request(byBytes, "r2", bytes(500));
+    byBytes.onWritten();
+    assertEquals(1, checkpoints.size(), "1100 bytes: due, though 2 events are far from 1000");
+    byBytes.onCheckpointFailed(new IOException("refused"));
+    request(byBytes, "r3", bytes(600));
+    byBytes.onWritten();
+    assertEquals(1, checkpoints.size(), "after a failure, the next is due 1000 bytes later");
+    request(byBytes, "r4", bytes(500));
+    byBytes.onWritten();
+    assertEquals(2, checkpoints.size());
   }
 
   @Test

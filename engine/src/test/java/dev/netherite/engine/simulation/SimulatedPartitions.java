@@ -278,6 +278,7 @@ public final class SimulatedPartitions implements AutoCloseable {
         maxPendingEvents,
         maxLinger,
         checkpointAfterEvents,
+        HostSettings.DEFAULT_CHECKPOINT_AFTER_BYTES,
         checkpointAfterIdle,
         true,
         cacheCapacity,

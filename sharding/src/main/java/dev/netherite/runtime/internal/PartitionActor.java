@@ -130,6 +130,7 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
         s.maxPendingEvents(),
         s.commitLogMaxLinger(),
         s.checkpointAfterEvents(),
+        s.checkpointAfterBytes(),
         s.checkpointAfterIdle(),
         s.deleteCoveredEvents(),
         s.instanceCacheSize(),
