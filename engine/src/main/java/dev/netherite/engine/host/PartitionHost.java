@@ -269,21 +269,26 @@ public final class PartitionHost {
 
   // ---------------------------------------------------------------- recovering
 
-  /** Recovery found a checkpoint taken at {@code seqNr}. */
-  public void restoreCheckpoint(PartitionState recovered, long seqNr) {
+  /** A checkpoint of another partition or partition count is a configuration error, not data. */
+  private void requireRecoveringInto(int checkpointPartition, int checkpointPartitionCount) {
     requirePhase(Phase.RECOVERING);
-    if (recovered.partitionCount() != settings.partitionCount()
-        || recovered.partitionId() != partitionId) {
+    if (checkpointPartitionCount != settings.partitionCount()
+        || checkpointPartition != partitionId) {
       throw new IllegalStateException(
           "partition checkpoint does not match the configuration: checkpoint partition="
-              + recovered.partitionId()
+              + checkpointPartition
               + "/"
-              + recovered.partitionCount()
+              + checkpointPartitionCount
               + " configured partition="
               + partitionId
               + "/"
               + settings.partitionCount());
     }
+  }
+
+  /** Recovery found a checkpoint taken at {@code seqNr}. */
+  public void restoreCheckpoint(PartitionState recovered, long seqNr) {
+    requireRecoveringInto(recovered.partitionId(), recovered.partitionCount());
     state = recovered;
     state.replaying(true);
     recoveredFromSeqNr = seqNr;
@@ -298,19 +303,7 @@ public final class PartitionHost {
    * waits, in order, until the records are in.
    */
   public void restoreCheckpoint(PartitionCheckpoint recovered, long seqNr) {
-    requirePhase(Phase.RECOVERING);
-    if (recovered.partitionCount() != settings.partitionCount()
-        || recovered.partitionId() != partitionId) {
-      throw new IllegalStateException(
-          "partition checkpoint does not match the configuration: checkpoint partition="
-              + recovered.partitionId()
-              + "/"
-              + recovered.partitionCount()
-              + " configured partition="
-              + partitionId
-              + "/"
-              + settings.partitionCount());
-    }
+    requireRecoveringInto(recovered.partitionId(), recovered.partitionCount());
     state = PartitionState.fromCheckpoint(recovered);
     state.replaying(true);
     recoveredFromSeqNr = seqNr;
