@@ -415,6 +415,23 @@ public final class CassandraInstanceStore {
             });
   }
 
+  /** Point reads in flight at once for {@link #loadSome}. */
+  private static final int READS_IN_FLIGHT = 32;
+
+  /**
+   * The records under {@code keys} as of checkpoint {@code number}, each read as {@link #loadOne}
+   * reads it, {@value #READS_IN_FLIGHT} at a time; keys with none are left out.
+   */
+  public CompletionStage<List<StoredRecord>> loadSome(
+      int partition, List<String> keys, long number) {
+    List<StoredRecord> found = java.util.Collections.synchronizedList(new ArrayList<>());
+    return bounded(
+            keys,
+            READS_IN_FLIGHT,
+            key -> loadOne(partition, key, number).thenAccept(r -> r.ifPresent(found::add)))
+        .thenApply(done -> List.copyOf(found));
+  }
+
   /**
    * The record {@code key} as of checkpoint {@code number}: its newest version at or below it, read
    * with one slice of its bucket; empty if it has none or that version is a deletion.
@@ -823,6 +840,12 @@ public final class CassandraInstanceStore {
    * Runs {@code op} on every row, at most {@code parallelism} at a time; fails on the first error.
    */
   private <T> CompletionStage<Void> bounded(List<T> items, Function<T, CompletionStage<?>> op) {
+    return bounded(items, parallelism, op);
+  }
+
+  /** Runs {@code op} on every item, at most {@code limit} at a time; fails on the first error. */
+  private <T> CompletionStage<Void> bounded(
+      List<T> items, int limit, Function<T, CompletionStage<?>> op) {
     CompletableFuture<Void> done = new CompletableFuture<>();
     if (items.isEmpty()) {
       done.complete(null);
@@ -853,7 +876,7 @@ public final class CassandraInstanceStore {
                     }
                   });
         };
-    for (int k = 0; k < Math.min(parallelism, items.size()); k++) {
+    for (int k = 0; k < Math.min(limit, items.size()); k++) {
       launch[0].run();
     }
     return done;

@@ -23,12 +23,10 @@ import dev.netherite.runtime.DeliveryFaults;
 import dev.netherite.runtime.RuntimeSettings;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -61,8 +59,6 @@ import org.apache.pekko.serialization.SerializationExtension;
  * pipelining needs {@code persistAsync} (typed persistence stashes during writes).
  */
 final class PartitionActor extends AbstractPersistentActorWithTimers {
-  /** Records read at once at recovery (the checkpoint's active ones). */
-  private static final int RECOVERY_READS = 32;
 
   /**
    * Config path of the dispatcher that partitions and their journal plugin run on (see
@@ -452,35 +448,11 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
 
     @Override
     public void loadRecords(long number, List<String> keys) {
-      loadEach(number, List.copyOf(keys), 0, new ArrayList<>());
-    }
-
-    /** Reads the records one request at a time per slot, {@code RECOVERY_READS} slots at once. */
-    private void loadEach(long number, List<String> keys, int from, List<StoredRecord> found) {
-      if (from >= keys.size()) {
-        self.tell(new LocalSignal.RecordsLoaded(found, null), ActorRef.noSender());
-        return;
-      }
-      List<String> chunk = keys.subList(from, Math.min(keys.size(), from + RECOVERY_READS));
-      CompletableFuture<?>[] reads = new CompletableFuture<?>[chunk.size()];
-      List<StoredRecord> part = java.util.Collections.synchronizedList(new ArrayList<>());
-      for (int k = 0; k < chunk.size(); k++) {
-        reads[k] =
-            node.instanceStore()
-                .loadOne(partitionId, chunk.get(k), number)
-                .thenAccept(r -> r.ifPresent(part::add))
-                .toCompletableFuture();
-      }
-      CompletableFuture.allOf(reads)
+      node.instanceStore()
+          .loadSome(partitionId, List.copyOf(keys), number)
           .whenComplete(
-              (done, error) -> {
-                if (error != null) {
-                  self.tell(new LocalSignal.RecordsLoaded(null, error), ActorRef.noSender());
-                } else {
-                  found.addAll(part);
-                  loadEach(number, keys, from + chunk.size(), found);
-                }
-              });
+              (records, error) ->
+                  self.tell(new LocalSignal.RecordsLoaded(records, error), ActorRef.noSender()));
     }
 
     @Override
