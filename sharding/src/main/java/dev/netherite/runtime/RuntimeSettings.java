@@ -37,7 +37,8 @@ public record RuntimeSettings(
     Duration restartResetAfter,
     long maxBatchBytes,
     Duration restartWhileStoreUnavailable,
-    int residentEndedInstances) {
+    int residentEndedInstances,
+    long recordBudgetBytes) {
 
   /** When an event's effects may run; see {@code netherite.persistence-mode}. */
   public enum PersistenceMode {
@@ -151,6 +152,47 @@ public record RuntimeSettings(
         c.getDuration("partition-restart.reset-after"),
         c.getBytes("commit-log.max-batch-bytes"),
         c.getDuration("partition-restart.while-store-unavailable"),
-        c.getInt("resident-ended-instances"));
+        c.getInt("resident-ended-instances"),
+        recordBudget(c, "memory.records", Runtime.getRuntime().maxMemory()));
+  }
+
+  /**
+   * {@code netherite.memory.records}: {@code off}, a size ({@code 256MiB}) or a share of the JVM's
+   * maximum heap ({@code 25%}); Long.MAX_VALUE for off.
+   */
+  static long recordBudget(Config c, String path, long maxHeap) {
+    String value = c.getString(path).strip();
+    if (value.equalsIgnoreCase("off")) {
+      return Long.MAX_VALUE;
+    }
+    if (value.endsWith("%")) {
+      double percent;
+      try {
+        percent = Double.parseDouble(value.substring(0, value.length() - 1).strip());
+      } catch (NumberFormatException e) {
+        percent = -1;
+      }
+      if (percent < 0 || percent > 100) {
+        throw new IllegalArgumentException(
+            "netherite."
+                + path
+                + " = \""
+                + value
+                + "\" is not a share of the heap between 0% and 100%; give a percentage (25%), a size"
+                + " (256MiB) or off.");
+      }
+      return (long) (maxHeap * (percent / 100.0));
+    }
+    try {
+      return c.getBytes(path);
+    } catch (RuntimeException e) {
+      throw new IllegalArgumentException(
+          "netherite."
+              + path
+              + " = \""
+              + value
+              + "\" is not a size; give a percentage of the heap (25%), a size (256MiB) or off.",
+          e);
+    }
   }
 }

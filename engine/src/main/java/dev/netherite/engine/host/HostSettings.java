@@ -22,7 +22,8 @@ public record HostSettings(
     Duration resendAfter,
     int maxMessagesPerDelivery,
     long maxBatchBytes,
-    int residentEndedInstances) {
+    int residentEndedInstances,
+    RecordBudget recordBudget) {
 
   /** The default of {@code netherite.resident-ended-instances}. */
   public static final int DEFAULT_RESIDENT_ENDED_INSTANCES = 1000;
@@ -34,6 +35,9 @@ public record HostSettings(
   public static final long DEFAULT_MAX_BATCH_BYTES = 8L * 1024 * 1024;
 
   public HostSettings {
+    if (recordBudget == null) {
+      recordBudget = RecordBudget.UNLIMITED;
+    }
     if (maxBatchBytes < 1) {
       throw new IllegalArgumentException(
           "netherite.commit-log.max-batch-bytes must be at least 1 byte; it is "

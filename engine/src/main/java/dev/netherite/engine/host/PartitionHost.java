@@ -154,11 +154,17 @@ public final class PartitionHost {
   private final ArrayDeque<PartitionEvent> replayWaiting = new ArrayDeque<>();
   private final Set<String> replayLookedUp = new HashSet<>();
   private boolean replayLoading;
+  private String replayLoadingKey;
 
-  // Ended instances out of memory: an input that needs one waits in the stash, in order behind the
-  // others that need it, while it is read; other input goes on.
+  // Records out of memory: an input that needs one waits in the stash, in order behind the others
+  // that need it, while it is read (store keys); other input goes on. A record that has not ended
+  // is restored, and its return recorded (RecordsLoaded), once the host runs.
   private final Set<String> loading = new HashSet<>();
   private final Set<String> lookedUpAbsent = new HashSet<>();
+  private final Map<String, StoredRecord> loadedEvicted = new java.util.LinkedHashMap<>();
+
+  /** Whether this host counts towards its node's {@link RecordBudget} (while it runs). */
+  private boolean inBudget;
 
   /** Whether the store may hold instances that memory does not: lists then read it too. */
   private boolean storeHoldsOthers;
@@ -340,6 +346,22 @@ public final class PartitionHost {
         ports.journal().loadRecord(lastCheckpointSeqNr, StoredRecord.instanceKey(id));
         return;
       }
+      if (e instanceof PartitionEvent.RecordsLoaded loaded) {
+        // The original run read these back before it recorded the event: so does the replay.
+        String missing = null;
+        for (String key : loaded.keys()) {
+          if (state.isEvicted(key)) {
+            missing = key;
+            break;
+          }
+        }
+        if (missing != null) {
+          replayLoading = true;
+          replayLoadingKey = missing;
+          ports.journal().loadRecord(lastCheckpointSeqNr, missing);
+          return;
+        }
+      }
       replayWaiting.pollFirst();
       state.apply(e);
       eventsSinceCheckpoint++; // the log suffix counts towards the next one
@@ -358,27 +380,96 @@ public final class PartitionHost {
     if (phase == Phase.STOPPED) {
       return;
     }
-    String id = key.substring(StoredRecord.instanceKey("").length());
     if (phase == Phase.RECOVERING) {
       if (!replayLoading) {
         return;
       }
       replayLoading = false;
-      if (record != null && state.mayBeStored(id)) {
+      if (key.equals(replayLoadingKey)) {
+        replayLoadingKey = null;
+        restoreEvicted(key, record);
+      } else if (record != null && state.mayBeStored(instanceIdOf(key))) {
         state.restoreRecord(record);
       }
       continueReplay();
       return;
     }
-    if (!loading.remove(id)) {
+    if (!loading.contains(key)) {
       return;
     }
-    if (record != null && state.mayBeStored(id)) {
+    if (state.isEvicted(key)) {
+      // Restored and recorded when the host runs (see appendLoaded); input for it waits till then.
+      loadedEvicted.put(key, record);
+      afterInput();
+      return;
+    }
+    loading.remove(key);
+    String id = instanceIdOf(key);
+    if (record != null && id != null && state.mayBeStored(id)) {
       state.restoreRecord(record);
-    } else {
+    } else if (id != null) {
       lookedUpAbsent.add(id);
     }
     afterInput();
+  }
+
+  private static String instanceIdOf(String key) {
+    return key.startsWith(StoredRecord.instanceKey(""))
+        ? key.substring(StoredRecord.instanceKey("").length())
+        : null;
+  }
+
+  /**
+   * Puts an evicted record read from the store back into memory. The store must hold it (it left
+   * memory only once a committed checkpoint held its current version); if it does not, its parked
+   * input meets no record, as input for one that never existed, and operators hear of it.
+   */
+  private void restoreEvicted(String key, StoredRecord record) {
+    if (record != null && record.value() != null) {
+      state.restoreRecord(record);
+    } else {
+      ports
+          .log()
+          .error(
+              "partition "
+                  + partitionId
+                  + ": the instance store holds no version of "
+                  + key
+                  + " at or below checkpoint "
+                  + lastCheckpointSeqNr
+                  + ", which left memory as stored; its waiting input is delivered as to a record"
+                  + " that does not exist",
+              null);
+    }
+  }
+
+  /**
+   * Records read back for parked input or waiting requests: restored, and their return recorded.
+   */
+  private void appendLoaded() {
+    if (loadedEvicted.isEmpty() || phase != Phase.RUNNING) {
+      return;
+    }
+    List<String> keys = new ArrayList<>(loadedEvicted.size());
+    loadedEvicted.forEach(
+        (key, record) -> {
+          loading.remove(key);
+          if (state.isEvicted(key)) {
+            restoreEvicted(key, record);
+            keys.add(key);
+          }
+        });
+    loadedEvicted.clear();
+    if (!keys.isEmpty()) {
+      append(new PartitionEvent.RecordsLoaded(keys, ports.clock().now()));
+    }
+  }
+
+  /** Reads the record under {@code key} back from the store, unless a read of it is under way. */
+  private void requestLoad(String key) {
+    if (loading.add(key)) {
+      ports.journal().loadRecord(lastCheckpointSeqNr, key);
+    }
   }
 
   /** The records could not be read: the host stops, and a new one recovers again. */
@@ -418,6 +509,8 @@ public final class PartitionHost {
     replayLookedUp.clear();
     state.replaying(false);
     phase = Phase.RUNNING;
+    settings.recordBudget().joined();
+    inBudget = true;
     recoveryNanos = ports.clock().nanoTime() - createdNanos;
     ports.metrics().recovered(recoveryNanos);
     ports
@@ -477,24 +570,49 @@ public final class PartitionHost {
     if (phase != Phase.RUNNING || (backpressured && isExternal(input))) {
       return true;
     }
-    String id = instanceNeeded(input);
-    if (id == null) {
+    String key = recordKey(input);
+    if (key == null) {
       return false;
     }
-    if (loading.contains(id)) {
+    if (loading.contains(key)) {
       return true; // behind the input that asked for it
     }
-    if (!storeHoldsOthers || lookedUpAbsent.contains(id) || !state.mayBeStored(id)) {
+    if (state.isEvicted(key)) {
+      requestLoad(key);
+      return true;
+    }
+    String id = instanceNeeded(input);
+    if (id == null || !storeHoldsOthers || lookedUpAbsent.contains(id) || !state.mayBeStored(id)) {
       return false;
     }
-    loading.add(id);
-    ports.journal().loadRecord(lastCheckpointSeqNr, StoredRecord.instanceKey(id));
+    requestLoad(key);
     return true;
   }
 
   /**
-   * The instance whose record the input must meet in memory, or null; see {@link
-   * PartitionState#instanceNeeded}.
+   * The store key of the record a client input reads or changes directly, or null. Messages, entity
+   * signals and timers for a record out of memory are parked by the state machine instead.
+   */
+  private static String recordKey(HostInput input) {
+    return switch (input) {
+      case HostInput.ClientCommand c ->
+          c.request() instanceof ClientRequest.SignalEntity
+              ? null
+              : StoredRecord.instanceKey(c.request().targetId());
+      case HostInput.Query q ->
+          switch (q.query()) {
+            case ClientQuery.GetStatus g -> StoredRecord.instanceKey(g.instanceId());
+            case ClientQuery.ReadEntity r -> StoredRecord.entityKey(r.entityId());
+            default -> null;
+          };
+      case HostInput.AwaitCompletion a -> StoredRecord.instanceKey(a.instanceId());
+      default -> null;
+    };
+  }
+
+  /**
+   * The instance whose record the input must meet in memory even when it has ended, or null; see
+   * {@link PartitionState#instanceNeeded}.
    */
   private static String instanceNeeded(HostInput input) {
     return switch (input) {
@@ -514,6 +632,7 @@ public final class PartitionHost {
    * order.
    */
   private void afterInput() {
+    appendLoaded();
     flush();
     // Nothing can leave the stash while every input in it is one that backpressure holds back: skip
     // the scan, which would otherwise run at every input of a backpressured partition.
@@ -1202,8 +1321,8 @@ public final class PartitionHost {
     }
     ports.metrics().checkpointSaved(ports.clock().nanoTime() - checkpointStartedNanos);
     state.checkpointCommitted();
-    if (lists.isEmpty() && state.evictEnded(settings.residentEndedInstances(), loading) > 0) {
-      storeHoldsOthers = true;
+    if (lists.isEmpty()) {
+      evict();
     }
     eventsInCheckpoint = 0;
     bytesInCheckpoint = 0;
@@ -1244,6 +1363,30 @@ public final class PartitionHost {
                 + " journal bytes) or when idle: "
                 + cause);
     endCheckpoint(false);
+  }
+
+  /**
+   * Lets records leave memory after a committed checkpoint: ended instances beyond {@code
+   * netherite.resident-ended-instances}, then, while this partition is over its share of the node's
+   * {@link RecordBudget}, more ended ones and idle records that have not ended (recorded, since
+   * their input is parked from now on). Idle records stay in memory in {@code persist-first} mode,
+   * where input already recorded is applied only once durable, after the eviction.
+   */
+  private void evict() {
+    PartitionState.Eviction e =
+        state.evict(
+            settings.residentEndedInstances(),
+            settings.recordBudget().share(),
+            pipelined && phase == Phase.RUNNING,
+            loading);
+    if (e.ended() > 0) {
+      storeHoldsOthers = true;
+    }
+    if (!e.idle().isEmpty()) {
+      storeHoldsOthers = true;
+      append(new PartitionEvent.RecordsEvicted(e.idle(), ports.clock().now()));
+      ports.metrics().recordsEvicted(e.idle().size());
+    }
   }
 
   private void endCheckpoint(boolean saved) {
@@ -1322,14 +1465,23 @@ public final class PartitionHost {
       return;
     }
     phase = Phase.STOPPED;
+    leaveBudget();
     stash.clear();
     stashedExternal = 0;
     ports.stop().run();
   }
 
+  private void leaveBudget() {
+    if (inBudget) {
+      inBudget = false;
+      settings.recordBudget().left();
+    }
+  }
+
   /** The owner has stopped the host (or is about to): release cached executions. */
   public void stopped() {
     phase = Phase.STOPPED;
+    leaveBudget();
     stash.clear();
     stashedExternal = 0;
     cache.discardAll();
@@ -1372,6 +1524,7 @@ public final class PartitionHost {
         ports.work().startEntityBatch(b);
       }
       case Effect.TimersChanged t -> armTimer();
+      case Effect.LoadRecord l -> requestLoad(l.key());
       case Effect.DiscardExecutor d -> {
         cache.discard(d.instanceId());
         ports.work().cancelActivities(d.instanceId()); // its execution waits for them no more

@@ -197,5 +197,8 @@ public record PartitionPorts(
 
     /** The store failed to save the checkpoint. */
     default void checkpointFailed() {}
+
+    /** Idle records that have not ended left memory (their input is parked from now on). */
+    default void recordsEvicted(int records) {}
   }
 }

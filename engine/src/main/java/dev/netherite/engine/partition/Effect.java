@@ -57,6 +57,12 @@ public sealed interface Effect {
   /** Forget any cached executor of this instance: its execution ended or was replaced. */
   record DiscardExecutor(String instanceId) implements Immediate {}
 
+  /**
+   * Read the record under this store key from the instance store: input is parked for it. The host
+   * then restores it and records {@link PartitionEvent.RecordsLoaded}.
+   */
+  record LoadRecord(String key) implements Immediate {}
+
   record ReplyToClient(String requestId, ClientResponse response) implements AfterDurable {}
 
   /** Outbox entries to {@code destination} up to {@code upToSeq} are durable and may be sent. */

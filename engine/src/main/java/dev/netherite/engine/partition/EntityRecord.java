@@ -20,6 +20,9 @@ public final class EntityRecord implements TableRecord {
   /** Whether the instance store may hold rows of this record; see {@link TableRecord}. */
   private transient boolean inStore;
 
+  /** {@link #approximateBytes}, or -1 when it must be computed again. */
+  private transient long approximateBytes = -1;
+
   String entityId;
 
   /** The entity type's name. */
@@ -100,6 +103,23 @@ public final class EntityRecord implements TableRecord {
   EntityView view() {
     return new EntityView(
         entityId, state, lockedBy == null ? null : lockedBy.instanceId(), backlog(), lastModified);
+  }
+
+  @Override
+  public long approximateBytes() {
+    if (approximateBytes < 0) {
+      long n = 120 + MemorySize.chars(entityId, name, state);
+      for (ToEntity m : queue) {
+        n += 96 + (m instanceof EntityOperationRequested op ? MemorySize.chars(op.input()) : 0);
+      }
+      approximateBytes = n + 96L * batch.size();
+    }
+    return approximateBytes;
+  }
+
+  @Override
+  public void changing() {
+    approximateBytes = -1;
   }
 
   @Override

@@ -17,6 +17,9 @@ public final class InstanceState implements TableRecord {
   /** Whether the instance store may hold rows of this record; see {@link TableRecord}. */
   private transient boolean inStore;
 
+  /** {@link #approximateBytes}, or -1 when it must be computed again. */
+  private transient long approximateBytes = -1;
+
   String instanceId;
   String name;
   String executionId;
@@ -94,6 +97,30 @@ public final class InstanceState implements TableRecord {
         customStatus,
         failure,
         withHistory ? List.copyOf(history) : null);
+  }
+
+  @Override
+  public long approximateBytes() {
+    if (approximateBytes < 0) {
+      long n =
+          160
+              + MemorySize.chars(instanceId, name, executionId, input, output, customStatus)
+              + MemorySize.chars(parentInstanceId, parentExecutionId, createRequestId)
+              + MemorySize.of(failure);
+      for (HistoryEvent e : history) {
+        n += MemorySize.of(e);
+      }
+      for (HistoryEvent e : inbox) {
+        n += MemorySize.of(e);
+      }
+      approximateBytes = n + 64L * pendingActivities.size();
+    }
+    return approximateBytes;
+  }
+
+  @Override
+  public void changing() {
+    approximateBytes = -1;
   }
 
   @Override

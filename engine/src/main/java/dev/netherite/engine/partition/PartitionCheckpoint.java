@@ -34,6 +34,9 @@ public final class PartitionCheckpoint implements WireSerializable {
    */
   private ArrayList<String> activeKeys;
 
+  /** The records that have not ended and are out of memory, and the input parked for them. */
+  private Residency residency;
+
   private PartitionCheckpoint() {}
 
   PartitionCheckpoint(
@@ -46,7 +49,8 @@ public final class PartitionCheckpoint implements WireSerializable {
       TimerTable timers,
       RequestLog requests,
       long executionCounter,
-      ArrayList<String> activeKeys) {
+      ArrayList<String> activeKeys,
+      Residency residency) {
     this.partitionId = partitionId;
     this.partitionCount = partitionCount;
     this.number = number;
@@ -57,6 +61,7 @@ public final class PartitionCheckpoint implements WireSerializable {
     this.requests = requests;
     this.executionCounter = executionCounter;
     this.activeKeys = activeKeys;
+    this.residency = residency;
   }
 
   public int partitionId() {
@@ -94,6 +99,10 @@ public final class PartitionCheckpoint implements WireSerializable {
 
   long executionCounter() {
     return executionCounter;
+  }
+
+  Residency residency() {
+    return residency;
   }
 
   /** The records that recovery reads back from the store before it replays the log suffix. */

@@ -70,4 +70,27 @@ public sealed interface PartitionEvent extends WireSerializable {
 
   /** Every timer due at or before {@code timestamp} fires. */
   record TimersFired(Instant timestamp) implements Internal {}
+
+  /**
+   * Records leave memory: instances that have not ended, and entities, whose current version is in
+   * a committed checkpoint (keys as in the instance store). Recorded, unlike the eviction of ended
+   * instances, because input for such a record is parked while it is out of memory, and replay must
+   * park exactly what the original run parked. Chosen by the host (its memory budget); applying it
+   * reads no budget.
+   */
+  record RecordsEvicted(List<String> keys, Instant timestamp) implements Internal {
+    public RecordsEvicted {
+      keys = List.copyOf(keys);
+    }
+  }
+
+  /**
+   * Evicted records are back in memory, read from the instance store (by recovery, again, before it
+   * applies this event): the input parked for them is delivered now, in order.
+   */
+  record RecordsLoaded(List<String> keys, Instant timestamp) implements Internal {
+    public RecordsLoaded {
+      keys = List.copyOf(keys);
+    }
+  }
 }

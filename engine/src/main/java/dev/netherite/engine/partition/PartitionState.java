@@ -9,6 +9,8 @@ import dev.netherite.engine.partition.PartitionEvent.DeliveryAcknowledged;
 import dev.netherite.engine.partition.PartitionEvent.EntityBatchCompleted;
 import dev.netherite.engine.partition.PartitionEvent.EntityBatchLimitSet;
 import dev.netherite.engine.partition.PartitionEvent.MessagesReceived;
+import dev.netherite.engine.partition.PartitionEvent.RecordsEvicted;
+import dev.netherite.engine.partition.PartitionEvent.RecordsLoaded;
 import dev.netherite.engine.partition.PartitionEvent.StepCompleted;
 import dev.netherite.engine.partition.PartitionEvent.TimersFired;
 import dev.netherite.engine.partition.PartitionMessage.ToEntity;
@@ -71,6 +73,19 @@ public final class PartitionState implements WireSerializable {
   private transient Parts parts;
 
   /**
+   * Records that have not ended and are out of memory, with the input that waits for them; in the
+   * {@link PartitionCheckpoint}, not in this object's bytes.
+   */
+  private transient Residency residency = new Residency();
+
+  /**
+   * Input for a record out of memory, delivered when it is back: a message, or an instance's timer
+   * that came due.
+   */
+  public record Parked(PartitionMessage message, TimerTable.Timer timer)
+      implements WireSerializable {}
+
+  /**
    * The per-instance tables as the parts and the checkpoints see them; not part of any checkpoint.
    */
   private transient RecordTable<InstanceState> instanceTable;
@@ -120,6 +135,7 @@ public final class PartitionState implements WireSerializable {
             c.partitionId(), c.partitionCount(), c.outbox(), c.dedup(), c.timers(), c.requests());
     s.entityBatchLimit = c.entityBatchLimit();
     s.executionCounter = c.executionCounter();
+    s.residency = c.residency() == null ? new Residency() : c.residency();
     return s;
   }
 
@@ -209,7 +225,8 @@ public final class PartitionState implements WireSerializable {
         timers,
         requests,
         executionCounter,
-        active);
+        active,
+        residency);
   }
 
   /** The captured checkpoint is stored: its records are current in the store. */
@@ -320,36 +337,115 @@ public final class PartitionState implements WireSerializable {
     };
   }
 
+  /**
+   * Whether the record under this store key has not ended and is out of memory: input for it is
+   * parked, and a request for it waits until the host has read it back ({@link RecordsLoaded}).
+   */
+  public boolean isEvicted(String key) {
+    return residency().isEvicted(key) && !inMemory(key);
+  }
+
+  /** Whether the record under this store key is in memory. */
+  public boolean inMemory(String key) {
+    return key.startsWith(StoredRecord.INSTANCE_PREFIX)
+        ? instances.containsKey(key.substring(StoredRecord.INSTANCE_PREFIX.length()))
+        : entities.containsKey(key.substring(StoredRecord.ENTITY_PREFIX.length()));
+  }
+
+  /** How many records that have not ended are out of memory. */
+  public int evictedCount() {
+    return residency().evictedCount();
+  }
+
   /** The instance whose record a query reads, or null (a list reads the store itself). */
   public static String instanceNeeded(ClientQuery q) {
     return q instanceof ClientQuery.GetStatus g ? g.instanceId() : null;
   }
 
+  /** What {@link #evict} did and proposes: ended instances dropped, idle records to evict. */
+  public record Eviction(int ended, List<String> idle) {}
+
   /**
-   * Drops from memory the ended instances whose current version is in a committed checkpoint, but
-   * for the {@code keep} that changed last; they are read back from the store when a request needs
-   * them ({@link #instanceNeeded}). Those in {@code pinned} (being read back) stay. Returns how
-   * many left.
+   * After a committed checkpoint: drops from memory the ended instances whose current version is in
+   * the store, but for the {@code keepEnded} that changed last; then, while the records in memory
+   * are estimated above {@code budgetBytes}, more ended ones, oldest first. If memory is still over
+   * the budget and {@code evictIdle}, returns the store keys of clean records that have not ended
+   * and are idle (no step, activity or entity batch running), oldest first, that bring it within:
+   * the host records their eviction ({@link RecordsEvicted}). Records under the keys in {@code
+   * pinned} (being read back) stay.
    */
-  public int evictEnded(int keep, Set<String> pinned) {
+  public Eviction evict(int keepEnded, long budgetBytes, boolean evictIdle, Set<String> pinned) {
     RecordTable<InstanceState> table = instanceTable();
     List<InstanceState> ended = new ArrayList<>();
     for (InstanceState i : instances.values()) {
-      if (i.status.isTerminal() && table.clean(i.instanceId, i) && !pinned.contains(i.instanceId)) {
+      if (i.status.isTerminal()
+          && table.clean(i.instanceId, i)
+          && !pinned.contains(StoredRecord.instanceKey(i.instanceId))) {
         ended.add(i);
       }
     }
-    int evict = ended.size() - Math.max(0, keep);
-    if (evict <= 0) {
-      return 0;
+    boolean overBudget = budgetBytes < Long.MAX_VALUE;
+    int evict = Math.max(0, ended.size() - Math.max(0, keepEnded));
+    if (evict == 0 && !overBudget) {
+      return new Eviction(0, List.of());
     }
-    if (keep > 0) {
-      ended.sort(Comparator.comparing((InstanceState i) -> i.lastUpdatedAt));
-    }
+    ended.sort(Comparator.comparing((InstanceState i) -> i.lastUpdatedAt));
     for (int k = 0; k < evict; k++) {
       table.evict(ended.get(k).instanceId);
     }
-    return evict;
+    if (!overBudget) {
+      return new Eviction(evict, List.of());
+    }
+    long resident = residentBytes();
+    int endedEvicted = evict;
+    for (int k = evict; k < ended.size() && resident > budgetBytes; k++) {
+      resident -= ended.get(k).approximateBytes();
+      table.evict(ended.get(k).instanceId);
+      endedEvicted++;
+    }
+    if (resident <= budgetBytes || !evictIdle) {
+      return new Eviction(endedEvicted, List.of());
+    }
+    record Candidate(Instant lastChanged, String key, long bytes) {}
+    List<Candidate> idle = new ArrayList<>();
+    for (InstanceState i : instances.values()) {
+      String key = StoredRecord.instanceKey(i.instanceId);
+      if (!i.status.isTerminal()
+          && !i.stepInProgress
+          && i.pendingActivities.isEmpty()
+          && table.clean(i.instanceId, i)
+          && !pinned.contains(key)) {
+        idle.add(new Candidate(i.lastUpdatedAt, key, i.approximateBytes()));
+      }
+    }
+    RecordTable<EntityRecord> entityRecords = entityTable();
+    for (EntityRecord e : entities.values()) {
+      String key = StoredRecord.entityKey(e.entityId);
+      if (e.batch.isEmpty() && entityRecords.clean(e.entityId, e) && !pinned.contains(key)) {
+        idle.add(new Candidate(e.lastModified, key, e.approximateBytes()));
+      }
+    }
+    idle.sort(
+        Comparator.comparing(
+            Candidate::lastChanged, Comparator.nullsFirst(Comparator.naturalOrder())));
+    List<String> keys = new ArrayList<>();
+    for (int k = 0; k < idle.size() && resident > budgetBytes; k++) {
+      keys.add(idle.get(k).key());
+      resident -= idle.get(k).bytes();
+    }
+    return new Eviction(endedEvicted, keys);
+  }
+
+  /** The estimated heap bytes of the records in memory ({@link TableRecord#approximateBytes}). */
+  public long residentBytes() {
+    long n = 0;
+    for (InstanceState i : instances.values()) {
+      n += i.approximateBytes();
+    }
+    for (EntityRecord e : entities.values()) {
+      n += e.approximateBytes();
+    }
+    return n;
   }
 
   /**
@@ -414,6 +510,8 @@ public final class PartitionState implements WireSerializable {
       case TimersFired e -> onTimersFired(p, e.timestamp(), effects);
       case EntityBatchCompleted e -> p.entities().onBatchCompleted(e, effects);
       case EntityBatchLimitSet e -> entityBatchLimit = Math.max(1, e.limit());
+      case RecordsEvicted e -> onRecordsEvicted(e, effects);
+      case RecordsLoaded e -> onRecordsLoaded(p, e, effects);
     }
     return effects;
   }
@@ -430,6 +528,7 @@ public final class PartitionState implements WireSerializable {
     p.entities().addRecoveryEffects(effects);
     effects.add(new Effect.TimersChanged());
     p.router().addRecoveryEffects(effects);
+    residency().parkedKeys().forEach(key -> effects.add(new Effect.LoadRecord(key)));
     return effects;
   }
 
@@ -447,8 +546,16 @@ public final class PartitionState implements WireSerializable {
     return parts().queries().entityBacklog();
   }
 
-  /** A message for an id this partition hosts. */
+  /** A message for an id this partition hosts; parked while its record is out of memory. */
   private void deliver(PartitionMessage m, Instant now, List<Effect> effects) {
+    String key =
+        m instanceof ToInstance
+            ? StoredRecord.instanceKey(m.targetId())
+            : StoredRecord.entityKey(m.targetId());
+    if (residency().isEvicted(key)) {
+      park(key, new Parked(m, null), effects);
+      return;
+    }
     switch (m) {
       case ToInstance t -> parts().instances().deliver(t, now, effects);
       case ToEntity t -> parts().entities().enqueue(t, now, effects);
@@ -460,11 +567,66 @@ public final class PartitionState implements WireSerializable {
     for (TimerTable.Timer t : timers.removeDue(now)) {
       if (t.message() != null) {
         p.router().send(t.message(), now, effects);
+      } else if (residency().isEvicted(StoredRecord.instanceKey(t.instanceId()))) {
+        park(StoredRecord.instanceKey(t.instanceId()), new Parked(null, t), effects);
       } else {
         p.instances().onTimerFired(t, now, effects);
       }
     }
     effects.add(new Effect.TimersChanged());
+  }
+
+  private void park(String key, Parked p, List<Effect> effects) {
+    if (residency().park(key, p)) {
+      effects.add(new Effect.LoadRecord(key));
+    }
+  }
+
+  /**
+   * Evicts the listed records that are still in memory and have not ended (the host chose them as
+   * clean and idle); their input is parked from now on.
+   */
+  private void onRecordsEvicted(RecordsEvicted e, List<Effect> effects) {
+    for (String key : e.keys()) {
+      if (key.startsWith(StoredRecord.INSTANCE_PREFIX)) {
+        String id = key.substring(StoredRecord.INSTANCE_PREFIX.length());
+        InstanceState i = instances.get(id);
+        if (i != null && !i.status.isTerminal()) {
+          instanceTable().evict(id);
+          residency().evicted(key);
+          effects.add(new Effect.DiscardExecutor(id));
+        }
+      } else {
+        String id = key.substring(StoredRecord.ENTITY_PREFIX.length());
+        if (entities.containsKey(id)) {
+          entityTable().evict(id);
+          residency().evicted(key);
+        }
+      }
+    }
+  }
+
+  /**
+   * The listed records are in memory again (the host restored them from the store before this
+   * event): what was parked for them is delivered, in the order it came.
+   */
+  private void onRecordsLoaded(Parts p, RecordsLoaded e, List<Effect> effects) {
+    for (String key : e.keys()) {
+      for (Parked parked : residency().loaded(key)) {
+        if (parked.message() != null) {
+          deliver(parked.message(), e.timestamp(), effects);
+        } else {
+          p.instances().onTimerFired(parked.timer(), e.timestamp(), effects);
+        }
+      }
+    }
+  }
+
+  private Residency residency() {
+    if (residency == null) {
+      residency = new Residency(); // a state read from a checkpoint of the format before it
+    }
+    return residency;
   }
 
   private String nextExecutionId() {

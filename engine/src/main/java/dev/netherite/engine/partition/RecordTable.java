@@ -48,6 +48,7 @@ final class RecordTable<V extends TableRecord> {
   V get(String id) {
     V v = records.get(id);
     if (v != null) {
+      v.changing();
       dirty.add(id);
     }
     return v;

@@ -13,5 +13,14 @@ import dev.netherite.engine.WireSerializable;
 interface TableRecord extends WireSerializable {
   boolean inStore();
 
+  /**
+   * About how many bytes of heap the record takes (its strings and a fixed cost per object), for
+   * the memory budget; computed once per change.
+   */
+  long approximateBytes();
+
+  /** The record is about to change: its size is computed again when asked. */
+  void changing();
+
   void markInStore();
 }

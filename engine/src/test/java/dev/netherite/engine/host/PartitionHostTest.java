@@ -57,7 +57,8 @@ class PartitionHostTest {
         Duration.ofSeconds(1),
         10,
         maxBatchBytes,
-        HostSettings.DEFAULT_RESIDENT_ENDED_INSTANCES);
+        HostSettings.DEFAULT_RESIDENT_ENDED_INSTANCES,
+        RecordBudget.UNLIMITED);
   }
 
   private PartitionHost newHost(HostSettings settings) {

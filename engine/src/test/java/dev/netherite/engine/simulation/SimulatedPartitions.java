@@ -15,6 +15,7 @@ import dev.netherite.engine.host.PartitionHost;
 import dev.netherite.engine.host.PartitionLink;
 import dev.netherite.engine.host.PartitionPorts;
 import dev.netherite.engine.host.PersistenceMode;
+import dev.netherite.engine.host.RecordBudget;
 import dev.netherite.engine.orchestration.OrchestrationExecutor;
 import dev.netherite.engine.orchestration.OrchestrationRun;
 import dev.netherite.engine.partition.ClientQuery;
@@ -22,6 +23,7 @@ import dev.netherite.engine.partition.ClientRequest;
 import dev.netherite.engine.partition.ClientResponse;
 import dev.netherite.engine.partition.Effect;
 import dev.netherite.engine.partition.EntityBatchResult;
+import dev.netherite.engine.partition.EntityRecord;
 import dev.netherite.engine.partition.EventBatch;
 import dev.netherite.engine.partition.InstanceView;
 import dev.netherite.engine.partition.PartitionCheckpoint;
@@ -36,6 +38,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumMap;
 import java.util.EnumSet;
+import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -113,6 +116,7 @@ public final class SimulatedPartitions implements AutoCloseable {
   private double duplicateRate;
   private int cacheCapacity = 64;
   private int residentEndedInstances = 0;
+  private RecordBudget recordBudget = RecordBudget.UNLIMITED;
   private int requestLogCapacity = 1000;
   private int maxMessagesPerDelivery = 4;
   private Duration resendAfter = Duration.ofMillis(500);
@@ -144,6 +148,7 @@ public final class SimulatedPartitions implements AutoCloseable {
   private int restarts;
   private int crashesWhileRowsWritten;
   private int recordLoads;
+  private int recordsEvicted;
   private int rowsWrittenWithInputGoingOn;
   private long actions;
   private int dropped;
@@ -178,6 +183,15 @@ public final class SimulatedPartitions implements AutoCloseable {
    * cached executions when nothing is in flight): call it before the run.
    */
   /** Ended instances each partition keeps in memory once they are in the store (0: none). */
+  /**
+   * The memory budget the partitions share, as a node's do (0: every idle record leaves memory
+   * after each checkpoint), for hosts started from now on.
+   */
+  public SimulatedPartitions recordBudget(long bytes) {
+    this.recordBudget = new RecordBudget(bytes);
+    return this;
+  }
+
   public SimulatedPartitions residentEndedInstances(int keep) {
     this.residentEndedInstances = keep;
     return this;
@@ -287,7 +301,8 @@ public final class SimulatedPartitions implements AutoCloseable {
         resendAfter,
         maxMessagesPerDelivery,
         HostSettings.DEFAULT_MAX_BATCH_BYTES,
-        residentEndedInstances);
+        residentEndedInstances,
+        recordBudget);
   }
 
   // ---------------------------------------------------------------- clock
@@ -390,6 +405,24 @@ public final class SimulatedPartitions implements AutoCloseable {
         PartitionState holder = new PartitionState(p, partitionCount, 1);
         holder.restoreRecord(r);
         return ((ClientResponse.Status) holder.query(query)).view();
+      }
+    }
+    return null;
+  }
+
+  /** The entity as its partition holds it, in memory or in the store. */
+  public EntityRecord entity(String entityId) {
+    int p = placement.partitionOf(entityId);
+    PartitionState live = state(p);
+    EntityRecord e = live.entity(entityId);
+    Node n = nodes[p];
+    if (e != null || n.checkpoint == null) {
+      return e;
+    }
+    String key = StoredRecord.entityKey(entityId);
+    for (StoredRecord r : loadRecords(n, n.checkpoint.seqNr())) {
+      if (r.key().equals(key)) {
+        return (EntityRecord) r.value();
       }
     }
     return null;
@@ -614,9 +647,34 @@ public final class SimulatedPartitions implements AutoCloseable {
 
   /** A fresh state with {@code log} applied, effects discarded, as recovery does. */
   public PartitionState rebuild(int partition, List<PartitionEvent> log) {
+    return fold(partition, log, effects -> {});
+  }
+
+  /**
+   * Applies {@code log} to a fresh state, handing each event's effects to {@code effects}. Records
+   * that leave memory are kept aside and come back where the log says they were read back.
+   */
+  private PartitionState fold(
+      int partition, List<PartitionEvent> log, java.util.function.Consumer<List<Effect>> effects) {
     PartitionState fresh = new PartitionState(partition, partitionCount, requestLogCapacity);
+    Map<String, StoredRecord> aside = new HashMap<>();
     for (PartitionEvent e : log) {
-      fresh.apply(e);
+      if (e instanceof PartitionEvent.RecordsEvicted ev) {
+        for (String key : ev.keys()) {
+          StoredRecord r = fresh.record(key);
+          if (r.value() != null) {
+            aside.put(key, r);
+          }
+        }
+      } else if (e instanceof PartitionEvent.RecordsLoaded l) {
+        for (String key : l.keys()) {
+          StoredRecord r = aside.remove(key);
+          if (r != null && fresh.isEvicted(key)) {
+            fresh.restoreRecord(r);
+          }
+        }
+      }
+      effects.accept(fresh.apply(e));
     }
     return fresh;
   }
@@ -720,15 +778,18 @@ public final class SimulatedPartitions implements AutoCloseable {
   public Map<String, Integer> creationsInDurableLogs() {
     Map<String, Integer> creations = new TreeMap<>();
     for (int p = 0; p < partitionCount; p++) {
-      PartitionState fresh = new PartitionState(p, partitionCount, requestLogCapacity);
-      for (PartitionEvent e : durableLog(p)) {
-        for (Effect effect : fresh.apply(e)) {
-          if (effect instanceof Effect.RunStep s
-              && s.newEvents().stream().anyMatch(h -> h instanceof HistoryEvent.ExecutionStarted)) {
-            creations.merge(s.instanceId(), 1, Integer::sum);
-          }
-        }
-      }
+      fold(
+          p,
+          durableLog(p),
+          effects -> {
+            for (Effect effect : effects) {
+              if (effect instanceof Effect.RunStep s
+                  && s.newEvents().stream()
+                      .anyMatch(h -> h instanceof HistoryEvent.ExecutionStarted)) {
+                creations.merge(s.instanceId(), 1, Integer::sum);
+              }
+            }
+          });
     }
     return creations;
   }
@@ -756,7 +817,8 @@ public final class SimulatedPartitions implements AutoCloseable {
   public String storageSummary() {
     return String.format(
         "mode=%s handOffs=%d failedWrites=%d failedCheckpoints=%d checkpoints=%d restarts=%d"
-            + " crashesWhileRecordsWritten=%d recordWritesWithInputGoingOn=%d recordLoads=%d",
+            + " crashesWhileRecordsWritten=%d recordWritesWithInputGoingOn=%d recordLoads=%d"
+            + " idleRecordsEvicted=%d",
         mode,
         handOffs,
         failedWrites,
@@ -765,7 +827,13 @@ public final class SimulatedPartitions implements AutoCloseable {
         restarts,
         crashesWhileRowsWritten,
         rowsWrittenWithInputGoingOn,
-        recordLoads);
+        recordLoads,
+        recordsEvicted);
+  }
+
+  /** Idle records (instances that have not ended, entities) that left memory. */
+  public int recordsEvicted() {
+    return recordsEvicted;
   }
 
   /** Ended instances read back from the store because a request needed them. */
@@ -1191,6 +1259,13 @@ public final class SimulatedPartitions implements AutoCloseable {
 
           @Override
           public void checkpoint() {}
+
+          @Override
+          public void recordsEvicted(int records) {
+            if (live.get()) {
+              recordsEvicted += records;
+            }
+          }
 
           @Override
           public void instanceEnded(InstanceView view) {

@@ -61,7 +61,11 @@ final class WireSamples {
    * actor system.
    */
   static final Set<Class<?>> COVERED_ELSEWHERE =
-      Set.of(org.apache.pekko.actor.typed.ActorRef.class, org.apache.pekko.actor.ActorRef.class);
+      Set.of(
+          org.apache.pekko.actor.typed.ActorRef.class,
+          org.apache.pekko.actor.ActorRef.class,
+          // mutable, held by the PartitionCheckpoint sample (an evicted instance, a parked timer)
+          classNamed("dev.netherite.engine.partition.Residency"));
 
   /**
    * Registered classes without a sample of their own (mutable, package-private or without {@code
@@ -229,7 +233,21 @@ final class WireSamples {
                 new HistoryEvent.TaskCompleted(1, "\"ok\""))));
     // 170..178: the checkpoint
     add(samples, partitionState());
-    add(samples, partitionState().captureCheckpoint(57, new java.util.ArrayList<>()));
+    PartitionState withEvicted = partitionState();
+    // the scheduled report leaves memory; its start comes due and waits for it
+    withEvicted.apply(
+        new PartitionEvent.RecordsEvicted(List.of("o:" + REPORT), T0.plusSeconds(10)));
+    withEvicted.apply(new PartitionEvent.TimersFired(T0.plus(Duration.ofDays(2))));
+    add(samples, withEvicted.captureCheckpoint(57, new java.util.ArrayList<>()));
+    add(
+        samples,
+        new PartitionEvent.RecordsEvicted(
+            List.of("o:" + REPORT, "e:" + ALICE), T0.plusSeconds(10)));
+    add(samples, new PartitionEvent.RecordsLoaded(List.of("o:" + REPORT), T0.plusSeconds(11)));
+    add(
+        samples,
+        new PartitionState.Parked(
+            new PartitionMessage.EventDelivered(ORDER, "Approved", "true"), null));
     add(
         samples,
         new Outbox.Entry(

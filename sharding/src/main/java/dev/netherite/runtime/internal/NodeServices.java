@@ -4,6 +4,7 @@ import dev.netherite.dsl.Workflows;
 import dev.netherite.dsl.spi.DataConverter;
 import dev.netherite.engine.PartitionPlacement;
 import dev.netherite.engine.entity.EntityExecutor;
+import dev.netherite.engine.host.RecordBudget;
 import dev.netherite.engine.orchestration.OrchestrationExecutor;
 import dev.netherite.persistence.StorageMetrics;
 import dev.netherite.persistence.internal.CassandraInstanceStore;
@@ -26,7 +27,8 @@ public record NodeServices(
     StorageMetrics metrics,
     DeliveryFaults faults,
     StoreHealth storeHealth,
-    CassandraInstanceStore instanceStore) {
+    CassandraInstanceStore instanceStore,
+    RecordBudget recordBudget) {
 
   public static final EntityTypeKey<PartitionCommand> PARTITION =
       EntityTypeKey.create(PartitionCommand.class, "partition");
@@ -85,6 +87,9 @@ public record NodeServices(
         StorageMetrics.global(),
         faults,
         new StoreHealth(),
-        instanceStore);
+        instanceStore,
+        settings.recordBudgetBytes() == Long.MAX_VALUE
+            ? RecordBudget.UNLIMITED
+            : new RecordBudget(settings.recordBudgetBytes()));
   }
 }

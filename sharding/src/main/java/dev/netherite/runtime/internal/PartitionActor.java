@@ -11,6 +11,7 @@ import dev.netherite.engine.host.PartitionHost;
 import dev.netherite.engine.host.PartitionLink;
 import dev.netherite.engine.host.PartitionPorts;
 import dev.netherite.engine.host.PersistenceMode;
+import dev.netherite.engine.host.RecordBudget;
 import dev.netherite.engine.orchestration.OrchestrationRun;
 import dev.netherite.engine.partition.Effect;
 import dev.netherite.engine.partition.EventBatch;
@@ -94,7 +95,7 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
     this.host =
         new PartitionHost(
             partitionId,
-            hostSettings(node.settings()),
+            hostSettings(node.settings(), node.recordBudget()),
             new PartitionPorts(
                 new Journal(),
                 this::send,
@@ -116,7 +117,7 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
             node.storeHealth());
   }
 
-  static HostSettings hostSettings(RuntimeSettings s) {
+  static HostSettings hostSettings(RuntimeSettings s, RecordBudget recordBudget) {
     return new HostSettings(
         s.partitionCount(),
         s.persistenceMode() == RuntimeSettings.PersistenceMode.LOCAL
@@ -135,7 +136,8 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
         s.resendAfter(),
         s.maxMessagesPerDelivery(),
         s.maxBatchBytes(),
-        s.residentEndedInstances());
+        s.residentEndedInstances(),
+        recordBudget);
   }
 
   @Override
