@@ -124,7 +124,11 @@ public final class EngineWireTypes implements WireRegistrar {
           // ---- 225..226: entity listing
           wire(225, ClientQuery.ListEntities.class),
           wire(226, ClientResponse.EntityList.class),
-          // ---- next free id: 222 (222..224 free), then 227
+          // ---- 222..224: purge sweeps inside a partition
+          wire(222, PurgeFilter.class),
+          wire(223, ClientResponse.PurgeProgress.class),
+          wire(224, PartitionEvent.InstancesPurged.class),
+          // ---- next free id: 227
           // ---- 300..309: the parts of the partition state. PendingActivity is written as the
           //      String[] {name, input} it replaced (persistence's PendingActivitySerializer), so
           //      checkpoints that hold one read unchanged.

@@ -57,7 +57,10 @@ class PartitionHostTest {
         Duration.ofSeconds(1),
         10,
         maxBatchBytes,
-        HostSettings.DEFAULT_RESIDENT_ENDED_INSTANCES);
+        HostSettings.DEFAULT_RESIDENT_ENDED_INSTANCES,
+        HostSettings.DEFAULT_PURGE_BATCH_SIZE,
+        null,
+        HostSettings.DEFAULT_RETENTION_CHECK_INTERVAL);
   }
 
   private PartitionHost newHost(HostSettings settings) {

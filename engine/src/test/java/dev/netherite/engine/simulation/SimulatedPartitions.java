@@ -113,6 +113,9 @@ public final class SimulatedPartitions implements AutoCloseable {
   private double duplicateRate;
   private int cacheCapacity = 64;
   private int residentEndedInstances = 0;
+  private int purgeBatchSize = HostSettings.DEFAULT_PURGE_BATCH_SIZE;
+  private Duration retention;
+  private Duration retentionCheckInterval = HostSettings.DEFAULT_RETENTION_CHECK_INTERVAL;
   private int requestLogCapacity = 1000;
   private int maxMessagesPerDelivery = 4;
   private Duration resendAfter = Duration.ofMillis(500);
@@ -287,7 +290,10 @@ public final class SimulatedPartitions implements AutoCloseable {
         resendAfter,
         maxMessagesPerDelivery,
         HostSettings.DEFAULT_MAX_BATCH_BYTES,
-        residentEndedInstances);
+        residentEndedInstances,
+        purgeBatchSize,
+        retention,
+        retentionCheckInterval);
   }
 
   // ---------------------------------------------------------------- clock
@@ -524,7 +530,7 @@ public final class SimulatedPartitions implements AutoCloseable {
             switch (t.getKey()) {
               case TIMER_DUE, COMMIT_DUE -> true;
               case RESEND -> n.host.state().outbox().unacknowledgedCount() > 0;
-              case CHECKPOINT_IF_IDLE -> false;
+              case CHECKPOINT_IF_IDLE, RETENTION -> false;
             };
         if (matters) {
           next = min(next, t.getValue());

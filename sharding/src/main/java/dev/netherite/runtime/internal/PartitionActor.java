@@ -135,7 +135,10 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
         s.resendAfter(),
         s.maxMessagesPerDelivery(),
         s.maxBatchBytes(),
-        s.residentEndedInstances());
+        s.residentEndedInstances(),
+        s.purgeBatchSize(),
+        s.retentionCompleted(),
+        s.retentionCheckInterval());
   }
 
   @Override
@@ -220,6 +223,12 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
         .match(
             PartitionCommand.QueryCommand.class,
             q -> host.input(new HostInput.Query(q.query(), q.replyTo()::tell)))
+        .match(
+            PartitionCommand.PurgeSweep.class,
+            p ->
+                host.input(
+                    new HostInput.PurgeSweep(
+                        p.requestId(), p.filter(), p.afterId(), p.replyTo()::tell)))
         .match(
             PartitionCommand.AwaitCompletion.class,
             a -> host.input(new HostInput.AwaitCompletion(a.instanceId(), a.replyTo()::tell)))
@@ -680,6 +689,11 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
     @Override
     public void recovered(long nanos) {
       counters.recovered(nanos);
+    }
+
+    @Override
+    public void instancesPurged(int instances, boolean byRetention) {
+      counters.instancesPurged(instances, byRetention);
     }
 
     @Override
