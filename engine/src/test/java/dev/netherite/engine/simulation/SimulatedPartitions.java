@@ -27,6 +27,7 @@ import dev.netherite.engine.partition.InstanceView;
 import dev.netherite.engine.partition.PartitionCheckpoint;
 import dev.netherite.engine.partition.PartitionEvent;
 import dev.netherite.engine.partition.PartitionState;
+import dev.netherite.engine.partition.PurgeFilter;
 import dev.netherite.engine.partition.StepResult;
 import dev.netherite.engine.partition.StoredRecord;
 import java.io.IOException;
@@ -183,6 +184,22 @@ public final class SimulatedPartitions implements AutoCloseable {
   /** Ended instances each partition keeps in memory once they are in the store (0: none). */
   public SimulatedPartitions residentEndedInstances(int keep) {
     this.residentEndedInstances = keep;
+    return this;
+  }
+
+  /** Instances in one batch of a purge sweep, for partitions started from now on. */
+  public SimulatedPartitions purgeBatchSize(int size) {
+    this.purgeBatchSize = size;
+    return this;
+  }
+
+  /**
+   * Retention for partitions started from now on: ended instances older than {@code completed} are
+   * purged, checked every {@code checkInterval} (null: off).
+   */
+  public SimulatedPartitions retention(Duration completed, Duration checkInterval) {
+    this.retention = completed;
+    this.retentionCheckInterval = checkInterval;
     return this;
   }
 
@@ -350,8 +367,21 @@ public final class SimulatedPartitions implements AutoCloseable {
 
   /** Sends a request again with the id of an earlier one, as a client that timed out does. */
   public void resubmit(String requestId) {
-    ClientCall call = calls.get(requestId);
-    send(new ClientSend(call.requestId, call.request));
+    send(calls.get(requestId).send());
+  }
+
+  /**
+   * Asks a partition, through the network, for a purge sweep (retried with the same id until
+   * answered, as the runtime's client does). Returns the request id; the answer is a {@link
+   * ClientResponse.PurgeProgress}.
+   */
+  public String purgeSweep(int partition, PurgeFilter filter, String afterId) {
+    ClientCall call = new ClientCall("req-" + (++requestCounter), null);
+    call.sweep = new SweepSend(call.requestId, partition, filter, afterId);
+    call.sentAt = now;
+    calls.put(call.requestId, call);
+    send(call.sweep);
+    return call.requestId;
   }
 
   private ClientCall newCall(ClientRequest request) {
@@ -581,7 +611,7 @@ public final class SimulatedPartitions implements AutoCloseable {
     for (ClientCall c : calls.values()) {
       if (c.response == null && !now.isBefore(c.sentAt.plus(clientRetryAfter))) {
         c.sentAt = now;
-        send(new ClientSend(c.requestId, c.request));
+        send(c.send());
       }
     }
   }
@@ -1316,6 +1346,9 @@ public final class SimulatedPartitions implements AutoCloseable {
 
   private record ClientSend(String requestId, ClientRequest request) implements Work {}
 
+  private record SweepSend(String requestId, int partition, PurgeFilter filter, String afterId)
+      implements Work {}
+
   private record ClientReply(String requestId, ClientResponse response) implements Work {}
 
   private record StepReport(OrchestrationRun run, long stepNumber, StepResult result) {}
@@ -1323,6 +1356,7 @@ public final class SimulatedPartitions implements AutoCloseable {
   private static final class ClientCall {
     final String requestId;
     final ClientRequest request;
+    SweepSend sweep; // or a purge sweep
     Instant sentAt;
     ClientResponse response;
     final List<ClientResponse> replies = new ArrayList<>();
@@ -1330,6 +1364,10 @@ public final class SimulatedPartitions implements AutoCloseable {
     ClientCall(String requestId, ClientRequest request) {
       this.requestId = requestId;
       this.request = request;
+    }
+
+    Work send() {
+      return sweep != null ? sweep : new ClientSend(requestId, request);
     }
   }
 
@@ -1365,6 +1403,17 @@ public final class SimulatedPartitions implements AutoCloseable {
         Node n = nodes[placement.partitionOf(c.request().targetId())];
         if (n.host != null) {
           n.host.input(clientCommand(c.requestId(), c.request()));
+        }
+      }
+      case SweepSend s -> {
+        Node n = nodes[s.partition()];
+        if (n.host != null) {
+          n.host.input(
+              new HostInput.PurgeSweep(
+                  s.requestId(),
+                  s.filter(),
+                  s.afterId(),
+                  response -> send(new ClientReply(s.requestId(), response))));
         }
       }
       case ClientReply r -> {
