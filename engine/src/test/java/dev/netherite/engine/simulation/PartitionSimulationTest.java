@@ -424,16 +424,19 @@ class PartitionSimulationTest {
       counters.add(id);
       sim.start(id, "Counter", "");
     }
-    // Until every instance that ends has been purged: that takes the retention's time at least.
+    // Until every instance that ends has been purged, durably: that takes the retention's time at
+    // least.
     chaos(
         sim,
         random,
         () ->
-            starts.values().stream().allMatch(r -> sim.response(r) != null)
+            sim.allDurable()
+                && starts.values().stream().allMatch(r -> sim.response(r) != null)
                 && ending.stream().allMatch(id -> sim.status(id) == null),
         () -> {});
     sim.faults(0, 0);
     sim.settle(200_000);
+    assertTrue(sim.quiescent(), "not quiescent after settling");
     for (String id : counters) {
       assertEquals(RuntimeStatus.RUNNING, sim.status(id).status(), id + " has not ended");
     }

@@ -544,6 +544,24 @@ public final class SimulatedPartitions implements AutoCloseable {
   }
 
   /**
+   * Whether every partition runs (none is down or recovering) with everything it applied durable,
+   * so that {@link #status} reads state that a crash cannot take back: a recovering partition has
+   * not replayed its log yet, and in local mode a running one applies events before they are
+   * durable.
+   */
+  public boolean allDurable() {
+    for (Node n : nodes) {
+      if (n.host == null
+          || n.host.phase() == PartitionHost.Phase.RECOVERING
+          || n.host.writeInFlight()
+          || !n.host.unwrittenEvents().isEmpty()) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
    * The earliest time at which something waits on the clock: a host's timer that has work to do, a
    * restart, a client retry; null when none. The periodic idle-checkpoint tick is not a deadline
    * (it would never let the clock rest); it fires when the clock passes it.
