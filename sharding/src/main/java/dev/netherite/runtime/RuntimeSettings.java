@@ -1,6 +1,9 @@
 package dev.netherite.runtime;
 
 import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigValue;
+import com.typesafe.config.ConfigValueType;
 import dev.netherite.engine.PayloadLimits;
 import java.time.Duration;
 
@@ -38,6 +41,9 @@ public record RuntimeSettings(
     long maxBatchBytes,
     Duration restartWhileStoreUnavailable,
     int residentEndedInstances,
+    int purgeBatchSize,
+    Duration retentionCompleted,
+    Duration retentionCheckInterval,
     long recordBudgetBytes) {
 
   /** When an event's effects may run; see {@code netherite.persistence-mode}. */
@@ -102,6 +108,42 @@ public record RuntimeSettings(
               + restartWhileStoreUnavailable
               + "; it must be above 0.");
     }
+    requirePositive("netherite.purge.batch-size", purgeBatchSize);
+    if (retentionCompleted != null && !retentionCompleted.isPositive()) {
+      throw new IllegalArgumentException(
+          "netherite.retention.completed is "
+              + retentionCompleted
+              + "; it must be above 0 (e.g. 30d), or off to keep ended instances until purged.");
+    }
+    if (!retentionCheckInterval.isPositive()) {
+      throw new IllegalArgumentException(
+          "netherite.retention.check-interval is "
+              + retentionCheckInterval
+              + "; it must be above 0 (e.g. 1m).");
+    }
+  }
+
+  /**
+   * A duration, or {@code off} (null). Typesafe Config reads an unquoted {@code off} as the boolean
+   * false.
+   */
+  private static Duration durationOrOff(Config c, String path) {
+    ConfigValue v = c.getValue(path);
+    if ((v.valueType() == ConfigValueType.BOOLEAN && !c.getBoolean(path))
+        || (v.valueType() == ConfigValueType.STRING && "off".equals(c.getString(path)))) {
+      return null;
+    }
+    try {
+      return c.getDuration(path);
+    } catch (ConfigException e) {
+      throw new IllegalArgumentException(
+          "netherite."
+              + path
+              + " is '"
+              + v.unwrapped()
+              + "'; it must be a duration such as 30d or 12h, or off.",
+          e);
+    }
   }
 
   private static void requirePositive(String key, int value) {
@@ -153,6 +195,9 @@ public record RuntimeSettings(
         c.getBytes("commit-log.max-batch-bytes"),
         c.getDuration("partition-restart.while-store-unavailable"),
         c.getInt("resident-ended-instances"),
+        c.getInt("purge.batch-size"),
+        durationOrOff(c, "retention.completed"),
+        c.getDuration("retention.check-interval"),
         recordBudget(c, "memory.records", Runtime.getRuntime().maxMemory()));
   }
 

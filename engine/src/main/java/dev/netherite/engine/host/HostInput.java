@@ -19,6 +19,7 @@ public sealed interface HostInput
     permits HostInput.ClientCommand,
         HostInput.Query,
         HostInput.AwaitCompletion,
+        HostInput.PurgeSweep,
         HostInput.StepFinished,
         HostInput.ActivityFinished,
         HostInput.EntityBatchFinished,
@@ -40,6 +41,19 @@ public sealed interface HostInput
 
   /** Answered with the instance's status once it has ended (durably), or at once if it has. */
   record AwaitCompletion(String instanceId, ReplyChannel replyTo) implements HostInput {}
+
+  /**
+   * Purge the ended instances of this partition that {@code filter} takes, in id order after {@code
+   * afterId} (null: from the first), in batches; answered with a {@link
+   * dev.netherite.engine.partition.ClientResponse.PurgeProgress} once what it purged is durable. A
+   * retry carries the same request id and joins the sweep it repeats.
+   */
+  record PurgeSweep(
+      String requestId,
+      dev.netherite.engine.partition.PurgeFilter filter,
+      String afterId,
+      ReplyChannel replyTo)
+      implements HostInput {}
 
   record StepFinished(OrchestrationRun run, long stepNumber, StepResult result)
       implements HostInput {}

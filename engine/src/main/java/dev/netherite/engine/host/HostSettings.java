@@ -23,10 +23,19 @@ public record HostSettings(
     int maxMessagesPerDelivery,
     long maxBatchBytes,
     int residentEndedInstances,
+    int purgeBatchSize,
+    Duration retentionCompleted,
+    Duration retentionCheckInterval,
     RecordBudget recordBudget) {
 
   /** The default of {@code netherite.resident-ended-instances}. */
   public static final int DEFAULT_RESIDENT_ENDED_INSTANCES = 1000;
+
+  /** The default of {@code netherite.purge.batch-size}. */
+  public static final int DEFAULT_PURGE_BATCH_SIZE = 100;
+
+  /** The default of {@code netherite.retention.check-interval}. */
+  public static final Duration DEFAULT_RETENTION_CHECK_INTERVAL = Duration.ofHours(1);
 
   /** The default of {@code netherite.checkpoint.after-bytes}. */
   public static final long DEFAULT_CHECKPOINT_AFTER_BYTES = 64L * 1024 * 1024;
@@ -56,6 +65,29 @@ public record HostSettings(
               + residentEndedInstances
               + ".");
     }
+    if (purgeBatchSize < 1) {
+      throw new IllegalArgumentException(
+          "netherite.purge.batch-size must be at least 1; it is " + purgeBatchSize + ".");
+    }
+    if (retentionCompleted != null && !retentionCompleted.isPositive()) {
+      throw new IllegalArgumentException(
+          "netherite.retention.completed must be above 0 (or off); it is "
+              + retentionCompleted
+              + ".");
+    }
+    if (!retentionCheckInterval.isPositive()) {
+      throw new IllegalArgumentException(
+          "netherite.retention.check-interval must be above 0; it is "
+              + retentionCheckInterval
+              + ".");
+    }
+  }
+
+  /**
+   * Whether ended instances are purged once they ended longer ago than {@link #retentionCompleted}.
+   */
+  public boolean retentionOn() {
+    return retentionCompleted != null;
   }
 
   public boolean pipelined() {

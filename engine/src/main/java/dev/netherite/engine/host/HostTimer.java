@@ -8,6 +8,8 @@ public enum HostTimer {
   RESEND,
   /** Periodic: take a checkpoint if the partition has been idle long enough. */
   CHECKPOINT_IF_IDLE,
+  /** Periodic, when retention is on: purge the instances that ended longer ago than it. */
+  RETENTION,
   /** The commit linger ran out: write what is buffered. Needs millisecond precision. */
   COMMIT_DUE
 }

@@ -19,6 +19,7 @@ import dev.netherite.engine.partition.PartitionCheckpoint;
 import dev.netherite.engine.partition.PartitionEvent;
 import dev.netherite.engine.partition.PartitionMessage;
 import dev.netherite.engine.partition.PartitionState;
+import dev.netherite.engine.partition.PurgeFilter;
 import dev.netherite.engine.partition.StepResult;
 import dev.netherite.engine.partition.StoredRecord;
 import java.time.Duration;
@@ -28,6 +29,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -174,6 +176,60 @@ public final class PartitionHost {
   private long nextListId;
 
   private record PendingList(ClientQuery.ListInstances query, HostInput.ReplyChannel replyTo) {}
+
+  // Purge sweeps (by a client's filter, or retention), numbered with the lists: each reads a batch
+  // of ids from memory and the store, logs it as one event, and reads the next once that is
+  // durable. Ended instances stay in memory while one runs, as for lists.
+  private final Map<Long, Sweep> sweeps = new HashMap<>();
+  private final Map<String, Long> sweepOfRequest = new HashMap<>();
+  private final Map<String, ClientResponse> sweepAnswers = new LinkedHashMap<>();
+  private Long retentionSweep;
+
+  /**
+   * A client's sweep answers after about this long, with where it stopped, so that its request
+   * never outlasts a client's attempt timeout; the client sends it again from there.
+   */
+  private static final Duration SWEEP_ANSWER_AFTER = Duration.ofSeconds(1);
+
+  /** Answers of sweeps kept for retries whose first answer was lost. */
+  private static final int SWEEP_ANSWERS_KEPT = 64;
+
+  private static final class Sweep {
+    enum Step {
+      /** The next batch is to be read. */
+      READY,
+      /** The store reads a page. */
+      READING,
+      /** The store's page is in: merge it with memory and log the batch. */
+      READ,
+      /** The last batch is logged and not yet durable. */
+      WRITING
+    }
+
+    final PurgeFilter filter;
+    final String requestId; // null for retention
+    HostInput.ReplyChannel replyTo;
+    final long startedNanos;
+    Step step = Step.READY;
+    String cursor; // the batch starts after this id (null: the first)
+    String scanAfter; // the store reads on after this id (null: after the cursor)
+    List<StoredRecord> read = List.of();
+    boolean readMore;
+    int purged;
+
+    Sweep(
+        PurgeFilter filter,
+        String requestId,
+        HostInput.ReplyChannel replyTo,
+        String afterId,
+        long startedNanos) {
+      this.filter = filter;
+      this.requestId = requestId;
+      this.replyTo = replyTo;
+      this.cursor = afterId;
+      this.startedNanos = startedNanos;
+    }
+  }
 
   private final ArrayDeque<HostInput> stash = new ArrayDeque<>();
 
@@ -534,6 +590,9 @@ public final class PartitionHost {
     ports
         .timers()
         .startPeriodic(HostTimer.CHECKPOINT_IF_IDLE, settings.checkpointAfterIdle().dividedBy(2));
+    if (settings.retentionOn()) {
+      ports.timers().startPeriodic(HostTimer.RETENTION, settings.retentionCheckInterval());
+    }
     afterInput();
   }
 
@@ -624,7 +683,9 @@ public final class PartitionHost {
   }
 
   private static boolean isExternal(HostInput input) {
-    return input instanceof HostInput.ClientCommand || input instanceof PartitionLink.Deliver;
+    return input instanceof HostInput.ClientCommand
+        || input instanceof HostInput.PurgeSweep
+        || input instanceof PartitionLink.Deliver;
   }
 
   /**
@@ -634,6 +695,9 @@ public final class PartitionHost {
   private void afterInput() {
     appendLoaded();
     flush();
+    if (!sweeps.isEmpty() && phase == Phase.RUNNING) {
+      advanceSweeps();
+    }
     // Nothing can leave the stash while every input in it is one that backpressure holds back: skip
     // the scan, which would otherwise run at every input of a backpressured partition.
     if (stash.isEmpty()
@@ -679,6 +743,7 @@ public final class PartitionHost {
         whenDurable(() -> q.replyTo().reply(response));
       }
       case HostInput.AwaitCompletion a -> onAwaitCompletion(a);
+      case HostInput.PurgeSweep p -> onPurgeSweep(p);
       case PartitionLink.Deliver d -> {
         if (fromKnownPartition(d.origin(), d)) {
           onDeliver(d);
@@ -729,6 +794,14 @@ public final class PartitionHost {
    * memory and answered, or read on after it when all it read is held in memory.
    */
   public void onInstancesScanned(long listId, List<StoredRecord> records, boolean more) {
+    Sweep sweep = sweeps.get(listId);
+    if (sweep != null && sweep.step == Sweep.Step.READING && phase != Phase.STOPPED) {
+      sweep.read = records;
+      sweep.readMore = more;
+      sweep.step = Sweep.Step.READ;
+      afterInput();
+      return;
+    }
     PendingList pending = lists.get(listId);
     if (pending == null || phase == Phase.STOPPED) {
       return;
@@ -746,6 +819,11 @@ public final class PartitionHost {
 
   /** The store could not be read for a list: answered as unavailable, which the client retries. */
   public void onScanFailed(long listId, Throwable cause) {
+    Sweep sweep = sweeps.get(listId);
+    if (sweep != null && phase != Phase.STOPPED) {
+      sweepFailed(listId, sweep, cause);
+      return;
+    }
     PendingList pending = lists.remove(listId);
     if (pending == null || phase == Phase.STOPPED) {
       return;
@@ -759,6 +837,176 @@ public final class PartitionHost {
                     + partitionId
                     + " could not read its instances from the instance store: "
                     + cause));
+  }
+
+  // ---------------------------------------------------------------- purge sweeps
+
+  private void onPurgeSweep(HostInput.PurgeSweep p) {
+    ClientResponse answered = sweepAnswers.get(p.requestId());
+    if (answered != null) {
+      p.replyTo().reply(answered);
+      return;
+    }
+    Long running = sweepOfRequest.get(p.requestId());
+    if (running != null) {
+      sweeps.get(running).replyTo = p.replyTo(); // a retry: the sweep answers it instead
+      return;
+    }
+    if (p.filter().matchesNothing()) {
+      p.replyTo().reply(new ClientResponse.PurgeProgress(0, null));
+      return;
+    }
+    long id = nextListId++;
+    sweeps.put(
+        id,
+        new Sweep(p.filter(), p.requestId(), p.replyTo(), p.afterId(), ports.clock().nanoTime()));
+    sweepOfRequest.put(p.requestId(), id);
+  }
+
+  /** Retention: a sweep of the instances that ended longer ago than the retention, if none runs. */
+  private void startRetentionSweep() {
+    if (retentionSweep != null || !settings.retentionOn()) {
+      return;
+    }
+    long id = nextListId++;
+    PurgeFilter filter =
+        PurgeFilter.endedBefore(ports.clock().now().minus(settings.retentionCompleted()));
+    sweeps.put(id, new Sweep(filter, null, null, null, ports.clock().nanoTime()));
+    retentionSweep = id;
+  }
+
+  /**
+   * Moves every sweep on that can: reads its next batch, or logs the batch read. Runs only while
+   * the host runs, so that a sweep's events never hold back a checkpoint's quiescent point.
+   */
+  private void advanceSweeps() {
+    for (Map.Entry<Long, Sweep> e : List.copyOf(sweeps.entrySet())) {
+      long id = e.getKey();
+      Sweep sweep = e.getValue();
+      while (phase == Phase.RUNNING
+          && (sweep.step == Sweep.Step.READY || sweep.step == Sweep.Step.READ)) {
+        if (sweep.step == Sweep.Step.READY && storeHoldsOthers) {
+          sweep.step = Sweep.Step.READING;
+          String after = sweep.scanAfter != null ? sweep.scanAfter : sweep.cursor;
+          ports
+              .journal()
+              .scanInstances(
+                  id,
+                  lastCheckpointSeqNr,
+                  after == null ? null : StoredRecord.instanceKey(after),
+                  settings.purgeBatchSize(),
+                  PartitionState.purgeFilter(sweep.filter));
+        } else {
+          takeBatch(id, sweep);
+        }
+      }
+    }
+    flush();
+  }
+
+  /**
+   * Merges what the store read (nothing, when memory holds every instance) with memory, and logs
+   * the ended instances of the batch as one event. Memory is checked now, as the event is applied:
+   * an instance that a start replaced since the store's read has not ended and is not named.
+   */
+  private void takeBatch(long id, Sweep sweep) {
+    List<StoredRecord> stored = sweep.step == Sweep.Step.READ ? sweep.read : List.of();
+    boolean storeMore = sweep.step == Sweep.Step.READ && sweep.readMore;
+    sweep.read = List.of();
+    PartitionState.PurgeBatch batch =
+        state.purgeBatch(sweep.filter, sweep.cursor, settings.purgeBatchSize(), stored, storeMore);
+    if (batch == null) {
+      // Every instance the store read is newer in memory, or gone: read on after the last.
+      sweep.scanAfter = ((InstanceState) stored.getLast().value()).instanceId();
+      sweep.step = Sweep.Step.READY;
+      return;
+    }
+    sweep.scanAfter = null;
+    List<String> ids = batch.instanceIds();
+    if (!ids.isEmpty()) {
+      append(new PartitionEvent.InstancesPurged(ids, ports.clock().now()));
+      sweep.purged += ids.size();
+      ports.metrics().instancesPurged(ids.size(), sweep.requestId == null);
+      sweep.cursor = ids.getLast();
+    }
+    sweep.step = Sweep.Step.WRITING;
+    boolean more = batch.more() && !ids.isEmpty();
+    whenDurable(
+        () -> {
+          if (sweeps.get(id) != sweep) {
+            return;
+          }
+          boolean answerNow =
+              sweep.requestId != null
+                  && ports.clock().nanoTime() - sweep.startedNanos >= SWEEP_ANSWER_AFTER.toNanos();
+          if (!more || answerNow) {
+            endSweep(
+                id,
+                sweep,
+                new ClientResponse.PurgeProgress(sweep.purged, more ? sweep.cursor : null));
+          } else {
+            sweep.step = Sweep.Step.READY;
+          }
+        });
+  }
+
+  private void endSweep(long id, Sweep sweep, ClientResponse answer) {
+    sweeps.remove(id);
+    if (sweep.requestId == null) {
+      retentionSweep = null;
+      if (sweep.purged > 0) {
+        ports
+            .log()
+            .info(
+                () ->
+                    "partition "
+                        + partitionId
+                        + " purged "
+                        + sweep.purged
+                        + " instances that ended before "
+                        + sweep.filter.endedBefore()
+                        + " (netherite.retention.completed)");
+      }
+      return;
+    }
+    sweepOfRequest.remove(sweep.requestId);
+    if (!(answer instanceof ClientResponse.Rejected)) {
+      sweepAnswers.put(sweep.requestId, answer);
+      if (sweepAnswers.size() > SWEEP_ANSWERS_KEPT) {
+        sweepAnswers.remove(sweepAnswers.keySet().iterator().next());
+      }
+    }
+    sweep.replyTo.reply(answer);
+  }
+
+  /**
+   * The store could not be read: a client's sweep is answered as unavailable (it retries; what was
+   * purged stays purged), retention tries again at its next check.
+   */
+  private void sweepFailed(long id, Sweep sweep, Throwable cause) {
+    if (sweep.requestId == null) {
+      ports
+          .log()
+          .warn(
+              "partition "
+                  + partitionId
+                  + " could not read its instances from the instance store for retention; it"
+                  + " tries again at the next check: "
+                  + cause);
+    }
+    endSweep(
+        id,
+        sweep,
+        new ClientResponse.Rejected(
+            ClientResponse.Reason.STORE_UNAVAILABLE,
+            "partition "
+                + partitionId
+                + " could not read its instances from the instance store to purge them ("
+                + cause
+                + "); "
+                + sweep.purged
+                + " were purged before. Retry: purging again is harmless."));
+    afterInput();
   }
 
   /**
@@ -874,6 +1122,7 @@ public final class PartitionHost {
       }
       case RESEND -> resendUnacknowledged();
       case COMMIT_DUE -> linger.timerFired();
+      case RETENTION -> startRetentionSweep();
       case CHECKPOINT_IF_IDLE -> {
         if (eventsSinceCheckpoint > Math.max(0, eventsAtFailedCheckpoint)
             && Duration.between(lastActivity, ports.clock().now())
@@ -1321,7 +1570,7 @@ public final class PartitionHost {
     }
     ports.metrics().checkpointSaved(ports.clock().nanoTime() - checkpointStartedNanos);
     state.checkpointCommitted();
-    if (lists.isEmpty()) {
+    if (lists.isEmpty() && sweeps.isEmpty()) {
       evict();
     }
     eventsInCheckpoint = 0;

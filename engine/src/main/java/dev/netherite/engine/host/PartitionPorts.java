@@ -192,6 +192,9 @@ public record PartitionPorts(
     /** Recovery (checkpoint and log suffix) completed {@code nanos} after the host was created. */
     default void recovered(long nanos) {}
 
+    /** A purge sweep logged a batch of {@code instances}: a client's, or retention's. */
+    default void instancesPurged(int instances, boolean byRetention) {}
+
     /** The checkpoint handed to the store {@code nanos} ago is stored. */
     default void checkpointSaved(long nanos) {}
 

@@ -12,6 +12,12 @@ public sealed interface ClientResponse extends WireSerializable {
 
   record Purged(boolean deleted) implements ClientResponse {}
 
+  /**
+   * What a purge sweep of one partition removed so far; {@code resumeAfter} is null when it reached
+   * the partition's last instance, or the id to continue after.
+   */
+  record PurgeProgress(int purged, String resumeAfter) implements ClientResponse {}
+
   record Rejected(Reason reason, String message) implements ClientResponse {}
 
   enum Reason {

@@ -124,12 +124,16 @@ public final class EngineWireTypes implements WireRegistrar {
           // ---- 225..226: entity listing
           wire(225, ClientQuery.ListEntities.class),
           wire(226, ClientResponse.EntityList.class),
+          // ---- 222..224: purge sweeps inside a partition
+          wire(222, PurgeFilter.class),
+          wire(223, ClientResponse.PurgeProgress.class),
+          wire(224, PartitionEvent.InstancesPurged.class),
           // ---- 227..230: records out of memory, and the input that waits for them
           wire(227, PartitionEvent.RecordsEvicted.class),
           wire(228, PartitionEvent.RecordsLoaded.class),
           wire(229, Residency.class),
           wire(230, PartitionState.Parked.class),
-          // ---- next free id: 222 (222..224 free), then 231
+          // ---- next free id: 231
           // ---- 300..309: the parts of the partition state. PendingActivity is written as the
           //      String[] {name, input} it replaced (persistence's PendingActivitySerializer), so
           //      checkpoints that hold one read unchanged.

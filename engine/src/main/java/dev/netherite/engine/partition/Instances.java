@@ -135,6 +135,23 @@ final class Instances {
     effects.add(new Effect.DiscardExecutor(i.instanceId));
   }
 
+  /**
+   * Removes each ended instance named, in memory or only in the store (its stored rows get a
+   * deletion); one in memory that has not ended stays. The outcome is the same whether or not an
+   * ended instance is in memory, so replay, which may hold other records in memory than the live
+   * partition did, reaches the same state.
+   */
+  void purgeEnded(List<String> ids, List<Effect> effects) {
+    for (String id : ids) {
+      InstanceState i = instances.peek(id);
+      if (i == null) {
+        instances.removeStored(id);
+      } else if (i.status.isTerminal()) {
+        remove(i, effects);
+      }
+    }
+  }
+
   // ---------------------------------------------------------------- what clients ask for
 
   /** A client raised an event on the instance; the instance has not ended. */

@@ -68,6 +68,18 @@ public sealed interface PartitionEvent extends WireSerializable {
    */
   record EntityBatchLimitSet(int limit, Instant timestamp) implements Internal {}
 
+  /**
+   * One batch of a purge sweep (a client's purge by filter, or retention): each ended instance
+   * named goes, whether or not its record is in memory. The host names only instances that had
+   * ended when it recorded this; one found not ended when it is applied (a start replaced it)
+   * stays.
+   */
+  record InstancesPurged(List<String> instanceIds, Instant timestamp) implements Internal {
+    public InstancesPurged {
+      instanceIds = List.copyOf(instanceIds);
+    }
+  }
+
   /** Every timer due at or before {@code timestamp} fires. */
   record TimersFired(Instant timestamp) implements Internal {}
 

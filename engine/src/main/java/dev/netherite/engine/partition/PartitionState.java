@@ -8,6 +8,7 @@ import dev.netherite.engine.partition.PartitionEvent.ClientRequestReceived;
 import dev.netherite.engine.partition.PartitionEvent.DeliveryAcknowledged;
 import dev.netherite.engine.partition.PartitionEvent.EntityBatchCompleted;
 import dev.netherite.engine.partition.PartitionEvent.EntityBatchLimitSet;
+import dev.netherite.engine.partition.PartitionEvent.InstancesPurged;
 import dev.netherite.engine.partition.PartitionEvent.MessagesReceived;
 import dev.netherite.engine.partition.PartitionEvent.RecordsEvicted;
 import dev.netherite.engine.partition.PartitionEvent.RecordsLoaded;
@@ -465,36 +466,84 @@ public final class PartitionState implements WireSerializable {
    */
   public ClientResponse.InstanceList mergeList(
       ClientQuery.ListInstances l, List<StoredRecord> stored, boolean storeMore) {
-    ClientResponse.InstanceList memory = (ClientResponse.InstanceList) query(l);
-    List<InstanceView> fromStore = new ArrayList<>();
+    Page page = merge(i -> Queries.matches(l, i), l.afterId(), l.limit(), stored, storeMore);
+    if (page == null) {
+      return null;
+    }
+    List<InstanceView> views = new ArrayList<>(page.instances().size());
+    page.instances().forEach(i -> views.add(i.view(false)));
+    return new ClientResponse.InstanceList(views, page.more());
+  }
+
+  /** The filter a purge sweep applies to the instance records it reads from the store. */
+  public static Predicate<StoredRecord> purgeFilter(PurgeFilter f) {
+    return r -> r.value() instanceof InstanceState i && f.matches(i);
+  }
+
+  /**
+   * One batch of a purge sweep, as {@link #mergeList} pages a list: the ids, in order after {@code
+   * afterId}, at most {@code limit}, of the ended instances that match in memory and of those of
+   * {@code stored} (read by the store with {@link #purgeFilter}) that memory neither holds nor
+   * removed since the last commit. Null when nothing can be answered before the store reads on
+   * after its last key.
+   */
+  public PurgeBatch purgeBatch(
+      PurgeFilter f, String afterId, int limit, List<StoredRecord> stored, boolean storeMore) {
+    Page page = merge(f::matches, afterId, limit, stored, storeMore);
+    if (page == null) {
+      return null;
+    }
+    List<String> ids = new ArrayList<>(page.instances().size());
+    page.instances().forEach(i -> ids.add(i.instanceId));
+    return new PurgeBatch(ids, page.more());
+  }
+
+  /** The ids of one batch of a purge sweep; {@code more} when matching instances follow. */
+  public record PurgeBatch(List<String> instanceIds, boolean more) {}
+
+  private record Page(List<InstanceState> instances, boolean more) {}
+
+  private Page merge(
+      Predicate<InstanceState> filter,
+      String afterId,
+      int limit,
+      List<StoredRecord> stored,
+      boolean storeMore) {
+    List<InstanceState> mem = new ArrayList<>();
+    for (InstanceState i : instanceTable().values()) {
+      if ((afterId == null || i.instanceId.compareTo(afterId) > 0) && filter.test(i)) {
+        mem.add(i);
+      }
+    }
+    mem.sort(Comparator.comparing((InstanceState i) -> i.instanceId));
+    List<InstanceState> fromStore = new ArrayList<>();
     for (StoredRecord r : stored) {
       InstanceState i = (InstanceState) r.value();
       if (mayBeStored(i.instanceId)) {
-        fromStore.add(i.view(false));
+        fromStore.add(i);
       }
     }
     String lastStored =
         stored.isEmpty() ? null : ((InstanceState) stored.getLast().value()).instanceId;
-    List<InstanceView> merged = new ArrayList<>();
+    List<InstanceState> merged = new ArrayList<>();
     int a = 0;
     int b = 0;
-    List<InstanceView> mem = memory.instances();
-    while (merged.size() < l.limit() && (a < mem.size() || b < fromStore.size())) {
+    while (merged.size() < limit && (a < mem.size() || b < fromStore.size())) {
       boolean takeMemory =
           b >= fromStore.size()
               || (a < mem.size()
-                  && mem.get(a).instanceId().compareTo(fromStore.get(b).instanceId()) < 0);
-      InstanceView next = takeMemory ? mem.get(a++) : fromStore.get(b++);
-      if (storeMore && lastStored != null && next.instanceId().compareTo(lastStored) > 0) {
+                  && mem.get(a).instanceId.compareTo(fromStore.get(b).instanceId) < 0);
+      InstanceState next = takeMemory ? mem.get(a++) : fromStore.get(b++);
+      if (storeMore && lastStored != null && next.instanceId.compareTo(lastStored) > 0) {
         break;
       }
       merged.add(next);
     }
-    boolean more = storeMore || memory.more() || a < mem.size() || b < fromStore.size();
+    boolean more = storeMore || a < mem.size() || b < fromStore.size();
     if (merged.isEmpty() && storeMore) {
       return null;
     }
-    return new ClientResponse.InstanceList(merged, more);
+    return new Page(merged, more);
   }
 
   /** Applies one event and returns the effects it asks for. */
@@ -512,6 +561,15 @@ public final class PartitionState implements WireSerializable {
       case EntityBatchLimitSet e -> entityBatchLimit = Math.max(1, e.limit());
       case RecordsEvicted e -> onRecordsEvicted(e, effects);
       case RecordsLoaded e -> onRecordsLoaded(p, e, effects);
+      case InstancesPurged e ->
+          // An instance out of memory that has not ended is never purged (the host names ended
+          // ones; this holds in replay too, where residency is the same).
+          p.instances()
+              .purgeEnded(
+                  e.instanceIds().stream()
+                      .filter(id -> !residency().isEvicted(StoredRecord.instanceKey(id)))
+                      .toList(),
+                  effects);
     }
     return effects;
   }

@@ -78,6 +78,18 @@ final class RecordTable<V extends TableRecord> {
   }
 
   /**
+   * Removes a record that memory does not hold but the store may: the next capture writes its
+   * deletion, as {@link #remove} does for a stored record in memory. Deleting a record the store
+   * does not hold leaves a deletion row and nothing else.
+   */
+  void removeStored(String id) {
+    if (!records.containsKey(id)) {
+      removedInStore.add(id);
+      dirty.add(id);
+    }
+  }
+
+  /**
    * While recovery replays the log suffix, a record the suffix creates may have rows above the
    * recovered checkpoint's number, written by a checkpoint that failed before its commit (its
    * incarnation marked them, this one cannot know): such records count as in the store, so that

@@ -58,6 +58,9 @@ class PartitionHostTest {
         10,
         maxBatchBytes,
         HostSettings.DEFAULT_RESIDENT_ENDED_INSTANCES,
+        HostSettings.DEFAULT_PURGE_BATCH_SIZE,
+        null,
+        HostSettings.DEFAULT_RETENTION_CHECK_INTERVAL,
         RecordBudget.UNLIMITED);
   }
 

@@ -14,10 +14,13 @@ import dev.netherite.dsl.Task;
 import dev.netherite.dsl.Workflows;
 import dev.netherite.engine.PartitionPlacement;
 import dev.netherite.engine.host.PersistenceMode;
+import dev.netherite.engine.partition.ClientQuery;
 import dev.netherite.engine.partition.ClientRequest;
 import dev.netherite.engine.partition.ClientResponse;
 import dev.netherite.engine.partition.InstanceView;
+import dev.netherite.engine.partition.PartitionEvent;
 import dev.netherite.engine.partition.PartitionState;
+import dev.netherite.engine.partition.PurgeFilter;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -321,6 +324,190 @@ class PartitionSimulationTest {
     }
     assertTrue(sim.recordLoads() > 0, "no ended instance was read back: " + sim.storageSummary());
     System.out.printf("seed %d (ended out of memory): %s%n", seed, sim.storageSummary());
+  }
+
+  /**
+   * Purge sweeps run inside the partitions (batches of 2, every ended instance out of memory) while
+   * partitions crash, hand off, fail writes and checkpoints, and requests and replies are lost or
+   * duplicated: a client that follows each sweep to its end removes exactly the ended instances its
+   * filter takes, each batch is one logged event, and replaying the logs gives the same state.
+   */
+  @ParameterizedTest(name = "seed {0}")
+  @MethodSource("seeds")
+  void purgeSweepsRemoveExactlyTheEndedInstancesTheirFilterTakes(long seed) {
+    withSeed(seed, app(), sim -> simulateSweeps(sim, seed));
+  }
+
+  private void simulateSweeps(SimulatedPartitions sim, long seed) {
+    Random random = new Random(seed ^ 0x1F2E3D4CL);
+    // cacheCapacity restarts every partition, so that the batch size applies.
+    sim.faults(DROP_RATE, DUPLICATE_RATE).residentEndedInstances(0).purgeBatchSize(2);
+    sim.cacheCapacity(64);
+    List<String> parents = new ArrayList<>();
+    Set<String> purgeable = new TreeSet<>();
+    Set<String> kept = new TreeSet<>();
+    for (int k = 0; k < 12; k++) {
+      String id = (k < 8 ? "e" : "k") + k + "!" + (k % PARTITIONS);
+      parents.add(id);
+      sim.start(id, "Parent", "in" + k);
+      int p = PLACEMENT.partitionOf(id);
+      Set<String> family = k < 8 ? purgeable : kept;
+      family.addAll(List.of(id, firstChild(id, p), secondChild(id, p)));
+    }
+    List<String> counters = new ArrayList<>();
+    for (int k = 0; k < PARTITIONS; k++) {
+      String id = "ew" + k + "!" + k; // matches the filter's prefix, never ends
+      counters.add(id);
+      sim.start(id, "Counter", "");
+    }
+    chaos(sim, random, () -> parents.stream().allMatch(sim::hasEnded), () -> {});
+
+    PurgeFilter filter =
+        new PurgeFilter(PurgeFilter.endedStatuses(Set.of()), null, null, "e", null);
+    Map<Integer, String> asked = new TreeMap<>();
+    Set<Integer> done = new TreeSet<>();
+    int[] purged = {0};
+    for (int p = 0; p < PARTITIONS; p++) {
+      asked.put(p, sim.purgeSweep(p, filter, null));
+    }
+    chaos(
+        sim,
+        random,
+        () -> done.size() == PARTITIONS,
+        () -> {
+          for (Map.Entry<Integer, String> e : asked.entrySet()) {
+            ClientResponse r = sim.response(e.getValue());
+            if (done.contains(e.getKey()) || r == null) {
+              continue;
+            }
+            ClientResponse.PurgeProgress progress =
+                assertInstanceOf(ClientResponse.PurgeProgress.class, r);
+            purged[0] += progress.purged();
+            if (progress.resumeAfter() == null) {
+              done.add(e.getKey());
+            } else {
+              e.setValue(sim.purgeSweep(e.getKey(), filter, progress.resumeAfter()));
+            }
+          }
+        });
+    sim.faults(0, 0);
+    sim.settle(200_000);
+    assertTrue(sim.quiescent(), "not quiescent after settling");
+
+    for (String id : purgeable) {
+      assertEquals(null, sim.status(id), id + " was purged");
+    }
+    for (String id : kept) {
+      assertEquals(RuntimeStatus.COMPLETED, sim.status(id).status(), id + " does not match");
+    }
+    for (String id : counters) {
+      assertEquals(RuntimeStatus.RUNNING, sim.status(id).status(), id + " has not ended");
+    }
+    // Answers lost with a crashed host are counted by no one: the sum is at most the total.
+    assertTrue(purged[0] > 0 && purged[0] <= purgeable.size(), "purged " + purged[0]);
+
+    Set<String> inLogs = new TreeSet<>();
+    for (int p = 0; p < PARTITIONS; p++) {
+      for (PartitionEvent e : sim.durableLog(p)) {
+        if (e instanceof PartitionEvent.InstancesPurged batch) {
+          assertTrue(batch.instanceIds().size() <= 2, "a batch of " + batch.instanceIds());
+          inLogs.addAll(batch.instanceIds());
+        }
+      }
+      PartitionState rebuilt = sim.rebuild(p, sim.durableLog(p));
+      for (String id : purgeable) {
+        if (PLACEMENT.partitionOf(id) == p) {
+          assertEquals(null, rebuilt.instance(id), id + " is purged in the log");
+        }
+      }
+      for (String id : kept) {
+        if (PLACEMENT.partitionOf(id) == p) {
+          assertEquals(sim.status(id).history(), rebuilt.instance(id).history(), id);
+        }
+      }
+    }
+    assertEquals(purgeable, inLogs, "the batches named exactly the ended instances that match");
+    assertTrue(sim.crashes() > 0, "the seed caused no crash: " + sim.summary());
+    System.out.printf(
+        "seed %d (purge sweeps): %d purged as answered, %s%n",
+        seed, purged[0], sim.storageSummary());
+  }
+
+  /**
+   * Retention under the same faults: every partition purges the ended instances that ended longer
+   * ago than the retention, and nothing else: each instance a logged batch names had ended at least
+   * the retention before the batch's time, and instances that have not ended stay.
+   */
+  @ParameterizedTest(name = "seed {0}")
+  @MethodSource("seeds")
+  void retentionPurgesOnlyInstancesThatEndedLongerAgoThanIt(long seed) {
+    withSeed(seed, app(), sim -> simulateRetention(sim, seed));
+  }
+
+  private void simulateRetention(SimulatedPartitions sim, long seed) {
+    Random random = new Random(seed ^ 0x7A5B3C1DL);
+    Duration retention = Duration.ofSeconds(20);
+    sim.faults(DROP_RATE, DUPLICATE_RATE)
+        .residentEndedInstances(0)
+        .purgeBatchSize(2)
+        .retention(retention, Duration.ofMillis(500));
+    sim.cacheCapacity(64);
+    Set<String> ending = new TreeSet<>();
+    Map<String, String> starts = new TreeMap<>();
+    for (int k = 0; k < 8; k++) {
+      String id = "r" + k + "!" + (k % PARTITIONS);
+      starts.put(id, sim.start(id, "Parent", "in" + k));
+      int p = PLACEMENT.partitionOf(id);
+      ending.addAll(List.of(id, firstChild(id, p), secondChild(id, p)));
+    }
+    List<String> counters = new ArrayList<>();
+    for (int k = 0; k < PARTITIONS; k++) {
+      String id = "w" + k + "!" + k;
+      counters.add(id);
+      sim.start(id, "Counter", "");
+    }
+    // Until every instance that ends has been purged, durably: that takes the retention's time at
+    // least.
+    chaos(
+        sim,
+        random,
+        () ->
+            sim.allDurable()
+                && starts.values().stream().allMatch(r -> sim.response(r) != null)
+                && ending.stream().allMatch(id -> sim.status(id) == null),
+        () -> {});
+    sim.faults(0, 0);
+    sim.settle(200_000);
+    assertTrue(sim.quiescent(), "not quiescent after settling");
+    for (String id : counters) {
+      assertEquals(RuntimeStatus.RUNNING, sim.status(id).status(), id + " has not ended");
+    }
+
+    Set<String> purged = new TreeSet<>();
+    for (int p = 0; p < PARTITIONS; p++) {
+      PartitionState replayed = new PartitionState(p, PARTITIONS, 1000);
+      for (PartitionEvent e : sim.durableLog(p)) {
+        if (e instanceof PartitionEvent.InstancesPurged batch) {
+          for (String id : batch.instanceIds()) {
+            InstanceView v =
+                ((ClientResponse.Status) replayed.query(new ClientQuery.GetStatus(id, false)))
+                    .view();
+            assertNotNull(v, id + " purged, but did not exist");
+            assertTrue(v.status().isTerminal(), id + " purged, but " + v.status());
+            assertTrue(
+                !v.lastUpdatedAt().plus(retention).isAfter(batch.timestamp()),
+                id + " ended at " + v.lastUpdatedAt() + ", purged at " + batch.timestamp());
+            purged.add(id);
+          }
+        }
+        replayed.apply(e);
+      }
+    }
+    assertEquals(ending, purged, "retention purged exactly the instances that ended");
+    assertTrue(sim.crashes() > 0, "the seed caused no crash: " + sim.summary());
+    System.out.printf(
+        "seed %d (retention): %d purged, now %s, %s%n",
+        seed, purged.size(), sim.now(), sim.storageSummary());
   }
 
   private static boolean answered(SimulatedPartitions sim, Map<String, String> requests) {

@@ -29,6 +29,7 @@ import dev.netherite.engine.partition.InstanceView;
 import dev.netherite.engine.partition.PartitionCheckpoint;
 import dev.netherite.engine.partition.PartitionEvent;
 import dev.netherite.engine.partition.PartitionState;
+import dev.netherite.engine.partition.PurgeFilter;
 import dev.netherite.engine.partition.StepResult;
 import dev.netherite.engine.partition.StoredRecord;
 import java.io.IOException;
@@ -116,6 +117,9 @@ public final class SimulatedPartitions implements AutoCloseable {
   private double duplicateRate;
   private int cacheCapacity = 64;
   private int residentEndedInstances = 0;
+  private int purgeBatchSize = HostSettings.DEFAULT_PURGE_BATCH_SIZE;
+  private Duration retention;
+  private Duration retentionCheckInterval = HostSettings.DEFAULT_RETENTION_CHECK_INTERVAL;
   private RecordBudget recordBudget = RecordBudget.UNLIMITED;
   private int requestLogCapacity = 1000;
   private int maxMessagesPerDelivery = 4;
@@ -194,6 +198,22 @@ public final class SimulatedPartitions implements AutoCloseable {
 
   public SimulatedPartitions residentEndedInstances(int keep) {
     this.residentEndedInstances = keep;
+    return this;
+  }
+
+  /** Instances in one batch of a purge sweep, for partitions started from now on. */
+  public SimulatedPartitions purgeBatchSize(int size) {
+    this.purgeBatchSize = size;
+    return this;
+  }
+
+  /**
+   * Retention for partitions started from now on: ended instances older than {@code completed} are
+   * purged, checked every {@code checkInterval} (null: off).
+   */
+  public SimulatedPartitions retention(Duration completed, Duration checkInterval) {
+    this.retention = completed;
+    this.retentionCheckInterval = checkInterval;
     return this;
   }
 
@@ -302,6 +322,9 @@ public final class SimulatedPartitions implements AutoCloseable {
         maxMessagesPerDelivery,
         HostSettings.DEFAULT_MAX_BATCH_BYTES,
         residentEndedInstances,
+        purgeBatchSize,
+        retention,
+        retentionCheckInterval,
         recordBudget);
   }
 
@@ -359,8 +382,21 @@ public final class SimulatedPartitions implements AutoCloseable {
 
   /** Sends a request again with the id of an earlier one, as a client that timed out does. */
   public void resubmit(String requestId) {
-    ClientCall call = calls.get(requestId);
-    send(new ClientSend(call.requestId, call.request));
+    send(calls.get(requestId).send());
+  }
+
+  /**
+   * Asks a partition, through the network, for a purge sweep (retried with the same id until
+   * answered, as the runtime's client does). Returns the request id; the answer is a {@link
+   * ClientResponse.PurgeProgress}.
+   */
+  public String purgeSweep(int partition, PurgeFilter filter, String afterId) {
+    ClientCall call = new ClientCall("req-" + (++requestCounter), null);
+    call.sweep = new SweepSend(call.requestId, partition, filter, afterId);
+    call.sentAt = now;
+    calls.put(call.requestId, call);
+    send(call.sweep);
+    return call.requestId;
   }
 
   private ClientCall newCall(ClientRequest request) {
@@ -541,6 +577,24 @@ public final class SimulatedPartitions implements AutoCloseable {
   }
 
   /**
+   * Whether every partition runs (none is down or recovering) with everything it applied durable,
+   * so that {@link #status} reads state that a crash cannot take back: a recovering partition has
+   * not replayed its log yet, and in local mode a running one applies events before they are
+   * durable.
+   */
+  public boolean allDurable() {
+    for (Node n : nodes) {
+      if (n.host == null
+          || n.host.phase() == PartitionHost.Phase.RECOVERING
+          || n.host.writeInFlight()
+          || !n.host.unwrittenEvents().isEmpty()) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
    * The earliest time at which something waits on the clock: a host's timer that has work to do, a
    * restart, a client retry; null when none. The periodic idle-checkpoint tick is not a deadline
    * (it would never let the clock rest); it fires when the clock passes it.
@@ -557,7 +611,7 @@ public final class SimulatedPartitions implements AutoCloseable {
             switch (t.getKey()) {
               case TIMER_DUE, COMMIT_DUE -> true;
               case RESEND -> n.host.state().outbox().unacknowledgedCount() > 0;
-              case CHECKPOINT_IF_IDLE -> false;
+              case CHECKPOINT_IF_IDLE, RETENTION -> false;
             };
         if (matters) {
           next = min(next, t.getValue());
@@ -608,7 +662,7 @@ public final class SimulatedPartitions implements AutoCloseable {
     for (ClientCall c : calls.values()) {
       if (c.response == null && !now.isBefore(c.sentAt.plus(clientRetryAfter))) {
         c.sentAt = now;
-        send(new ClientSend(c.requestId, c.request));
+        send(c.send());
       }
     }
   }
@@ -1385,6 +1439,9 @@ public final class SimulatedPartitions implements AutoCloseable {
 
   private record ClientSend(String requestId, ClientRequest request) implements Work {}
 
+  private record SweepSend(String requestId, int partition, PurgeFilter filter, String afterId)
+      implements Work {}
+
   private record ClientReply(String requestId, ClientResponse response) implements Work {}
 
   private record StepReport(OrchestrationRun run, long stepNumber, StepResult result) {}
@@ -1392,6 +1449,7 @@ public final class SimulatedPartitions implements AutoCloseable {
   private static final class ClientCall {
     final String requestId;
     final ClientRequest request;
+    SweepSend sweep; // or a purge sweep
     Instant sentAt;
     ClientResponse response;
     final List<ClientResponse> replies = new ArrayList<>();
@@ -1399,6 +1457,10 @@ public final class SimulatedPartitions implements AutoCloseable {
     ClientCall(String requestId, ClientRequest request) {
       this.requestId = requestId;
       this.request = request;
+    }
+
+    Work send() {
+      return sweep != null ? sweep : new ClientSend(requestId, request);
     }
   }
 
@@ -1434,6 +1496,17 @@ public final class SimulatedPartitions implements AutoCloseable {
         Node n = nodes[placement.partitionOf(c.request().targetId())];
         if (n.host != null) {
           n.host.input(clientCommand(c.requestId(), c.request()));
+        }
+      }
+      case SweepSend s -> {
+        Node n = nodes[s.partition()];
+        if (n.host != null) {
+          n.host.input(
+              new HostInput.PurgeSweep(
+                  s.requestId(),
+                  s.filter(),
+                  s.afterId(),
+                  response -> send(new ClientReply(s.requestId(), response))));
         }
       }
       case ClientReply r -> {

@@ -222,6 +222,22 @@ public final class MetricsExporter implements AutoCloseable {
                           cb.call(c.gapDropped(), p.toString(), "gap");
                         }))
         .register(registry);
+    CounterWithCallback.builder()
+        .name("netherite_instances_purged")
+        .help(
+            "Ended instances purged inside the partitions: by=request (a purge by filter),"
+                + " by=retention (netherite.retention.completed). Counted per JVM.")
+        .labelNames("partition", "by")
+        .callback(
+            cb ->
+                runtimeMetrics
+                    .partitions()
+                    .forEach(
+                        (p, c) -> {
+                          cb.call(c.purgedByRequest(), p.toString(), "request");
+                          cb.call(c.purgedByRetention(), p.toString(), "retention");
+                        }))
+        .register(registry);
     partitionCounter(
         "netherite_checkpoint_failures",
         "Checkpoints the snapshot store failed to save.",

@@ -21,6 +21,7 @@ import dev.netherite.engine.partition.PartitionEvent;
 import dev.netherite.engine.partition.PartitionMessage;
 import dev.netherite.engine.partition.PartitionState;
 import dev.netherite.engine.partition.PendingActivity;
+import dev.netherite.engine.partition.PurgeFilter;
 import dev.netherite.engine.partition.RequestLog;
 import dev.netherite.engine.partition.StepResult;
 import dev.netherite.engine.partition.TimerTable;
@@ -301,6 +302,19 @@ final class WireSamples {
         samples,
         new ClientResponse.EntityList(
             List.of(new EntityView(ALICE, "130", ORDER, 3, T0.plusSeconds(9))), true));
+    // 222..224: purge sweeps inside a partition
+    add(
+        samples,
+        new PurgeFilter(
+            Set.of(RuntimeStatus.COMPLETED),
+            T0,
+            T0.plus(Duration.ofDays(1)),
+            "order-",
+            T0.plus(Duration.ofDays(30))));
+    add(samples, new ClientResponse.PurgeProgress(100, ORDER));
+    add(
+        samples,
+        new PartitionEvent.InstancesPurged(List.of(ORDER, REPORT), T0.plus(Duration.ofDays(31))));
     // 300..: the parts of the partition state
     add(samples, new PendingActivity("Reserve", "{\"sku\":\"A-1\"}"));
     return samples;

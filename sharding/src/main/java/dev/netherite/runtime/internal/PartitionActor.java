@@ -137,6 +137,9 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
         s.maxMessagesPerDelivery(),
         s.maxBatchBytes(),
         s.residentEndedInstances(),
+        s.purgeBatchSize(),
+        s.retentionCompleted(),
+        s.retentionCheckInterval(),
         recordBudget);
   }
 
@@ -222,6 +225,12 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
         .match(
             PartitionCommand.QueryCommand.class,
             q -> host.input(new HostInput.Query(q.query(), q.replyTo()::tell)))
+        .match(
+            PartitionCommand.PurgeSweep.class,
+            p ->
+                host.input(
+                    new HostInput.PurgeSweep(
+                        p.requestId(), p.filter(), p.afterId(), p.replyTo()::tell)))
         .match(
             PartitionCommand.AwaitCompletion.class,
             a -> host.input(new HostInput.AwaitCompletion(a.instanceId(), a.replyTo()::tell)))
@@ -682,6 +691,11 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
     @Override
     public void recovered(long nanos) {
       counters.recovered(nanos);
+    }
+
+    @Override
+    public void instancesPurged(int instances, boolean byRetention) {
+      counters.instancesPurged(instances, byRetention);
     }
 
     @Override

@@ -5,6 +5,7 @@ import dev.netherite.engine.partition.ClientQuery;
 import dev.netherite.engine.partition.ClientRequest;
 import dev.netherite.engine.partition.ClientResponse;
 import dev.netherite.engine.partition.PartitionMessage;
+import dev.netherite.engine.partition.PurgeFilter;
 import java.util.List;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -20,6 +21,15 @@ public sealed interface PartitionCommand extends WireSerializable {
 
   /** A read; answered from state that is durable. */
   record QueryCommand(ClientQuery query, ActorRef<ClientResponse> replyTo)
+      implements PartitionCommand {}
+
+  /**
+   * Purge this partition's ended instances that {@code filter} takes, after {@code afterId}, in
+   * batches inside the partition; answered with {@link ClientResponse.PurgeProgress}. A retry
+   * carries the same request id.
+   */
+  record PurgeSweep(
+      String requestId, PurgeFilter filter, String afterId, ActorRef<ClientResponse> replyTo)
       implements PartitionCommand {}
 
   /**

@@ -179,6 +179,7 @@ public final class PartitionSupervisor {
         switch (m) {
           case PartitionCommand.ClientCommand c -> c.replyTo();
           case PartitionCommand.QueryCommand q -> q.replyTo();
+          case PartitionCommand.PurgeSweep p -> p.replyTo();
           case PartitionCommand.AwaitCompletion a -> a.replyTo();
           default -> null;
         };

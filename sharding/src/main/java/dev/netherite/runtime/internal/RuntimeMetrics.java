@@ -53,6 +53,9 @@ public final class RuntimeMetrics {
     private final LongAdder recoveries = new LongAdder();
     private final LongAdder recoveryNanos = new LongAdder();
     private final LongAdder checkpointFailures = new LongAdder();
+    private final LongAdder purgeBatches = new LongAdder();
+    private final LongAdder purgedByRequest = new LongAdder();
+    private final LongAdder purgedByRetention = new LongAdder();
 
     private PartitionCounters(RuntimeMetrics owner) {
       this.owner = owner;
@@ -73,6 +76,12 @@ public final class RuntimeMetrics {
 
     public void checkpointFailed() {
       checkpointFailures.increment();
+    }
+
+    /** A batch of a purge sweep was logged: by a client's purge, or by retention. */
+    public void instancesPurged(int instances, boolean byRetention) {
+      purgeBatches.increment();
+      (byRetention ? purgedByRetention : purgedByRequest).add(instances);
     }
 
     public void stepLatency(long nanos) {
@@ -109,6 +118,19 @@ public final class RuntimeMetrics {
 
     public long checkpointFailures() {
       return checkpointFailures.sum();
+    }
+
+    /** Batches that purge sweeps logged, each one journal event. */
+    public long purgeBatches() {
+      return purgeBatches.sum();
+    }
+
+    public long purgedByRequest() {
+      return purgedByRequest.sum();
+    }
+
+    public long purgedByRetention() {
+      return purgedByRetention.sum();
     }
   }
 

@@ -31,8 +31,9 @@ public final class RuntimeWireTypes implements WireRegistrar {
           wire(197, TaskHubRecord.PartitionCountRecorded.class),
           wire(198, TaskHubRecord.Check.class),
           wire(400, PartitionCommand.Inspect.class),
-          wire(401, PartitionReport.class)
-          // ---- next free id: 402
+          wire(401, PartitionReport.class),
+          wire(402, PartitionCommand.PurgeSweep.class)
+          // ---- next free id: 403
           );
 
   @Override

@@ -15,7 +15,6 @@ import dev.netherite.dsl.InstancePage;
 import dev.netherite.dsl.InstanceQuery;
 import dev.netherite.dsl.InstanceStatus;
 import dev.netherite.dsl.OrchestrationRef;
-import dev.netherite.dsl.RuntimeStatus;
 import dev.netherite.dsl.StartOptions;
 import dev.netherite.dsl.StoreUnavailableException;
 import dev.netherite.dsl.Workflows;
@@ -27,13 +26,12 @@ import dev.netherite.engine.partition.ClientRequest;
 import dev.netherite.engine.partition.ClientResponse;
 import dev.netherite.engine.partition.EntityView;
 import dev.netherite.engine.partition.InstanceView;
+import dev.netherite.engine.partition.PurgeFilter;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.EnumSet;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
@@ -227,47 +225,40 @@ public final class ShardedDurableClient implements DurableClient {
   }
 
   /**
-   * A fan-out over the partitions: lists the ended instances that match, a page at a time, and
-   * purges each with its own request. Bounded by the instances that exist: the listing moves past
-   * every id it has seen, so an instance is listed at most once.
+   * One purge sweep per partition, run inside the partition in batches of {@code
+   * netherite.purge.batch-size}; the counts are summed. A sweep that runs long answers with where
+   * it stopped (so that no request outlasts the attempt timeout), and is sent again from there.
    */
   @Override
   public int purge(InstanceQuery query) {
     required(query, "purge", "query");
-    Set<RuntimeStatus> ended = EnumSet.noneOf(RuntimeStatus.class);
-    for (RuntimeStatus s : RuntimeStatus.values()) {
-      if (s.isTerminal() && (query.statuses().isEmpty() || query.statuses().contains(s))) {
-        ended.add(s);
-      }
-    }
-    if (ended.isEmpty()) {
-      return 0;
-    }
-    InstanceQuery page =
-        new InstanceQuery(
-            ended,
+    PurgeFilter filter =
+        new PurgeFilter(
+            PurgeFilter.endedStatuses(query.statuses()),
             query.createdFrom(),
             query.createdTo(),
             query.idPrefix(),
-            query.pageSize(),
             null);
-    int deleted = 0;
-    while (true) {
-      InstancePage found = list(page);
-      for (InstanceStatus s : found.instances()) {
-        try {
-          if (purge(s.instanceId())) {
-            deleted++;
-          }
-        } catch (IllegalStateException e) {
-          // Restarted since it was listed (a start that replaced it): not ended, so not purged.
-        }
-      }
-      if (!found.hasMore()) {
-        return deleted;
-      }
-      page = page.continueAfter(found.continuationToken());
+    if (filter.matchesNothing()) {
+      return 0;
     }
+    int purged = 0;
+    for (int partition = 0; partition < node.settings().partitionCount(); partition++) {
+      String afterId = null;
+      do {
+        String requestId = UUID.randomUUID().toString();
+        String after = afterId;
+        ClientResponse response =
+            withRetries(
+                partition,
+                replyTo -> new PartitionCommand.PurgeSweep(requestId, filter, after, replyTo));
+        expectSuccess(response);
+        ClientResponse.PurgeProgress progress = (ClientResponse.PurgeProgress) response;
+        purged += progress.purged();
+        afterId = progress.resumeAfter();
+      } while (afterId != null);
+    }
+    return purged;
   }
 
   @Override
