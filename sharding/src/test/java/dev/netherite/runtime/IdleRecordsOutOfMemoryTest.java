@@ -3,11 +3,14 @@ package dev.netherite.runtime;
 import static dev.netherite.runtime.TestWorkflows.WAIT_EVENT;
 import static dev.netherite.runtime.TestWorkflows.WAIT_TIMER;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.netherite.dsl.EntityOp;
+import dev.netherite.dsl.EntityQuery;
 import dev.netherite.dsl.EntityType;
 import dev.netherite.dsl.HistoryEvent;
 import dev.netherite.dsl.InstanceId;
+import dev.netherite.dsl.InstanceQuery;
 import dev.netherite.dsl.InstanceStatus;
 import dev.netherite.dsl.OrchestrationRef;
 import dev.netherite.dsl.RuntimeStatus;
@@ -99,6 +102,36 @@ class IdleRecordsOutOfMemoryTest {
       awaitReadFromStore(
           "the counter",
           () -> first.client().readEntity(COUNTER.id("shared"), Integer.class).state() == 5);
+
+      // Lists cover them: a list taken while they are out of memory (a read right after it goes to
+      // the store) names every waiting instance and the counter.
+      awaitReadFromStore(
+          "a list of the evicted records",
+          () -> {
+            sleep(); // the reads above brought them back; the next idle checkpoint evicts them
+            java.util.Set<String> listed = new java.util.TreeSet<>();
+            first
+                .client()
+                .list(InstanceQuery.all().withStatuses(RuntimeStatus.RUNNING))
+                .instances()
+                .forEach(s -> listed.add(s.instanceId().value()));
+            List<String> entities =
+                first
+                    .client()
+                    .listEntities(EntityQuery.ofType("IdleCounter"), Integer.class)
+                    .entities()
+                    .stream()
+                    .map(e -> e.id().toString())
+                    .toList();
+            boolean all =
+                waiting.stream().allMatch(id -> listed.contains(id.value()))
+                    && entities.equals(List.of(COUNTER.id("shared").toString()));
+            long before = StorageMetrics.global().instanceRecordReads();
+            first.client().readEntity(COUNTER.id("shared"), Integer.class);
+            boolean wasOut = StorageMetrics.global().instanceRecordReads() > before;
+            assertTrue(!wasOut || all, "listed while out of memory: " + listed + " " + entities);
+            return all && wasOut;
+          });
 
       // An event raised to an evicted, waiting instance resumes it.
       first.client().raiseEvent(waiting.get(0), "Approval", "yes");

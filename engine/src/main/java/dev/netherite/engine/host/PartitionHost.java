@@ -175,7 +175,12 @@ public final class PartitionHost {
   private final Map<Long, PendingList> lists = new HashMap<>();
   private long nextListId;
 
-  private record PendingList(ClientQuery.ListInstances query, HostInput.ReplyChannel replyTo) {}
+  /**
+   * A list of instances or of entities that reads the store; {@code number} and {@code afterKey}
+   * are those of its read in flight.
+   */
+  private record PendingList(
+      ClientQuery query, HostInput.ReplyChannel replyTo, long number, String afterKey) {}
 
   // Purge sweeps (by a client's filter, or retention), numbered with the lists: each reads a batch
   // of ids from memory and the store, logs it as one event, and reads the next once that is
@@ -215,6 +220,8 @@ public final class PartitionHost {
     String scanAfter; // the store reads on after this id (null: after the cursor)
     List<StoredRecord> read = List.of();
     boolean readMore;
+    long readNumber; // the checkpoint the read in flight is as of
+    String readAfterKey;
     int purged;
 
     Sweep(
@@ -733,10 +740,12 @@ public final class PartitionHost {
                 c.requestId(), c.request(), ports.clock().now()));
       }
       case HostInput.Query q
-          when q.query() instanceof ClientQuery.ListInstances l && storeHoldsOthers -> {
+          when storeHoldsOthers
+              && (q.query() instanceof ClientQuery.ListInstances
+                  || q.query() instanceof ClientQuery.ListEntities) -> {
         long id = nextListId++;
-        lists.put(id, new PendingList(l, q.replyTo()));
-        scan(id, l, l.afterId());
+        lists.put(id, new PendingList(q.query(), q.replyTo(), 0, null));
+        scan(id, q.query(), null);
       }
       case HostInput.Query q -> {
         ClientResponse response = state.query(q.query());
@@ -778,24 +787,52 @@ public final class PartitionHost {
 
   // ---------------------------------------------------------------- lists over the store
 
-  private void scan(long listId, ClientQuery.ListInstances l, String afterId) {
-    ports
-        .journal()
-        .scanInstances(
-            listId,
-            lastCheckpointSeqNr,
-            afterId == null ? null : StoredRecord.instanceKey(afterId),
-            l.limit(),
-            PartitionState.listFilter(l));
+  /** Reads the store for a list, from its own position or on after the key the last page read. */
+  private void scan(long listId, ClientQuery query, String afterKey) {
+    PendingList pending = lists.get(listId);
+    lists.put(listId, new PendingList(query, pending.replyTo(), lastCheckpointSeqNr, afterKey));
+    switch (query) {
+      case ClientQuery.ListInstances l ->
+          ports
+              .journal()
+              .scanRecords(
+                  listId,
+                  lastCheckpointSeqNr,
+                  StoredRecord.instanceKey(""),
+                  afterKey != null
+                      ? afterKey
+                      : l.afterId() == null ? null : StoredRecord.instanceKey(l.afterId()),
+                  l.limit(),
+                  PartitionState.listFilter(l));
+      case ClientQuery.ListEntities l ->
+          ports
+              .journal()
+              .scanRecords(
+                  listId,
+                  lastCheckpointSeqNr,
+                  StoredRecord.entityKey(""),
+                  afterKey != null
+                      ? afterKey
+                      : l.afterId() == null ? null : StoredRecord.entityKey(l.afterId()),
+                  l.limit(),
+                  PartitionState.entityListFilter(l));
+      default -> throw new IllegalArgumentException("not a list: " + query);
+    }
   }
 
   /**
-   * A page of instance records read by {@link PartitionPorts.Journal#scanInstances}: merged with
+   * A page of records read by {@link PartitionPorts.Journal#scanRecords}: for a list, merged with
    * memory and answered, or read on after it when all it read is held in memory.
    */
-  public void onInstancesScanned(long listId, List<StoredRecord> records, boolean more) {
+  public void onRecordsScanned(long listId, List<StoredRecord> records, boolean more) {
     Sweep sweep = sweeps.get(listId);
     if (sweep != null && sweep.step == Sweep.Step.READING && phase != Phase.STOPPED) {
+      if (sweep.readNumber != lastCheckpointSeqNr) {
+        // A checkpoint committed since the read began: records it removed or wrote may be stale in
+        // what was read (memory no longer says so). Read again, as of the new checkpoint.
+        scanForSweep(listId, sweep, sweep.readAfterKey);
+        return;
+      }
       sweep.read = records;
       sweep.readMore = more;
       sweep.step = Sweep.Step.READ;
@@ -806,10 +843,16 @@ public final class PartitionHost {
     if (pending == null || phase == Phase.STOPPED) {
       return;
     }
-    ClientResponse.InstanceList page = state.mergeList(pending.query(), records, more);
+    if (pending.number() != lastCheckpointSeqNr) {
+      scan(listId, pending.query(), pending.afterKey()); // as for a sweep, above
+      return;
+    }
+    ClientResponse page =
+        pending.query() instanceof ClientQuery.ListInstances l
+            ? state.mergeList(l, records, more)
+            : state.mergeEntityList((ClientQuery.ListEntities) pending.query(), records, more);
     if (page == null) {
-      StoredRecord last = records.getLast();
-      scan(listId, pending.query(), ((InstanceState) last.value()).instanceId());
+      scan(listId, pending.query(), records.getLast().key());
       return;
     }
     lists.remove(listId);
@@ -888,14 +931,7 @@ public final class PartitionHost {
         if (sweep.step == Sweep.Step.READY && storeHoldsOthers) {
           sweep.step = Sweep.Step.READING;
           String after = sweep.scanAfter != null ? sweep.scanAfter : sweep.cursor;
-          ports
-              .journal()
-              .scanInstances(
-                  id,
-                  lastCheckpointSeqNr,
-                  after == null ? null : StoredRecord.instanceKey(after),
-                  settings.purgeBatchSize(),
-                  PartitionState.purgeFilter(sweep.filter));
+          scanForSweep(id, sweep, after == null ? null : StoredRecord.instanceKey(after));
         } else {
           takeBatch(id, sweep);
         }
@@ -909,6 +945,20 @@ public final class PartitionHost {
    * the ended instances of the batch as one event. Memory is checked now, as the event is applied:
    * an instance that a start replaced since the store's read has not ended and is not named.
    */
+  private void scanForSweep(long id, Sweep sweep, String afterKey) {
+    sweep.readNumber = lastCheckpointSeqNr;
+    sweep.readAfterKey = afterKey;
+    ports
+        .journal()
+        .scanRecords(
+            id,
+            lastCheckpointSeqNr,
+            StoredRecord.instanceKey(""),
+            afterKey,
+            settings.purgeBatchSize(),
+            PartitionState.purgeFilter(sweep.filter));
+  }
+
   private void takeBatch(long id, Sweep sweep) {
     List<StoredRecord> stored = sweep.step == Sweep.Step.READ ? sweep.read : List.of();
     boolean storeMore = sweep.step == Sweep.Step.READ && sweep.readMore;

@@ -80,13 +80,19 @@ public record PartitionPorts(
     void loadRecord(long number, String key);
 
     /**
-     * Reads, as of checkpoint {@code number}, up to {@code limit} instance records that {@code
-     * filter} takes, in key order after {@code afterKey} (null: from the first). Completes with
-     * {@link PartitionHost#onInstancesScanned} (with whether the store holds more) or {@link
+     * Reads, as of checkpoint {@code number}, up to {@code limit} records whose key starts with
+     * {@code keyPrefix} (instances or entities, see {@link StoredRecord}) that {@code filter}
+     * takes, in key order after {@code afterKey} (null: from the first). Completes with {@link
+     * PartitionHost#onRecordsScanned} (with whether the store holds more) or {@link
      * PartitionHost#onScanFailed}, naming {@code listId}.
      */
-    void scanInstances(
-        long listId, long number, String afterKey, int limit, Predicate<StoredRecord> filter);
+    void scanRecords(
+        long listId,
+        long number,
+        String keyPrefix,
+        String afterKey,
+        int limit,
+        Predicate<StoredRecord> filter);
 
     /** Deletes the batches up to {@code seqNr} and the checkpoints before it. */
     void deleteUpTo(long seqNr);

@@ -475,6 +475,53 @@ public final class PartitionState implements WireSerializable {
     return new ClientResponse.InstanceList(views, page.more());
   }
 
+  /** The filter an entity list applies to the entity records it reads from the store. */
+  public static Predicate<StoredRecord> entityListFilter(ClientQuery.ListEntities l) {
+    return r ->
+        r.value() instanceof EntityRecord e
+            && (l.idPrefix() == null || e.entityId.startsWith(l.idPrefix()));
+  }
+
+  /**
+   * One page of an entity list over memory and the store, as {@link #mergeList} pages instances:
+   * the entities in memory that match, merged in id order with those of {@code stored} that memory
+   * neither holds nor removed since the last commit (idle entities out of memory among them).
+   */
+  public ClientResponse.EntityList mergeEntityList(
+      ClientQuery.ListEntities l, List<StoredRecord> stored, boolean storeMore) {
+    ClientResponse.EntityList memory = (ClientResponse.EntityList) query(l);
+    List<EntityView> mem = memory.entities();
+    List<EntityView> fromStore = new ArrayList<>();
+    RecordTable<EntityRecord> table = entityTable();
+    for (StoredRecord r : stored) {
+      EntityRecord e = (EntityRecord) r.value();
+      if (!entities.containsKey(e.entityId) && !table.removedSinceCommit(e.entityId)) {
+        fromStore.add(e.view());
+      }
+    }
+    String lastStored =
+        stored.isEmpty() ? null : ((EntityRecord) stored.getLast().value()).entityId;
+    List<EntityView> merged = new ArrayList<>();
+    int a = 0;
+    int b = 0;
+    while (merged.size() < l.limit() && (a < mem.size() || b < fromStore.size())) {
+      boolean takeMemory =
+          b >= fromStore.size()
+              || (a < mem.size()
+                  && mem.get(a).entityId().compareTo(fromStore.get(b).entityId()) < 0);
+      EntityView next = takeMemory ? mem.get(a++) : fromStore.get(b++);
+      if (storeMore && lastStored != null && next.entityId().compareTo(lastStored) > 0) {
+        break;
+      }
+      merged.add(next);
+    }
+    if (merged.isEmpty() && storeMore) {
+      return null;
+    }
+    boolean more = storeMore || memory.more() || a < mem.size() || b < fromStore.size();
+    return new ClientResponse.EntityList(merged, more);
+  }
+
   /** The filter a purge sweep applies to the instance records it reads from the store. */
   public static Predicate<StoredRecord> purgeFilter(PurgeFilter f) {
     return r -> r.value() instanceof InstanceState i && f.matches(i);

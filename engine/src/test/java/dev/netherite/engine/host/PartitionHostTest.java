@@ -111,9 +111,10 @@ class PartitionHostTest {
               }
 
               @Override
-              public void scanInstances(
+              public void scanRecords(
                   long listId,
                   long number,
+                  String keyPrefix,
                   String afterKey,
                   int limit,
                   java.util.function.Predicate<StoredRecord> filter) {

@@ -108,9 +108,10 @@ class PurgeSweepTest {
           }
 
           @Override
-          public void scanInstances(
+          public void scanRecords(
               long listId,
               long number,
+              String keyPrefix,
               String afterKey,
               int limit,
               Predicate<StoredRecord> filter) {
@@ -265,7 +266,7 @@ class PurgeSweepTest {
         }
       }
     }
-    host.onInstancesScanned(
+    host.onRecordsScanned(
         s.listId(),
         matching.subList(0, Math.min(s.limit(), matching.size())),
         matching.size() > s.limit());

@@ -1182,15 +1182,17 @@ public final class SimulatedPartitions implements AutoCloseable {
           }
 
           @Override
-          public void scanInstances(
+          public void scanRecords(
               long listId,
               long number,
+              String keyPrefix,
               String afterKey,
               int limit,
               java.util.function.Predicate<StoredRecord> filter) {
             if (live.get()) {
               pending.add(
-                  new InstancesScan(n.id, incarnation, listId, number, afterKey, limit, filter));
+                  new InstancesScan(
+                      n.id, incarnation, listId, number, keyPrefix, afterKey, limit, filter));
             }
           }
 
@@ -1420,6 +1422,7 @@ public final class SimulatedPartitions implements AutoCloseable {
       int incarnation,
       long listId,
       long number,
+      String keyPrefix,
       String afterKey,
       int limit,
       java.util.function.Predicate<StoredRecord> filter)
@@ -1592,12 +1595,12 @@ public final class SimulatedPartitions implements AutoCloseable {
       case InstancesScan scan -> {
         List<StoredRecord> matching =
             loadRecords(n, scan.number()).stream()
-                .filter(r -> r.key().startsWith(StoredRecord.instanceKey("")))
+                .filter(r -> r.key().startsWith(scan.keyPrefix()))
                 .filter(r -> scan.afterKey() == null || r.key().compareTo(scan.afterKey()) > 0)
                 .filter(scan.filter())
                 .sorted(java.util.Comparator.comparing(StoredRecord::key))
                 .toList();
-        host.onInstancesScanned(
+        host.onRecordsScanned(
             scan.listId(),
             matching.subList(0, Math.min(scan.limit(), matching.size())),
             matching.size() > scan.limit());

@@ -217,7 +217,7 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
               if (l.failure() != null) {
                 host.onScanFailed(l.listId(), l.failure());
               } else {
-                host.onInstancesScanned(l.listId(), l.records(), l.more());
+                host.onRecordsScanned(l.listId(), l.records(), l.more());
               }
             })
         .match(LocalSignal.ToHost.class, s -> host.input(s.input()))
@@ -480,14 +480,15 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
     }
 
     @Override
-    public void scanInstances(
+    public void scanRecords(
         long listId,
         long number,
+        String keyPrefix,
         String afterKey,
         int limit,
         java.util.function.Predicate<StoredRecord> filter) {
       node.instanceStore()
-          .scan(partitionId, number, afterKey, StoredRecord.instanceKey(""), limit, filter)
+          .scan(partitionId, number, afterKey, keyPrefix, limit, filter)
           .whenComplete(
               (page, error) ->
                   self.tell(
