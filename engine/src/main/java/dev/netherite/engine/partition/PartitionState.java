@@ -466,12 +466,13 @@ public final class PartitionState implements WireSerializable {
    */
   public ClientResponse.InstanceList mergeList(
       ClientQuery.ListInstances l, List<StoredRecord> stored, boolean storeMore) {
-    Page page = merge(i -> Queries.matches(l, i), l.afterId(), l.limit(), stored, storeMore);
+    Page<InstanceState> page =
+        merge(i -> Queries.matches(l, i), l.afterId(), l.limit(), stored, storeMore);
     if (page == null) {
       return null;
     }
-    List<InstanceView> views = new ArrayList<>(page.instances().size());
-    page.instances().forEach(i -> views.add(i.view(false)));
+    List<InstanceView> views = new ArrayList<>(page.items().size());
+    page.items().forEach(i -> views.add(i.view(false)));
     return new ClientResponse.InstanceList(views, page.more());
   }
 
@@ -489,37 +490,31 @@ public final class PartitionState implements WireSerializable {
    */
   public ClientResponse.EntityList mergeEntityList(
       ClientQuery.ListEntities l, List<StoredRecord> stored, boolean storeMore) {
-    ClientResponse.EntityList memory = (ClientResponse.EntityList) query(l);
-    List<EntityView> mem = memory.entities();
-    List<EntityView> fromStore = new ArrayList<>();
+    List<EntityRecord> mem = new ArrayList<>();
+    for (EntityRecord e : entities.values()) {
+      if ((l.afterId() == null || e.entityId.compareTo(l.afterId()) > 0)
+          && (l.idPrefix() == null || e.entityId.startsWith(l.idPrefix()))) {
+        mem.add(e);
+      }
+    }
+    List<EntityRecord> fromStore = new ArrayList<>();
     RecordTable<EntityRecord> table = entityTable();
     for (StoredRecord r : stored) {
       EntityRecord e = (EntityRecord) r.value();
       if (!entities.containsKey(e.entityId) && !table.removedSinceCommit(e.entityId)) {
-        fromStore.add(e.view());
+        fromStore.add(e);
       }
     }
     String lastStored =
         stored.isEmpty() ? null : ((EntityRecord) stored.getLast().value()).entityId;
-    List<EntityView> merged = new ArrayList<>();
-    int a = 0;
-    int b = 0;
-    while (merged.size() < l.limit() && (a < mem.size() || b < fromStore.size())) {
-      boolean takeMemory =
-          b >= fromStore.size()
-              || (a < mem.size()
-                  && mem.get(a).entityId().compareTo(fromStore.get(b).entityId()) < 0);
-      EntityView next = takeMemory ? mem.get(a++) : fromStore.get(b++);
-      if (storeMore && lastStored != null && next.entityId().compareTo(lastStored) > 0) {
-        break;
-      }
-      merged.add(next);
-    }
-    if (merged.isEmpty() && storeMore) {
+    Page<EntityRecord> page =
+        inIdOrder(mem, fromStore, e -> e.entityId, l.limit(), lastStored, storeMore);
+    if (page == null) {
       return null;
     }
-    boolean more = storeMore || memory.more() || a < mem.size() || b < fromStore.size();
-    return new ClientResponse.EntityList(merged, more);
+    List<EntityView> views = new ArrayList<>(page.items().size());
+    page.items().forEach(e -> views.add(e.view()));
+    return new ClientResponse.EntityList(views, page.more());
   }
 
   /** The filter a purge sweep applies to the instance records it reads from the store. */
@@ -536,21 +531,21 @@ public final class PartitionState implements WireSerializable {
    */
   public PurgeBatch purgeBatch(
       PurgeFilter f, String afterId, int limit, List<StoredRecord> stored, boolean storeMore) {
-    Page page = merge(f::matches, afterId, limit, stored, storeMore);
+    Page<InstanceState> page = merge(f::matches, afterId, limit, stored, storeMore);
     if (page == null) {
       return null;
     }
-    List<String> ids = new ArrayList<>(page.instances().size());
-    page.instances().forEach(i -> ids.add(i.instanceId));
+    List<String> ids = new ArrayList<>(page.items().size());
+    page.items().forEach(i -> ids.add(i.instanceId));
     return new PurgeBatch(ids, page.more());
   }
 
   /** The ids of one batch of a purge sweep; {@code more} when matching instances follow. */
   public record PurgeBatch(List<String> instanceIds, boolean more) {}
 
-  private record Page(List<InstanceState> instances, boolean more) {}
+  private record Page<T>(List<T> items, boolean more) {}
 
-  private Page merge(
+  private Page<InstanceState> merge(
       Predicate<InstanceState> filter,
       String afterId,
       int limit,
@@ -562,7 +557,6 @@ public final class PartitionState implements WireSerializable {
         mem.add(i);
       }
     }
-    mem.sort(Comparator.comparing((InstanceState i) -> i.instanceId));
     List<InstanceState> fromStore = new ArrayList<>();
     for (StoredRecord r : stored) {
       InstanceState i = (InstanceState) r.value();
@@ -572,16 +566,32 @@ public final class PartitionState implements WireSerializable {
     }
     String lastStored =
         stored.isEmpty() ? null : ((InstanceState) stored.getLast().value()).instanceId;
-    List<InstanceState> merged = new ArrayList<>();
+    return inIdOrder(mem, fromStore, i -> i.instanceId, limit, lastStored, storeMore);
+  }
+
+  /**
+   * Merges {@code mem} (what memory holds, any order) with {@code fromStore} (in id order, what the
+   * store read and memory does not hold) into one page in id order of at most {@code limit}. When
+   * the store has more than it read, nothing after its last id ({@code lastStored}) can be answered
+   * yet: null if that leaves the page empty.
+   */
+  private static <T> Page<T> inIdOrder(
+      List<T> mem,
+      List<T> fromStore,
+      java.util.function.Function<T, String> id,
+      int limit,
+      String lastStored,
+      boolean storeMore) {
+    mem.sort(Comparator.comparing(id));
+    List<T> merged = new ArrayList<>();
     int a = 0;
     int b = 0;
     while (merged.size() < limit && (a < mem.size() || b < fromStore.size())) {
       boolean takeMemory =
           b >= fromStore.size()
-              || (a < mem.size()
-                  && mem.get(a).instanceId.compareTo(fromStore.get(b).instanceId) < 0);
-      InstanceState next = takeMemory ? mem.get(a++) : fromStore.get(b++);
-      if (storeMore && lastStored != null && next.instanceId.compareTo(lastStored) > 0) {
+              || (a < mem.size() && id.apply(mem.get(a)).compareTo(id.apply(fromStore.get(b))) < 0);
+      T next = takeMemory ? mem.get(a++) : fromStore.get(b++);
+      if (storeMore && lastStored != null && id.apply(next).compareTo(lastStored) > 0) {
         break;
       }
       merged.add(next);
@@ -590,7 +600,7 @@ public final class PartitionState implements WireSerializable {
     if (merged.isEmpty() && storeMore) {
       return null;
     }
-    return new Page(merged, more);
+    return new Page<>(merged, more);
   }
 
   /** Applies one event and returns the effects it asks for. */
