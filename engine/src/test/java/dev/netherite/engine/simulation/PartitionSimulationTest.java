@@ -154,7 +154,8 @@ class PartitionSimulationTest {
 
   /**
    * Five fixed seeds; {@code -Dnetherite.sim.seed=S} runs seed S only, {@code
-   * -Dnetherite.sim.seeds=N} seeds 1 to N (a longer search).
+   * -Dnetherite.sim.seeds=N} N seeds from {@code -Dnetherite.sim.first-seed} (1) on: a longer
+   * search, as {@code bin/simulate} runs it.
    */
   static LongStream seeds() {
     String one = System.getProperty("netherite.sim.seed", "");
@@ -163,7 +164,8 @@ class PartitionSimulationTest {
     }
     String many = System.getProperty("netherite.sim.seeds", "");
     if (!many.isBlank()) {
-      return LongStream.rangeClosed(1, Long.parseLong(many.strip()));
+      long first = Long.parseLong(System.getProperty("netherite.sim.first-seed", "1").strip());
+      return LongStream.range(first, first + Long.parseLong(many.strip()));
     }
     return LongStream.of(20300101L, 7L, 424242L, 1_000_003L, 987_654_321L);
   }
