@@ -636,6 +636,9 @@ public final class PartitionHost {
     if (phase != Phase.RUNNING || (backpressured && isExternal(input))) {
       return true;
     }
+    if (!storeHoldsOthers && loading.isEmpty() && state.evictedCount() == 0) {
+      return false; // nothing out of memory: the common case, without building a key
+    }
     String key = recordKey(input);
     if (key == null) {
       return false;

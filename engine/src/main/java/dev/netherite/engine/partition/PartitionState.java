@@ -663,13 +663,15 @@ public final class PartitionState implements WireSerializable {
 
   /** A message for an id this partition hosts; parked while its record is out of memory. */
   private void deliver(PartitionMessage m, Instant now, List<Effect> effects) {
-    String key =
-        m instanceof ToInstance
-            ? StoredRecord.instanceKey(m.targetId())
-            : StoredRecord.entityKey(m.targetId());
-    if (residency().isEvicted(key)) {
-      park(key, new Parked(m, null), effects);
-      return;
+    if (residency().evictedCount() > 0) {
+      String key =
+          m instanceof ToInstance
+              ? StoredRecord.instanceKey(m.targetId())
+              : StoredRecord.entityKey(m.targetId());
+      if (residency().isEvicted(key)) {
+        park(key, new Parked(m, null), effects);
+        return;
+      }
     }
     switch (m) {
       case ToInstance t -> parts().instances().deliver(t, now, effects);
@@ -682,7 +684,8 @@ public final class PartitionState implements WireSerializable {
     for (TimerTable.Timer t : timers.removeDue(now)) {
       if (t.message() != null) {
         p.router().send(t.message(), now, effects);
-      } else if (residency().isEvicted(StoredRecord.instanceKey(t.instanceId()))) {
+      } else if (residency().evictedCount() > 0
+          && residency().isEvicted(StoredRecord.instanceKey(t.instanceId()))) {
         park(StoredRecord.instanceKey(t.instanceId()), new Parked(null, t), effects);
       } else {
         p.instances().onTimerFired(t, now, effects);
