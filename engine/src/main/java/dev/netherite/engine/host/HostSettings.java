@@ -26,7 +26,57 @@ public record HostSettings(
     int purgeBatchSize,
     Duration retentionCompleted,
     Duration retentionCheckInterval,
-    RecordBudget recordBudget) {
+    RecordBudget recordBudget,
+    Duration maxUnconfirmed) {
+
+  /** The default of {@code netherite.global.max-unconfirmed}. */
+  public static final Duration DEFAULT_MAX_UNCONFIRMED = Duration.ofSeconds(10);
+
+  /** The settings of every mode but {@code global}'s own. */
+  public HostSettings(
+      int partitionCount,
+      PersistenceMode mode,
+      int maxBatchEvents,
+      int maxPendingEvents,
+      Duration maxLinger,
+      long checkpointAfterEvents,
+      long checkpointAfterBytes,
+      Duration checkpointAfterIdle,
+      boolean deleteCoveredEvents,
+      int instanceCacheSize,
+      int requestLogCapacity,
+      int entityMaxBatchSize,
+      Duration resendAfter,
+      int maxMessagesPerDelivery,
+      long maxBatchBytes,
+      int residentEndedInstances,
+      int purgeBatchSize,
+      Duration retentionCompleted,
+      Duration retentionCheckInterval,
+      RecordBudget recordBudget) {
+    this(
+        partitionCount,
+        mode,
+        maxBatchEvents,
+        maxPendingEvents,
+        maxLinger,
+        checkpointAfterEvents,
+        checkpointAfterBytes,
+        checkpointAfterIdle,
+        deleteCoveredEvents,
+        instanceCacheSize,
+        requestLogCapacity,
+        entityMaxBatchSize,
+        resendAfter,
+        maxMessagesPerDelivery,
+        maxBatchBytes,
+        residentEndedInstances,
+        purgeBatchSize,
+        retentionCompleted,
+        retentionCheckInterval,
+        recordBudget,
+        DEFAULT_MAX_UNCONFIRMED);
+  }
 
   /** The default of {@code netherite.resident-ended-instances}. */
   public static final int DEFAULT_RESIDENT_ENDED_INSTANCES = 1000;
@@ -46,6 +96,10 @@ public record HostSettings(
   public HostSettings {
     if (recordBudget == null) {
       recordBudget = RecordBudget.UNLIMITED;
+    }
+    if (maxUnconfirmed == null || !maxUnconfirmed.isPositive()) {
+      throw new IllegalArgumentException(
+          "netherite.global.max-unconfirmed must be above 0; it is " + maxUnconfirmed + ".");
     }
     if (maxBatchBytes < 1) {
       throw new IllegalArgumentException(
@@ -91,6 +145,10 @@ public record HostSettings(
   }
 
   public boolean pipelined() {
-    return mode == PersistenceMode.LOCAL;
+    return mode != PersistenceMode.PERSIST_FIRST;
+  }
+
+  public boolean global() {
+    return mode == PersistenceMode.GLOBAL;
   }
 }

@@ -13,6 +13,7 @@ import dev.netherite.engine.partition.Effect;
 import dev.netherite.engine.partition.EntityBatchResult;
 import dev.netherite.engine.partition.EntityRecord;
 import dev.netherite.engine.partition.EventBatch;
+import dev.netherite.engine.partition.Incarnations;
 import dev.netherite.engine.partition.InstanceState;
 import dev.netherite.engine.partition.Outbox;
 import dev.netherite.engine.partition.PartitionCheckpoint;
@@ -20,6 +21,7 @@ import dev.netherite.engine.partition.PartitionEvent;
 import dev.netherite.engine.partition.PartitionMessage;
 import dev.netherite.engine.partition.PartitionState;
 import dev.netherite.engine.partition.PurgeFilter;
+import dev.netherite.engine.partition.StepId;
 import dev.netherite.engine.partition.StepResult;
 import dev.netherite.engine.partition.StoredRecord;
 import java.time.Duration;
@@ -96,6 +98,7 @@ public final class PartitionHost {
   private final HostSettings settings;
   private final PartitionPorts ports;
   private final boolean pipelined;
+  private final boolean global;
   private final InstanceCache cache;
   private final CommitLinger linger;
   private final long createdNanos;
@@ -251,6 +254,24 @@ public final class PartitionHost {
   private final Map<Integer, Instant> lastSent = new HashMap<>();
   private Instant timerArmedFor;
 
+  // The global mode: the commit across partitions (null until recovery is done), the step of the
+  // last durable event and of the last event of the write in flight, whether this incarnation's
+  // first event is durable (nothing is sent before), and what waits for that.
+  private Speculation speculation;
+  private StepId durableStep = StepId.ORIGIN;
+  private StepId inFlightLast = StepId.ORIGIN;
+  private boolean incarnationDurable;
+  private final List<Runnable> afterIncarnation = new ArrayList<>();
+  // Recovery: the log suffix is read whole before it is applied (a Voided marker takes back events
+  // before it); the checkpoint's step is committed; dependencies of the suffix found while
+  // applying.
+  private boolean suffixFiltered;
+  private StepId recoveredCommitted = StepId.ORIGIN;
+  private final List<Speculation.Dependency> recoveredDependencies = new ArrayList<>();
+  // Taking back the speculative suffix from this step: the marker is written, then the host stops.
+  private StepId rollbackFrom;
+  private boolean voidInFlight;
+
   public PartitionHost(int partitionId, HostSettings settings, PartitionPorts ports) {
     this(partitionId, settings, ports, new CommitLogFaults());
   }
@@ -266,6 +287,7 @@ public final class PartitionHost {
     this.settings = settings;
     this.ports = ports;
     this.pipelined = settings.pipelined();
+    this.global = settings.global();
     this.state =
         new PartitionState(partitionId, settings.partitionCount(), settings.requestLogCapacity());
     state.replaying(true);
@@ -303,6 +325,14 @@ public final class PartitionHost {
     all.addAll(inFlight);
     all.addAll(buffer);
     return all;
+  }
+
+  /**
+   * In the global mode, while a reply or answer is being released: the step of this partition whose
+   * commit released it (null otherwise). For tests that check no released answer is taken back.
+   */
+  public StepId releasingStep() {
+    return speculation == null ? null : speculation.releasing();
   }
 
   public boolean writeInFlight() {
@@ -375,6 +405,7 @@ public final class PartitionHost {
     requireRecoveringInto(recovered.partitionId(), recovered.partitionCount());
     state = PartitionState.fromCheckpoint(recovered);
     state.replaying(true);
+    recoveredCommitted = state.incarnations().now();
     recoveredFromSeqNr = seqNr;
     lastCheckpointSeqNr = seqNr;
     awaitingRecords = true;
@@ -398,6 +429,9 @@ public final class PartitionHost {
    * before it recorded the event: the event then meets the same record as it did when applied.
    */
   private void continueReplay() {
+    if (global && !suffixFiltered) {
+      return; // the whole suffix is read first: see recoveryCompleted
+    }
     while (!replayWaiting.isEmpty()) {
       PartitionEvent e = replayWaiting.peekFirst();
       String id =
@@ -428,6 +462,11 @@ public final class PartitionHost {
       replayWaiting.pollFirst();
       state.apply(e);
       eventsSinceCheckpoint++; // the log suffix counts towards the next one
+      if (e instanceof PartitionEvent.DependsOn d) {
+        recoveredDependencies.add(
+            new Speculation.Dependency(
+                state.incarnations().now(), d.origin(), d.step(), ports.clock().nanoTime()));
+      }
     }
     if (recoveryDone) {
       recoveryCompleted();
@@ -554,7 +593,7 @@ public final class PartitionHost {
   public void replay(EventBatch batch) {
     requirePhase(Phase.RECOVERING);
     replayWaiting.addAll(batch.events());
-    if (!awaitingRecords && !replayLoading) {
+    if (!awaitingRecords && !replayLoading && !global) {
       continueReplay();
     }
   }
@@ -565,6 +604,19 @@ public final class PartitionHost {
    */
   public void recoveryCompleted() {
     requirePhase(Phase.RECOVERING);
+    if (global && !suffixFiltered) {
+      // Every event of the suffix is read: drop what a Voided marker took back, then apply.
+      List<PartitionEvent> surviving =
+          Incarnations.surviving(recoveredCommitted, new ArrayList<>(replayWaiting));
+      replayWaiting.clear();
+      replayWaiting.addAll(surviving);
+      suffixFiltered = true;
+      recoveryDone = true;
+      if (!awaitingRecords && !replayLoading) {
+        continueReplay();
+      }
+      return;
+    }
     if (awaitingRecords || replayLoading || !replayWaiting.isEmpty()) {
       recoveryDone = true;
       return;
@@ -587,6 +639,9 @@ public final class PartitionHost {
                     state.instanceCount(),
                     recoveredFromSeqNr,
                     eventsSinceCheckpoint));
+    if (global) {
+      startIncarnation();
+    }
     runEffects(state.recoveryEffects(), true);
     if (state.entityBatchLimit() != settings.entityMaxBatchSize()) {
       append(
@@ -614,8 +669,21 @@ public final class PartitionHost {
 
   /** One input; it waits in the stash while the host cannot take it. */
   public void input(HostInput input) {
-    if (phase == Phase.STOPPED) {
+    if (phase == Phase.STOPPED || rollbackFrom != null) {
+      return; // taking back: as good as down, and its senders retry
+    }
+    if (input instanceof PartitionLink.Committed || input instanceof PartitionLink.AskCommitted) {
+      onCommitLink((PartitionLink) input); // never stashed: checkpoints and hand-offs wait on them
+      if (rollbackFrom == null) {
+        afterInput();
+      }
       return;
+    }
+    if (global
+        && input instanceof HostInput.TimerFired t
+        && t.timer() == HostTimer.RESEND
+        && checkUnconfirmed()) {
+      return; // the commit protocol's own tick never waits either
     }
     if (mustWait(input)) {
       stashInput(input);
@@ -703,6 +771,9 @@ public final class PartitionHost {
    * order.
    */
   private void afterInput() {
+    if (rollbackFrom != null) {
+      return;
+    }
     appendLoaded();
     flush();
     if (!sweeps.isEmpty() && phase == Phase.RUNNING) {
@@ -758,9 +829,15 @@ public final class PartitionHost {
       case HostInput.PurgeSweep p -> onPurgeSweep(p);
       case PartitionLink.Deliver d -> {
         if (fromKnownPartition(d.origin(), d)) {
-          onDeliver(d);
+          if (global) {
+            onSpeculativeDeliver(d);
+          } else {
+            onDeliver(d, null);
+          }
         }
       }
+      case PartitionLink.Committed c -> onCommitLink(c);
+      case PartitionLink.AskCommitted a -> onCommitLink(a);
       case PartitionLink.Ack a -> {
         if (fromKnownPartition(a.from(), a) && a.upTo() > state.outbox().acknowledged(a.from())) {
           append(new PartitionEvent.DeliveryAcknowledged(a.from(), a.upTo(), ports.clock().now()));
@@ -1096,7 +1173,7 @@ public final class PartitionHost {
     }
   }
 
-  private void onDeliver(PartitionLink.Deliver d) {
+  private void onDeliver(PartitionLink.Deliver d, StepId dependsOn) {
     // Drop what was applied already, so duplicates cost no journal space; the state machine checks
     // again.
     List<PartitionMessage> messages =
@@ -1111,6 +1188,11 @@ public final class PartitionHost {
       // A duplicate or a gap: tell the sender where this partition is.
       whenDurable(() -> sendAck(d.origin(), applied));
       return;
+    }
+    if (dependsOn != null && !speculation.dependsOn(d.origin(), dependsOn)) {
+      append(new PartitionEvent.DependsOn(d.origin(), dependsOn, ports.clock().now()));
+      speculation.depend(
+          state.incarnations().now(), d.origin(), dependsOn, ports.clock().nanoTime());
     }
     PartitionEvent.MessagesReceived received =
         new PartitionEvent.MessagesReceived(d.origin(), applied + 1, messages, ports.clock().now());
@@ -1190,6 +1272,9 @@ public final class PartitionHost {
   // ---------------------------------------------------------------- the commit log
 
   private void append(PartitionEvent event) {
+    if (rollbackFrom != null) {
+      return; // the host stops once the marker is written; nothing more is recorded
+    }
     long size = ports.journal().sizeOf(event);
     String refusal = faults.poisonedCount() == 0 ? null : faults.poisoned(keyOf(event));
     if (size > settings.maxBatchBytes() || refusal != null) {
@@ -1212,6 +1297,11 @@ public final class PartitionHost {
 
   /** Runs {@code action} once everything appended so far is durable. */
   private void whenDurable(Runnable action) {
+    if (global) {
+      // What leaves the engine waits for commit, not only for durability here.
+      speculation.whenCommitted(state.incarnations().now(), action);
+      return;
+    }
     if (!buffer.isEmpty()) {
       bufferCallbacks.add(action);
     } else if (writeInFlight) {
@@ -1233,7 +1323,7 @@ public final class PartitionHost {
         && linger.holdBack()) {
       return;
     }
-    if (writeInFlight || buffer.isEmpty() || !ports.journal().mayWrite()) {
+    if (rollbackFrom != null || writeInFlight || buffer.isEmpty() || !ports.journal().mayWrite()) {
       updateBackpressure();
       return;
     }
@@ -1253,6 +1343,8 @@ public final class PartitionHost {
     }
     buffer.subList(0, n).clear();
     bufferSizes.subList(0, n).clear();
+    StepId applied = state.incarnations().now();
+    inFlightLast = new StepId(applied.incarnation(), applied.position() - buffer.size());
     List<Runnable> callbacks;
     if (buffer.isEmpty()) {
       callbacks = bufferCallbacks;
@@ -1293,6 +1385,25 @@ public final class PartitionHost {
       stopNow();
       return;
     }
+    if (voidInFlight) {
+      ports
+          .log()
+          .info(
+              () ->
+                  "partition "
+                      + partitionId
+                      + " took back its speculative steps from "
+                      + rollbackFrom
+                      + "; restarting from the journal");
+      stopNow();
+      return;
+    }
+    if (rollbackFrom != null) {
+      writeInFlight = false;
+      inFlight = List.of();
+      writeVoid();
+      return;
+    }
     List<PartitionEvent> written = inFlight;
     if (faults.isolating()) {
       faults.isolatedWriteSucceeded();
@@ -1311,14 +1422,22 @@ public final class PartitionHost {
         runEffects(state.apply(e), true);
       }
     }
+    if (global) {
+      durableStep = inFlightLast;
+    }
     callbacks.forEach(Runnable::run);
+    if (global) {
+      if (advanceCommit()) {
+        return;
+      }
+    }
     if (phase == Phase.RUNNING
         && (eventsSinceCheckpoint >= checkpointDueAt
             || bytesSinceCheckpoint >= checkpointBytesDueAt)) {
       beginCheckpoint();
     }
     flush();
-    if (checkpointing() && !writeInFlight && buffer.isEmpty()) {
+    if (checkpointing() && atCheckpointPoint()) {
       captureCheckpoint();
     }
     afterInput();
@@ -1583,9 +1702,21 @@ public final class PartitionHost {
       phase = Phase.CHECKPOINTING;
     }
     flush();
-    if (!writeInFlight && buffer.isEmpty()) {
+    if (atCheckpointPoint()) {
       captureCheckpoint();
     }
+  }
+
+  /**
+   * Nothing in flight, nothing buffered, and, in the global mode, everything applied committed: a
+   * checkpoint holds only committed events, so that no Voided marker can ever reach behind it.
+   */
+  private boolean atCheckpointPoint() {
+    return !writeInFlight
+        && buffer.isEmpty()
+        && (!global
+            || (incarnationDurable
+                && !state.incarnations().now().isAfter(speculation.committed())));
   }
 
   /**
@@ -1618,7 +1749,7 @@ public final class PartitionHost {
 
   /** The checkpoint saved by the last {@link PartitionPorts.Journal#saveCheckpoint} is stored. */
   public void onCheckpointSaved(long seqNr) {
-    if (phase == Phase.STOPPED || !checkpointInFlight) {
+    if (phase == Phase.STOPPED || !checkpointInFlight || rollbackFrom != null) {
       return;
     }
     ports.metrics().checkpointSaved(ports.clock().nanoTime() - checkpointStartedNanos);
@@ -1696,7 +1827,7 @@ public final class PartitionHost {
     if (phase == Phase.HANDING_OFF) {
       if (!finalCheckpointInFlight) {
         // A checkpoint begun before the hand-off ended; the final one holds what came after it.
-        if (eventsSinceCheckpoint == 0 && buffer.isEmpty() && !writeInFlight) {
+        if (eventsSinceCheckpoint == 0 && atCheckpointPoint()) {
           stopNow();
         } else {
           beginCheckpoint();
@@ -1746,7 +1877,7 @@ public final class PartitionHost {
       return;
     }
     phase = Phase.HANDING_OFF;
-    if (eventsSinceCheckpoint == 0 && buffer.isEmpty() && !writeInFlight && !checkpointInFlight) {
+    if (eventsSinceCheckpoint == 0 && atCheckpointPoint() && !checkpointInFlight) {
       ports
           .log()
           .info(
@@ -1800,6 +1931,7 @@ public final class PartitionHost {
     for (Effect effect : effects) {
       switch (effect) {
         case Effect.Immediate immediate -> runImmediate(immediate);
+        case Effect.AfterDurable after when global -> afterCommit(after);
         case Effect.AfterDurable after -> {
           if (durable) {
             runAfterDurable(after);
@@ -1909,10 +2041,23 @@ public final class PartitionHost {
       }
       List<PartitionMessage> messages = new ArrayList<>(entries.size());
       entries.forEach(e -> messages.add(e.message()));
+      StepId tag = null;
+      CommitInfo commit = null;
+      if (global) {
+        // Sent now, from the step just applied (a resend: from a later one, which is safe): the
+        // receiver depends on it until this partition commits it.
+        StepId now = state.incarnations().now();
+        tag = now.isAfter(speculation.committed()) ? now : null;
+        commit = commitInfo();
+        if (tag != null) {
+          speculation.sentTo(destination, tag);
+        }
+      }
       ports
           .transport()
           .send(
-              destination, new PartitionLink.Deliver(partitionId, entries.get(0).seq(), messages));
+              destination,
+              new PartitionLink.Deliver(partitionId, entries.get(0).seq(), messages, tag, commit));
       sent = entries.get(entries.size() - 1).seq();
       count += messages.size();
     }
@@ -1934,7 +2079,7 @@ public final class PartitionHost {
         sentUpTo.put(destination, state.outbox().acknowledged(destination));
         durableOutbox.merge(
             destination,
-            pipelined
+            pipelined && !(global && incarnationDurable)
                 ? durableOutbox.getOrDefault(destination, 0L)
                 : state.outbox().lastSeq(destination),
             Math::max);
@@ -1944,6 +2089,255 @@ public final class PartitionHost {
         }
       }
     }
+  }
+
+  // ---------------------------------------------------------------- the global mode
+
+  /**
+   * Recovery is done: the recovered log suffix may still depend on steps of other partitions, so
+   * they are asked again; a new incarnation begins, whose first event is durable before anything is
+   * sent. The other partitions then hear how far the previous one survived.
+   */
+  private void startIncarnation() {
+    speculation = new Speculation(recoveredCommitted);
+    recoveredDependencies.forEach(
+        d -> speculation.depend(d.at(), d.origin(), d.step(), ports.clock().nanoTime()));
+    recoveredDependencies.clear();
+    durableStep = state.incarnations().now();
+    speculation.advance(durableStep);
+    long incarnation =
+        Math.max(
+            ports.journal().lastSequenceNr() + 1, state.incarnations().now().incarnation() + 1);
+    append(new PartitionEvent.IncarnationStarted(incarnation, ports.clock().now()));
+    bufferCallbacks.add(
+        () -> {
+          incarnationDurable = true;
+          List<Runnable> waiting = new ArrayList<>(afterIncarnation);
+          afterIncarnation.clear();
+          waiting.forEach(Runnable::run);
+          CommitInfo commit = commitInfo();
+          for (int p = 0; p < settings.partitionCount(); p++) {
+            if (p != partitionId) {
+              ports.transport().send(p, new PartitionLink.Committed(partitionId, commit));
+            }
+          }
+          askPendingOrigins();
+        });
+  }
+
+  /** What this partition has committed, for the others. */
+  private CommitInfo commitInfo() {
+    return CommitInfo.of(
+        state.incarnations().now().incarnation(),
+        speculation.committed(),
+        state.incarnations().ends(),
+        state.incarnations().endsFrom());
+  }
+
+  /**
+   * An effect that leaves the partition. Messages to other partitions leave at once (once this
+   * incarnation's name is durable); everything else waits for the commit of the step just applied.
+   */
+  private void afterCommit(Effect.AfterDurable effect) {
+    if (effect instanceof Effect.OutboxReady) {
+      if (incarnationDurable) {
+        runAfterDurable(effect);
+      } else {
+        afterIncarnation.add(() -> runAfterDurable(effect));
+      }
+      return;
+    }
+    speculation.whenCommitted(state.incarnations().now(), () -> runAfterDurable(effect));
+  }
+
+  /**
+   * A delivery in the global mode. What the sender says it committed comes first (it may show that
+   * this partition consumed a step it lost). Messages from a step the sender lost are refused: the
+   * sender resends what survived. Messages from a step not known committed are applied at once,
+   * after a recorded dependency on it.
+   */
+  private void onSpeculativeDeliver(PartitionLink.Deliver d) {
+    if (d.commit() != null && speculation.learn(d.origin(), d.commit()) && advanceCommit()) {
+      return;
+    }
+    StepId tag = d.dependsOn();
+    if (tag != null) {
+      switch (speculation.fate(d.origin(), tag)) {
+        case LOST -> {
+          ports.metrics().deliveryDropped(d.messages().size(), false);
+          return;
+        }
+        case COMMITTED -> tag = null;
+        case PENDING -> {}
+      }
+    }
+    onDeliver(d, tag);
+  }
+
+  private void onCommitLink(PartitionLink link) {
+    if (speculation == null || phase == Phase.STOPPED || rollbackFrom != null) {
+      return; // recovering: every origin is asked again once it is done
+    }
+    switch (link) {
+      case PartitionLink.Committed c -> {
+        if (fromKnownPartition(c.from(), c) && speculation.learn(c.from(), c.commit())) {
+          advanceCommit();
+        }
+      }
+      case PartitionLink.AskCommitted a -> {
+        if (fromKnownPartition(a.from(), a) && incarnationDurable) {
+          ports.transport().send(a.from(), new PartitionLink.Committed(partitionId, commitInfo()));
+        }
+      }
+      default -> {}
+    }
+  }
+
+  /**
+   * Moves the commit on to what is durable and confirmed, runs what waited for it, and tells the
+   * partitions that consumed our speculative messages. Returns true if a step this partition
+   * consumed turned out lost: it is then taking back its speculative suffix.
+   */
+  private boolean advanceCommit() {
+    if (speculation == null || rollbackFrom != null || phase == Phase.STOPPED) {
+      return rollbackFrom != null;
+    }
+    StepId before = speculation.committed();
+    StepId lost = speculation.advance(durableStep);
+    if (lost != null) {
+      rollBack(lost, "it consumed a step another partition lost");
+      return true;
+    }
+    if (speculation.committed().isAfter(before)) {
+      pushCommitted();
+      if (checkpointing() && atCheckpointPoint()) {
+        captureCheckpoint();
+      }
+    }
+    return false;
+  }
+
+  private void pushCommitted() {
+    if (!incarnationDurable) {
+      return;
+    }
+    List<Integer> tell = speculation.consumersToTell();
+    if (tell.isEmpty()) {
+      return;
+    }
+    CommitInfo commit = commitInfo();
+    for (int destination : tell) {
+      ports.transport().send(destination, new PartitionLink.Committed(partitionId, commit));
+    }
+  }
+
+  private void askPendingOrigins() {
+    for (int origin : speculation.pendingOrigins()) {
+      ports.transport().send(origin, new PartitionLink.AskCommitted(partitionId));
+    }
+  }
+
+  /**
+   * At every resend tick: asks again the origins this partition still waits for (their answers may
+   * have been lost), tells its consumers again, and takes back what has waited longer than {@code
+   * netherite.global.max-unconfirmed} for one origin (a dead or cut-off node), so that its commit
+   * does not stall; the origin's messages come again when it is back. Returns true if it took back.
+   */
+  private boolean checkUnconfirmed() {
+    if (speculation == null || rollbackFrom != null || !incarnationDurable) {
+      return false;
+    }
+    Speculation.Dependency oldest = speculation.oldestPending();
+    if (oldest != null
+        && ports.clock().nanoTime() - oldest.sinceNanos() > settings.maxUnconfirmed().toNanos()) {
+      rollBack(
+          oldest.at(),
+          "partition "
+              + oldest.origin()
+              + " did not confirm its step "
+              + oldest.step()
+              + " within netherite.global.max-unconfirmed ("
+              + settings.maxUnconfirmed()
+              + ")");
+      return true;
+    }
+    askPendingOrigins();
+    speculation
+        .consumersToRemind()
+        .forEach(
+            destination ->
+                ports
+                    .transport()
+                    .send(destination, new PartitionLink.Committed(partitionId, commitInfo())));
+    return false;
+  }
+
+  /**
+   * Takes back every step from {@code from} on, and the events not yet written: none of them is
+   * committed, so nothing of them left the engine. Clients waiting on this partition are told to
+   * retry (their requests may be among them); a marker in the journal takes the steps back for
+   * every later recovery; then the host stops and a new one recovers what is left. Messages it
+   * consumed are not acknowledged (that waits for commit), so their senders resend them.
+   */
+  private void rollBack(StepId from, String why) {
+    if (rollbackFrom != null || phase == Phase.STOPPED) {
+      return;
+    }
+    StepId voidFrom = from;
+    if (!buffer.isEmpty()) {
+      StepId applied = state.incarnations().now();
+      StepId firstUnwritten =
+          new StepId(applied.incarnation(), applied.position() - buffer.size() + 1);
+      if (firstUnwritten.compareTo(voidFrom) < 0) {
+        voidFrom = firstUnwritten;
+      }
+    }
+    rollbackFrom = voidFrom;
+    ports.metrics().rolledBack();
+    ports
+        .log()
+        .warn(
+            "partition "
+                + partitionId
+                + " takes back its speculative steps from "
+                + voidFrom
+                + " ("
+                + why
+                + "); clients waiting on it retry");
+    ClientResponse retry =
+        new ClientResponse.Rejected(
+            ClientResponse.Reason.ROLLED_BACK,
+            "Partition "
+                + partitionId
+                + " took back speculative work that this request may have been part of ("
+                + why
+                + "); nothing of it remains. Retry it with the same request id.");
+    replyTo.values().forEach(r -> r.reply(retry));
+    replyTo.clear();
+    completionWaiters.values().forEach(ws -> ws.forEach(w -> w.reply(retry)));
+    completionWaiters.clear();
+    buffer.clear();
+    bufferSizes.clear();
+    bufferCallbacks = new ArrayList<>();
+    stash.clear();
+    stashedExternal = 0;
+    if (!writeInFlight) {
+      writeVoid();
+    }
+  }
+
+  private void writeVoid() {
+    if (!ports.journal().mayWrite()) {
+      stopNow();
+      return;
+    }
+    PartitionEvent marker = new PartitionEvent.Voided(rollbackFrom, ports.clock().now());
+    writeInFlight = true;
+    voidInFlight = true;
+    inFlight = List.of(marker);
+    inFlightCallbacks = new ArrayList<>();
+    ports.metrics().journalWrite(1);
+    ports.journal().write(new EventBatch(List.of(marker)));
   }
 
   private void sendAck(int origin, long upTo) {

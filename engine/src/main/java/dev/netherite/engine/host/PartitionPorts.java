@@ -192,6 +192,9 @@ public record PartitionPorts(
      */
     default void deliveryDropped(int messages, boolean duplicate) {}
 
+    /** In the global mode, the partition took back its speculative suffix. */
+    default void rolledBack() {}
+
     /** {@code messages} unacknowledged messages to other partitions were sent again. */
     default void resent(int messages) {}
 

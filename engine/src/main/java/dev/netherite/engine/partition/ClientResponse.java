@@ -25,7 +25,13 @@ public sealed interface ClientResponse extends WireSerializable {
     NOT_FOUND,
     INVALID_STATE,
     /** The store is unavailable; answered by the partition's supervisor, nothing was recorded. */
-    STORE_UNAVAILABLE
+    STORE_UNAVAILABLE,
+    /**
+     * In the {@code global} persistence mode, the partition took back speculative work that this
+     * request was recorded in (it depended on a step another partition lost): nothing of it
+     * remains. Retryable: the client sends it again with the same request id.
+     */
+    ROLLED_BACK
   }
 
   record Status(InstanceView view) implements ClientResponse {}

@@ -133,7 +133,13 @@ public final class EngineWireTypes implements WireRegistrar {
           wire(228, PartitionEvent.RecordsLoaded.class),
           wire(229, Residency.class),
           wire(230, PartitionState.Parked.class),
-          // ---- next free id: 231
+          // ---- 231..235: the global persistence mode
+          wire(231, StepId.class),
+          wire(232, Incarnations.class),
+          wire(233, PartitionEvent.IncarnationStarted.class),
+          wire(234, PartitionEvent.DependsOn.class),
+          wire(235, PartitionEvent.Voided.class),
+          // ---- next free id: 236
           // ---- 300..309: the parts of the partition state. PendingActivity is written as the
           //      String[] {name, input} it replaced (persistence's PendingActivitySerializer), so
           //      checkpoints that hold one read unchanged.

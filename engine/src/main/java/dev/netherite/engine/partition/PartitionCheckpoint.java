@@ -37,6 +37,9 @@ public final class PartitionCheckpoint implements WireSerializable {
   /** The records that have not ended and are out of memory, and the input parked for them. */
   private Residency residency;
 
+  /** Where the partition was in its applied order, and how far its incarnations survived. */
+  private Incarnations incarnations;
+
   private PartitionCheckpoint() {}
 
   PartitionCheckpoint(
@@ -50,7 +53,8 @@ public final class PartitionCheckpoint implements WireSerializable {
       RequestLog requests,
       long executionCounter,
       ArrayList<String> activeKeys,
-      Residency residency) {
+      Residency residency,
+      Incarnations incarnations) {
     this.partitionId = partitionId;
     this.partitionCount = partitionCount;
     this.number = number;
@@ -62,6 +66,7 @@ public final class PartitionCheckpoint implements WireSerializable {
     this.executionCounter = executionCounter;
     this.activeKeys = activeKeys;
     this.residency = residency;
+    this.incarnations = incarnations;
   }
 
   public int partitionId() {
@@ -103,6 +108,10 @@ public final class PartitionCheckpoint implements WireSerializable {
 
   Residency residency() {
     return residency;
+  }
+
+  Incarnations incarnations() {
+    return incarnations;
   }
 
   /** The records that recovery reads back from the store before it replays the log suffix. */

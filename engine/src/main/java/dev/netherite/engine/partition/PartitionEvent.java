@@ -105,4 +105,27 @@ public sealed interface PartitionEvent extends WireSerializable {
       keys = List.copyOf(keys);
     }
   }
+
+  // ---- the global persistence mode (see Incarnations): written only in that mode
+
+  /**
+   * A new incarnation of the partition begins, named {@code incarnation} (the sequence number this
+   * event takes): it ends the previous one where the recovered log ends. Durable before the
+   * partition sends anything, so that no two incarnations share a name.
+   */
+  record IncarnationStarted(long incarnation, Instant timestamp) implements Internal {}
+
+  /**
+   * The next events depend on step {@code step} of partition {@code origin}, which was not known
+   * committed when this was recorded: the message that follows was sent speculatively. Changes no
+   * state; recovery reads it to know what its log suffix still waits for.
+   */
+  record DependsOn(int origin, StepId step, Instant timestamp) implements Internal {}
+
+  /**
+   * Takes back every event of this log from step {@code from} on: they depended on a step another
+   * partition lost, or waited too long for one. Recovery reads the whole suffix before applying it
+   * and skips what a marker takes back (the journal cannot truncate its tail). Takes no position.
+   */
+  record Voided(StepId from, Instant timestamp) implements Internal {}
 }

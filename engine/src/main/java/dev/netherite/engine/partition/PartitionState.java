@@ -6,14 +6,17 @@ import dev.netherite.engine.WireSerializable;
 import dev.netherite.engine.partition.PartitionEvent.ActivityCompleted;
 import dev.netherite.engine.partition.PartitionEvent.ClientRequestReceived;
 import dev.netherite.engine.partition.PartitionEvent.DeliveryAcknowledged;
+import dev.netherite.engine.partition.PartitionEvent.DependsOn;
 import dev.netherite.engine.partition.PartitionEvent.EntityBatchCompleted;
 import dev.netherite.engine.partition.PartitionEvent.EntityBatchLimitSet;
+import dev.netherite.engine.partition.PartitionEvent.IncarnationStarted;
 import dev.netherite.engine.partition.PartitionEvent.InstancesPurged;
 import dev.netherite.engine.partition.PartitionEvent.MessagesReceived;
 import dev.netherite.engine.partition.PartitionEvent.RecordsEvicted;
 import dev.netherite.engine.partition.PartitionEvent.RecordsLoaded;
 import dev.netherite.engine.partition.PartitionEvent.StepCompleted;
 import dev.netherite.engine.partition.PartitionEvent.TimersFired;
+import dev.netherite.engine.partition.PartitionEvent.Voided;
 import dev.netherite.engine.partition.PartitionMessage.ToEntity;
 import dev.netherite.engine.partition.PartitionMessage.ToInstance;
 import java.time.Instant;
@@ -79,6 +82,9 @@ public final class PartitionState implements WireSerializable {
    */
   private transient Residency residency = new Residency();
 
+  /** Where the partition is in its applied order; in the checkpoint, like the residency. */
+  private transient Incarnations incarnations = new Incarnations();
+
   /**
    * Input for a record out of memory, delivered when it is back: a message, or an instance's timer
    * that came due.
@@ -137,6 +143,7 @@ public final class PartitionState implements WireSerializable {
     s.entityBatchLimit = c.entityBatchLimit();
     s.executionCounter = c.executionCounter();
     s.residency = c.residency() == null ? new Residency() : c.residency();
+    s.incarnations = c.incarnations() == null ? new Incarnations() : c.incarnations();
     return s;
   }
 
@@ -227,7 +234,8 @@ public final class PartitionState implements WireSerializable {
         requests,
         executionCounter,
         active,
-        residency);
+        residency,
+        incarnations);
   }
 
   /** The captured checkpoint is stored: its records are current in the store. */
@@ -272,6 +280,11 @@ public final class PartitionState implements WireSerializable {
 
   public int partitionCount() {
     return partitionCount;
+  }
+
+  /** Where the partition is in its applied order, and how far its earlier incarnations survived. */
+  public Incarnations incarnations() {
+    return incarnations;
   }
 
   public Outbox outbox() {
@@ -607,7 +620,11 @@ public final class PartitionState implements WireSerializable {
   public List<Effect> apply(PartitionEvent event) {
     Parts p = parts();
     List<Effect> effects = new ArrayList<>(4);
+    incarnations.applied(event);
     switch (event) {
+      case IncarnationStarted e -> {}
+      case DependsOn e -> {}
+      case Voided e -> {}
       case ClientRequestReceived e -> p.clientRequests().receive(e, effects);
       case MessagesReceived e -> p.router().receive(e, effects);
       case DeliveryAcknowledged e -> outbox.acknowledge(e.destination(), e.upTo());

@@ -52,9 +52,11 @@ class PartitionSimulationTest {
 
   /** The persistence mode the simulations run in; {@code -Dnetherite.sim.mode=persist-first}. */
   static final PersistenceMode MODE =
-      "persist-first".equals(System.getProperty("netherite.sim.mode"))
-          ? PersistenceMode.PERSIST_FIRST
-          : PersistenceMode.LOCAL;
+      switch (System.getProperty("netherite.sim.mode", "local")) {
+        case "persist-first" -> PersistenceMode.PERSIST_FIRST;
+        case "global" -> PersistenceMode.GLOBAL;
+        default -> PersistenceMode.LOCAL;
+      };
 
   private static final long MAX_ACTIONS = 400_000;
   private static final int COUNTERS = 16;
@@ -256,7 +258,7 @@ class PartitionSimulationTest {
   }
 
   static void assertIdleRecordsLeftMemory(SimulatedPartitions sim, long seed) {
-    if (MODE == PersistenceMode.LOCAL) {
+    if (MODE != PersistenceMode.PERSIST_FIRST) {
       // In persist-first mode idle records stay (see PartitionHost#evict).
       assertTrue(sim.recordsEvicted() > 0, "no idle record left memory: " + sim.storageSummary());
       assertTrue(sim.recordLoads() > 0, "no record was read back: " + sim.storageSummary());

@@ -25,11 +25,13 @@ import dev.netherite.engine.partition.Effect;
 import dev.netherite.engine.partition.EntityBatchResult;
 import dev.netherite.engine.partition.EntityRecord;
 import dev.netherite.engine.partition.EventBatch;
+import dev.netherite.engine.partition.Incarnations;
 import dev.netherite.engine.partition.InstanceView;
 import dev.netherite.engine.partition.PartitionCheckpoint;
 import dev.netherite.engine.partition.PartitionEvent;
 import dev.netherite.engine.partition.PartitionState;
 import dev.netherite.engine.partition.PurgeFilter;
+import dev.netherite.engine.partition.StepId;
 import dev.netherite.engine.partition.StepResult;
 import dev.netherite.engine.partition.StoredRecord;
 import java.io.IOException;
@@ -157,6 +159,8 @@ public final class SimulatedPartitions implements AutoCloseable {
   private long actions;
   private int dropped;
   private int duplicated;
+  private int rolledBackAnswers;
+  private int rollbacks;
 
   public SimulatedPartitions(int partitionCount, Workflows workflows, long seed) {
     this.partitionCount = partitionCount;
@@ -376,7 +380,7 @@ public final class SimulatedPartitions implements AutoCloseable {
     if (n.host == null) {
       throw new IllegalStateException("partition " + n.id + " is down");
     }
-    n.host.input(clientCommand(call.requestId, request));
+    n.host.input(clientCommand(n, call.requestId, request));
     return call.requestId;
   }
 
@@ -406,9 +410,14 @@ public final class SimulatedPartitions implements AutoCloseable {
     return call;
   }
 
-  private HostInput.ClientCommand clientCommand(String requestId, ClientRequest request) {
+  private HostInput.ClientCommand clientCommand(Node n, String requestId, ClientRequest request) {
     return new HostInput.ClientCommand(
-        requestId, request, response -> send(new ClientReply(requestId, response)));
+        requestId,
+        request,
+        response -> {
+          noteRelease(n, requestId, response);
+          send(new ClientReply(requestId, response));
+        });
   }
 
   /** The first answer a client got for the request, or null. */
@@ -712,7 +721,8 @@ public final class SimulatedPartitions implements AutoCloseable {
       int partition, List<PartitionEvent> log, java.util.function.Consumer<List<Effect>> effects) {
     PartitionState fresh = new PartitionState(partition, partitionCount, requestLogCapacity);
     Map<String, StoredRecord> aside = new HashMap<>();
-    for (PartitionEvent e : log) {
+    // What a Voided marker took back never happened (recovery skips it too).
+    for (PartitionEvent e : Incarnations.surviving(StepId.ORIGIN, log)) {
       if (e instanceof PartitionEvent.RecordsEvicted ev) {
         for (String key : ev.keys()) {
           StoredRecord r = fresh.record(key);
@@ -788,11 +798,14 @@ public final class SimulatedPartitions implements AutoCloseable {
     return all;
   }
 
-  /** Every event ever written durably to the partition's journal, in order. */
+  /**
+   * Every event written durably to the partition's journal that recovery keeps, in order: in the
+   * global mode a Voided marker takes back the events before it from its step on.
+   */
   public List<PartitionEvent> durableLog(int partition) {
     List<PartitionEvent> all = new ArrayList<>();
     nodes[partition].journal.forEach(b -> all.addAll(b.events()));
-    return all;
+    return Incarnations.surviving(StepId.ORIGIN, all);
   }
 
   /**
@@ -872,7 +885,7 @@ public final class SimulatedPartitions implements AutoCloseable {
     return String.format(
         "mode=%s handOffs=%d failedWrites=%d failedCheckpoints=%d checkpoints=%d restarts=%d"
             + " crashesWhileRecordsWritten=%d recordWritesWithInputGoingOn=%d recordLoads=%d"
-            + " idleRecordsEvicted=%d",
+            + " idleRecordsEvicted=%d rollbacks=%d rolledBackAnswers=%d",
         mode,
         handOffs,
         failedWrites,
@@ -882,7 +895,14 @@ public final class SimulatedPartitions implements AutoCloseable {
         crashesWhileRowsWritten,
         rowsWrittenWithInputGoingOn,
         recordLoads,
-        recordsEvicted);
+        recordsEvicted,
+        rollbacks,
+        rolledBackAnswers);
+  }
+
+  /** In the global mode: how many times a partition took back its speculative suffix. */
+  public int rollbacks() {
+    return rollbacks;
   }
 
   /** Idle records (instances that have not ended, entities) that left memory. */
@@ -992,8 +1012,78 @@ public final class SimulatedPartitions implements AutoCloseable {
             instanceId, executionId, taskId, converter.serialize(result), failure));
   }
 
+  /** An answer a client may receive, released by the commit of a step of {@code partition}. */
+  private record Release(int partition, StepId step, String requestId, ClientResponse response) {}
+
+  private final List<Release> releases = new ArrayList<>();
+
+  private void noteRelease(Node n, String requestId, ClientResponse response) {
+    StepId step = n.host == null ? null : n.host.releasingStep();
+    if (step != null) {
+      releases.add(new Release(n.id, step, requestId, response));
+    }
+  }
+
+  /**
+   * In the global mode: every answer released to a client was released by a step that the
+   * partition's log still holds: no recovery took back what a client was told.
+   */
+  public void assertNoReleasedAnswerTakenBack() {
+    Map<Integer, Map<Long, Long>> survived = new HashMap<>();
+    for (Release r : releases) {
+      Map<Long, Long> ends = survived.computeIfAbsent(r.partition(), this::survivingSteps);
+      Long end = ends.get(r.step().incarnation());
+      if (end == null || end < r.step().position()) {
+        throw new AssertionError(
+            "partition "
+                + r.partition()
+                + " released "
+                + r.response()
+                + " to request "
+                + r.requestId()
+                + " at step "
+                + r.step()
+                + ", which its log no longer holds (incarnation "
+                + r.step().incarnation()
+                + " survived to "
+                + end
+                + "); "
+                + summary());
+      }
+    }
+  }
+
+  /** Answers released by commit so far (global mode). */
+  public int releasedAnswers() {
+    return releases.size();
+  }
+
+  /** For each incarnation of the partition, the position of its last event its log keeps. */
+  private Map<Long, Long> survivingSteps(int partition) {
+    Map<Long, Long> ends = new HashMap<>();
+    long incarnation = 0;
+    long position = 0;
+    for (PartitionEvent e : durableLog(partition)) {
+      switch (e) {
+        case PartitionEvent.Voided v -> {
+          continue;
+        }
+        case PartitionEvent.IncarnationStarted s -> {
+          incarnation = s.incarnation();
+          position = 1;
+        }
+        default -> position++;
+      }
+      ends.put(incarnation, position);
+    }
+    return ends;
+  }
+
   @Override
   public void close() {
+    if (mode == PersistenceMode.GLOBAL) {
+      assertNoReleasedAnswerTakenBack();
+    }
     for (Node n : nodes) {
       if (n.host != null) {
         n.host.stopped();
@@ -1059,7 +1149,7 @@ public final class SimulatedPartitions implements AutoCloseable {
     List<PartitionEvent> appliedEvents() {
       List<PartitionEvent> applied = new ArrayList<>();
       journal.forEach(b -> applied.addAll(b.events()));
-      if (mode == PersistenceMode.LOCAL) {
+      if (mode != PersistenceMode.PERSIST_FIRST) {
         applied.addAll(host.unwrittenEvents());
       }
       return applied;
@@ -1317,6 +1407,13 @@ public final class SimulatedPartitions implements AutoCloseable {
           public void checkpoint() {}
 
           @Override
+          public void rolledBack() {
+            if (live.get()) {
+              rollbacks++;
+            }
+          }
+
+          @Override
           public void recordsEvicted(int records) {
             if (live.get()) {
               recordsEvicted += records;
@@ -1498,7 +1595,7 @@ public final class SimulatedPartitions implements AutoCloseable {
       case ClientSend c -> {
         Node n = nodes[placement.partitionOf(c.request().targetId())];
         if (n.host != null) {
-          n.host.input(clientCommand(c.requestId(), c.request()));
+          n.host.input(clientCommand(n, c.requestId(), c.request()));
         }
       }
       case SweepSend s -> {
@@ -1509,11 +1606,22 @@ public final class SimulatedPartitions implements AutoCloseable {
                   s.requestId(),
                   s.filter(),
                   s.afterId(),
-                  response -> send(new ClientReply(s.requestId(), response))));
+                  response -> {
+                    noteRelease(n, s.requestId(), response);
+                    send(new ClientReply(s.requestId(), response));
+                  }));
         }
       }
       case ClientReply r -> {
         ClientCall call = calls.get(r.requestId());
+        if (r.response() instanceof ClientResponse.Rejected rj
+            && rj.reason() == ClientResponse.Reason.ROLLED_BACK) {
+          rolledBackAnswers++;
+          if (call != null && call.response == null) {
+            call.sentAt = now.minus(clientRetryAfter); // retried at once, with the same id
+          }
+          return;
+        }
         if (call != null) {
           call.replies.add(r.response());
           if (call.response == null) {
