@@ -1012,6 +1012,35 @@ public final class SimulatedPartitions implements AutoCloseable {
             instanceId, executionId, taskId, converter.serialize(result), failure));
   }
 
+  /**
+   * A batch reaches the partition's journal. A Voided marker in it must not take back a step that
+   * released an answer to a client (checked at once, so that a violation fails where it happens).
+   */
+  private void store(Node n, EventBatch batch) {
+    for (PartitionEvent e : batch.events()) {
+      if (e instanceof PartitionEvent.Voided v) {
+        for (Release r : releases) {
+          if (r.partition() == n.id && r.step().compareTo(v.from()) >= 0) {
+            throw new AssertionError(
+                "partition "
+                    + n.id
+                    + " takes back its steps from "
+                    + v.from()
+                    + ", but step "
+                    + r.step()
+                    + " released "
+                    + r.response()
+                    + " to request "
+                    + r.requestId()
+                    + "; "
+                    + summary());
+          }
+        }
+      }
+    }
+    n.journal.add(batch);
+  }
+
   /** An answer a client may receive, released by the commit of a step of {@code partition}. */
   private record Release(int partition, StepId step, String requestId, ClientResponse response) {}
 
@@ -1140,7 +1169,7 @@ public final class SimulatedPartitions implements AutoCloseable {
     /** A crash with a write in flight: the journal may have stored it, or not. */
     void storeOrDropInFlight() {
       if (inFlight != null && random.nextBoolean()) {
-        journal.add(inFlight);
+        store(this, inFlight);
       }
       inFlight = null;
     }
@@ -1644,11 +1673,11 @@ public final class SimulatedPartitions implements AutoCloseable {
           failedWrites++;
           // The journal may have stored the batch although it reports the write as failed.
           if (random.nextBoolean()) {
-            n.journal.add(batch);
+            store(n, batch);
           }
           host.onWriteFailed(new IOException("simulated journal failure"), n.journal.size() + 1);
         } else {
-          n.journal.add(batch);
+          store(n, batch);
           host.onWritten();
         }
       }
