@@ -270,7 +270,13 @@ public final class PartitionHost {
   private final List<Speculation.Dependency> recoveredDependencies = new ArrayList<>();
   // Taking back the speculative suffix from this step: the marker is written, then the host stops.
   private StepId rollbackFrom;
+  private int slowOrigin = -1;
   private boolean voidInFlight;
+  // Origins whose confirmation took too long before the last rollback: their messages are applied
+  // only once committed (as in local mode), until they are heard from; held meanwhile, in order.
+  private final Set<Integer> confirmedOnly = new HashSet<>();
+  private final Map<Integer, List<PartitionLink.Deliver>> held = new HashMap<>();
+  private static final int HELD_PER_ORIGIN = 256;
 
   public PartitionHost(int partitionId, HostSettings settings, PartitionPorts ports) {
     this(partitionId, settings, ports, new CommitLogFaults());
@@ -465,7 +471,7 @@ public final class PartitionHost {
       if (e instanceof PartitionEvent.DependsOn d) {
         recoveredDependencies.add(
             new Speculation.Dependency(
-                state.incarnations().now(), d.origin(), d.step(), ports.clock().nanoTime()));
+                state.incarnations().now(), d.origin(), d.step(), ports.clock().nanoTime(), true));
       }
     }
     if (recoveryDone) {
@@ -610,6 +616,11 @@ public final class PartitionHost {
           Incarnations.surviving(recoveredCommitted, new ArrayList<>(replayWaiting));
       replayWaiting.clear();
       replayWaiting.addAll(surviving);
+      for (PartitionEvent e : surviving) {
+        if (e instanceof PartitionEvent.Voided v && v.slowOrigin() >= 0) {
+          confirmedOnly.add(v.slowOrigin());
+        }
+      }
       suffixFiltered = true;
       recoveryDone = true;
       if (!awaitingRecords && !replayLoading) {
@@ -2101,7 +2112,7 @@ public final class PartitionHost {
   private void startIncarnation() {
     speculation = new Speculation(recoveredCommitted);
     recoveredDependencies.forEach(
-        d -> speculation.depend(d.at(), d.origin(), d.step(), ports.clock().nanoTime()));
+        d -> speculation.dependRecovered(d.at(), d.origin(), d.step(), ports.clock().nanoTime()));
     recoveredDependencies.clear();
     durableStep = state.incarnations().now();
     speculation.advance(durableStep);
@@ -2157,7 +2168,7 @@ public final class PartitionHost {
    * after a recorded dependency on it.
    */
   private void onSpeculativeDeliver(PartitionLink.Deliver d) {
-    if (d.commit() != null && speculation.learn(d.origin(), d.commit()) && advanceCommit()) {
+    if (d.commit() != null && heardFrom(d.origin(), d.commit())) {
       return;
     }
     StepId tag = d.dependsOn();
@@ -2168,10 +2179,45 @@ public final class PartitionHost {
           return;
         }
         case COMMITTED -> tag = null;
-        case PENDING -> {}
+        case PENDING -> {
+          if (confirmedOnly.contains(d.origin())) {
+            List<PartitionLink.Deliver> waiting =
+                held.computeIfAbsent(d.origin(), k -> new ArrayList<>());
+            if (waiting.size() < HELD_PER_ORIGIN) {
+              waiting.add(d); // beyond: dropped, and resent by the origin
+            }
+            ports.transport().send(d.origin(), new PartitionLink.AskCommitted(partitionId));
+            return;
+          }
+        }
       }
     }
     onDeliver(d, tag);
+  }
+
+  /**
+   * Takes what {@code origin} says it committed. An origin that was too slow to confirm is heard
+   * from again: its held messages are taken in order, as they would have been. Returns true if this
+   * partition is now taking back its speculative suffix.
+   */
+  private boolean heardFrom(int origin, CommitInfo commit) {
+    if (!speculation.learn(origin, commit)) {
+      return false;
+    }
+    if (advanceCommit()) {
+      return true;
+    }
+    if (confirmedOnly.remove(origin)) {
+      List<PartitionLink.Deliver> waiting = held.remove(origin);
+      if (waiting != null) {
+        // Ahead of whatever waits in the stash (they are older), taken when the host runs.
+        for (int k = waiting.size() - 1; k >= 0; k--) {
+          stash.addFirst(waiting.get(k));
+          stashedExternal++;
+        }
+      }
+    }
+    return false;
   }
 
   private void onCommitLink(PartitionLink link) {
@@ -2180,8 +2226,8 @@ public final class PartitionHost {
     }
     switch (link) {
       case PartitionLink.Committed c -> {
-        if (fromKnownPartition(c.from(), c) && speculation.learn(c.from(), c.commit())) {
-          advanceCommit();
+        if (fromKnownPartition(c.from(), c)) {
+          heardFrom(c.from(), c.commit());
         }
       }
       case PartitionLink.AskCommitted a -> {
@@ -2247,9 +2293,10 @@ public final class PartitionHost {
     if (speculation == null || rollbackFrom != null || !incarnationDurable) {
       return false;
     }
-    Speculation.Dependency oldest = speculation.oldestPending();
+    Speculation.Dependency oldest = speculation.oldestLivePending();
     if (oldest != null
         && ports.clock().nanoTime() - oldest.sinceNanos() > settings.maxUnconfirmed().toNanos()) {
+      slowOrigin = oldest.origin();
       rollBack(
           oldest.at(),
           "partition "
@@ -2331,7 +2378,8 @@ public final class PartitionHost {
       stopNow();
       return;
     }
-    PartitionEvent marker = new PartitionEvent.Voided(rollbackFrom, ports.clock().now());
+    PartitionEvent marker =
+        new PartitionEvent.Voided(rollbackFrom, slowOrigin, ports.clock().now());
     writeInFlight = true;
     voidInFlight = true;
     inFlight = List.of(marker);

@@ -24,8 +24,12 @@ import java.util.TreeSet;
  */
 final class Speculation {
 
-  /** From step {@code at} on, this partition depends on step {@code step} of {@code origin}. */
-  record Dependency(StepId at, int origin, StepId step, long sinceNanos) {}
+  /**
+   * From step {@code at} on, this partition depends on step {@code step} of {@code origin}. A
+   * dependency {@code recovered} from the log may have been committed before the crash (nothing
+   * records when), so only the origin can settle it: it is never given up on for slowness.
+   */
+  record Dependency(StepId at, int origin, StepId step, long sinceNanos, boolean recovered) {}
 
   private record Waiter(StepId at, Runnable action) {}
 
@@ -67,16 +71,29 @@ final class Speculation {
   }
 
   void depend(StepId at, int origin, StepId step, long nanos) {
-    dependencies.addLast(new Dependency(at, origin, step, nanos));
+    dependencies.addLast(new Dependency(at, origin, step, nanos, false));
+  }
+
+  /** A dependency of the recovered log suffix (see {@link Dependency}). */
+  void dependRecovered(StepId at, int origin, StepId step, long nanos) {
+    dependencies.addLast(new Dependency(at, origin, step, nanos, true));
   }
 
   boolean hasPending() {
     return !dependencies.isEmpty();
   }
 
-  /** The oldest dependency not known committed, or null. */
-  Dependency oldestPending() {
-    return dependencies.peekFirst();
+  /**
+   * The oldest dependency not known committed that this host recorded itself, or null: everything
+   * from it on may be given up on, since no step from it on is committed.
+   */
+  Dependency oldestLivePending() {
+    for (Dependency d : dependencies) {
+      if (!d.recovered()) {
+        return d;
+      }
+    }
+    return null;
   }
 
   /** The partitions whose steps this one still waits for. */

@@ -126,6 +126,8 @@ public sealed interface PartitionEvent extends WireSerializable {
    * Takes back every event of this log from step {@code from} on: they depended on a step another
    * partition lost, or waited too long for one. Recovery reads the whole suffix before applying it
    * and skips what a marker takes back (the journal cannot truncate its tail). Takes no position.
+   * {@code slowOrigin} is the partition whose confirmation took too long (-1: a step was lost): the
+   * next host applies its messages only once they are committed, until it hears from it again.
    */
-  record Voided(StepId from, Instant timestamp) implements Internal {}
+  record Voided(StepId from, int slowOrigin, Instant timestamp) implements Internal {}
 }

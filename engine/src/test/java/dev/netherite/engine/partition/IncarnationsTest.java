@@ -21,7 +21,7 @@ class IncarnationsTest {
   }
 
   private static PartitionEvent voided(long incarnation, long position) {
-    return new PartitionEvent.Voided(new StepId(incarnation, position), T);
+    return new PartitionEvent.Voided(new StepId(incarnation, position), -1, T);
   }
 
   private static Incarnations applied(List<PartitionEvent> log) {

@@ -14,12 +14,14 @@ import dev.netherite.dsl.RuntimeStatus;
 import dev.netherite.dsl.Task;
 import dev.netherite.dsl.Workflows;
 import dev.netherite.engine.PartitionPlacement;
+import dev.netherite.engine.host.PersistenceMode;
 import dev.netherite.engine.partition.ClientRequest;
 import dev.netherite.engine.partition.ClientResponse;
 import dev.netherite.engine.partition.EntityRecord;
 import dev.netherite.engine.partition.InstanceView;
 import dev.netherite.engine.partition.PartitionState;
 import dev.netherite.engine.partition.StoredRecord;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -129,6 +131,30 @@ class EntitySimulationTest {
           sim.recordBudget(0);
           simulate(sim, seed);
           PartitionSimulationTest.assertIdleRecordsLeftMemory(sim, seed);
+        });
+  }
+
+  /**
+   * The same transfers with partitions that stay down (after a hand-off or a failed write) longer
+   * than {@code max-unconfirmed}: in the global mode, partitions that consumed their speculative
+   * messages take back what depends on them instead of waiting, and apply their messages only once
+   * committed until they are heard from again. Nothing is lost or done twice.
+   */
+  @ParameterizedTest(name = "seed {0}")
+  @MethodSource("seeds")
+  void transfersConserveMoneyWhenPartitionsStayDownPastMaxUnconfirmed(long seed) {
+    PartitionSimulationTest.withSeed(
+        seed,
+        app(),
+        sim -> {
+          sim.restartAfter(Duration.ofSeconds(2)).maxUnconfirmed(Duration.ofMillis(700));
+          simulate(sim, seed);
+          if (PartitionSimulationTest.MODE == PersistenceMode.GLOBAL) {
+            assertTrue(
+                sim.slowOriginRollbacks() > 0,
+                "no partition gave up waiting for a slow origin: " + sim.storageSummary());
+          }
+          System.out.printf("seed %d (slow origins): %s%n", seed, sim.storageSummary());
         });
   }
 

@@ -128,6 +128,7 @@ public final class SimulatedPartitions implements AutoCloseable {
   private Duration resendAfter = Duration.ofMillis(500);
   private Duration clientRetryAfter = Duration.ofSeconds(2);
   private Duration restartAfter = Duration.ofMillis(200);
+  private Duration maxUnconfirmed = HostSettings.DEFAULT_MAX_UNCONFIRMED;
   private PersistenceMode mode = PersistenceMode.LOCAL;
   private int maxBatchEvents = 16;
   private int maxPendingEvents = 400;
@@ -161,6 +162,7 @@ public final class SimulatedPartitions implements AutoCloseable {
   private int duplicated;
   private int rolledBackAnswers;
   private int rollbacks;
+  private int slowOriginRollbacks;
 
   public SimulatedPartitions(int partitionCount, Workflows workflows, long seed) {
     this.partitionCount = partitionCount;
@@ -329,7 +331,22 @@ public final class SimulatedPartitions implements AutoCloseable {
         purgeBatchSize,
         retention,
         retentionCheckInterval,
-        recordBudget);
+        recordBudget,
+        maxUnconfirmed);
+  }
+
+  /**
+   * Global mode: how long a partition started from now on waits for another to confirm a step it
+   * consumed before it takes back what depends on it.
+   */
+  public SimulatedPartitions maxUnconfirmed(Duration d) {
+    this.maxUnconfirmed = d;
+    return this;
+  }
+
+  /** Global mode: rollbacks because an origin confirmed too late (Voided markers naming one). */
+  public int slowOriginRollbacks() {
+    return slowOriginRollbacks;
   }
 
   // ---------------------------------------------------------------- clock
@@ -1019,6 +1036,9 @@ public final class SimulatedPartitions implements AutoCloseable {
   private void store(Node n, EventBatch batch) {
     for (PartitionEvent e : batch.events()) {
       if (e instanceof PartitionEvent.Voided v) {
+        if (v.slowOrigin() >= 0) {
+          slowOriginRollbacks++;
+        }
         for (Release r : releases) {
           if (r.partition() == n.id && r.step().compareTo(v.from()) >= 0) {
             throw new AssertionError(
