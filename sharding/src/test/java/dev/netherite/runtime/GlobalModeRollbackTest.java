@@ -38,7 +38,8 @@ import org.junit.jupiter.api.Timeout;
  * accounts on partitions 1 and 2, and writes of partition 0 fail after it sent its steps' messages
  * (lock requests, entity operations, releases) speculatively. Partitions 1 and 2 consumed steps
  * that partition 0 lost: they take back their speculative work and redo it from what is committed.
- * Every transfer still completes exactly once, and the accounts hold what the transfers make them.
+ * Every transfer still completes exactly once, and the accounts hold what the transfers and the
+ * deposits that a client signals meanwhile make them.
  */
 @Timeout(180)
 class GlobalModeRollbackTest {
@@ -61,6 +62,7 @@ class GlobalModeRollbackTest {
   static final int ACCOUNTS = 8;
   static final int BALANCE = 1000;
   static final int TRANSFERS = 80;
+  static final int DEPOSITS = 40;
 
   @SuppressWarnings("try") // the section is used for its scope: closing it releases the locks
   static Boolean transfer(OrchestrationContext ctx, String t) {
@@ -128,6 +130,16 @@ class GlobalModeRollbackTest {
       }
       List<InstanceId> ids = new ArrayList<>();
       try (var clients = Executors.newFixedThreadPool(8)) {
+        // Meanwhile a client deposits into the accounts: the signals wait for commit on partitions
+        // 1 and 2, so a rollback there answers them with a retry, which must take effect once.
+        Future<?> deposits =
+            clients.submit(
+                () -> {
+                  for (int d = 0; d < DEPOSITS; d++) {
+                    depositOnce(client, account(d % ACCOUNTS));
+                  }
+                  return null;
+                });
         List<Future<InstanceId>> started = new ArrayList<>();
         for (int i = 0; i < TRANSFERS; i++) {
           InstanceId id = InstanceId.of("transfer-" + i + "!0");
@@ -137,6 +149,10 @@ class GlobalModeRollbackTest {
         for (Future<InstanceId> f : started) {
           ids.add(f.get());
         }
+        deposits.get();
+      }
+      for (int d = 0; d < DEPOSITS; d++) {
+        expected.merge(account(d % ACCOUNTS), 1L, Long::sum);
       }
       for (InstanceId id : ids) {
         InstanceStatus done = client.waitForCompletion(id, Duration.ofSeconds(90));
@@ -155,8 +171,8 @@ class GlobalModeRollbackTest {
       long rollbacks = receiverRollbacks() - rollbacksBefore;
       assertTrue(rollbacks > 0, "partitions 1 and 2 took back speculative work: " + rollbacks);
 
-      // Exactly once: each account holds its deposit and every transfer once (an operation lost
-      // or applied twice would show), the money is conserved, and no lock is left behind.
+      // Exactly once: each account holds its deposits and every transfer once (an operation or a
+      // signal lost or applied twice would show), the money is conserved, and no lock is left.
       long total = 0;
       for (Map.Entry<String, Long> e : expected.entrySet()) {
         EntityState<Integer> account = client.readEntity(ACCOUNT, e.getKey());
@@ -165,7 +181,7 @@ class GlobalModeRollbackTest {
         assertEquals(0, account.backlog(), e.getKey());
         total += account.state();
       }
-      assertEquals(ACCOUNTS * BALANCE, total, "money is conserved");
+      assertEquals(ACCOUNTS * BALANCE + DEPOSITS, total, "money is conserved");
     } finally {
       FailingWriteJournal.disarm();
     }
@@ -182,6 +198,19 @@ class GlobalModeRollbackTest {
         return client.start(TRANSFER, transfer, StartOptions.withInstanceId(id.value()));
       } catch (InstanceAlreadyExistsException e) {
         return id;
+      } catch (StoreUnavailableException e) {
+        Thread.sleep(50);
+      }
+    }
+  }
+
+  /** A deposit of 1; refused while the node reports its store unavailable, then sent again. */
+  private static void depositOnce(DurableClient client, String account)
+      throws InterruptedException {
+    while (true) {
+      try {
+        client.signalEntity(ACCOUNT.id(account), ADD, 1);
+        return;
       } catch (StoreUnavailableException e) {
         Thread.sleep(50);
       }
