@@ -41,7 +41,7 @@ import java.util.function.BooleanSupplier;
  * mode, with storage traffic, CPU and heap per measurement.
  *
  * <pre>
- * Benchmark [--all] [--commitlog-sync periodic,batch] [--modes local,persist-first]
+ * Benchmark [--all] [--commitlog-sync periodic,batch] [--modes local,global,persist-first]
  *           [--workloads hello5,sequence-10,sequence-1000] [--runs 500] [--warmup N] [--warmup-seconds 5]
  *           [--jvm-warmup-seconds 60] [--mode-warmup-seconds 8] [--burst 1000]
  *           [--clients 32] [--duration 10] [--repeat 1] [--out benchmark-results/results.jsonl]
@@ -62,6 +62,7 @@ import java.util.function.BooleanSupplier;
  */
 public final class Benchmark {
   private static final Duration RUN_TIMEOUT = Duration.ofMinutes(5);
+  private static final List<String> MODES = List.of("local", "global", "persist-first");
   private static final int SOAK_CLIENTS = 50;
   private static final int SOAK_SAMPLE = 1000;
 
@@ -112,9 +113,21 @@ public final class Benchmark {
           overrides.put(kv[0], kv[1]);
         }
       }
+      List<String> modes =
+          List.of(option(args, "--modes", soak > 0 ? "local" : "local,persist-first").split(","));
+      for (String mode : modes) {
+        if (!MODES.contains(mode)) {
+          throw new IllegalArgumentException(
+              "--modes names '"
+                  + mode
+                  + "'; each mode must be one of "
+                  + String.join(", ", MODES)
+                  + " (netherite.persistence-mode).");
+        }
+      }
       return new Options(
           List.of(option(args, "--commitlog-sync", all ? "periodic,batch" : "periodic").split(",")),
-          List.of(option(args, "--modes", soak > 0 ? "local" : "local,persist-first").split(",")),
+          modes,
           List.of(
               option(args, "--workloads", String.join(",", BenchmarkWorkload.DEFAULT_WORKLOADS))
                   .split(",")),

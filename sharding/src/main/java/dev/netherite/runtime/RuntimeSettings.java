@@ -44,22 +44,25 @@ public record RuntimeSettings(
     int purgeBatchSize,
     Duration retentionCompleted,
     Duration retentionCheckInterval,
-    long recordBudgetBytes) {
+    long recordBudgetBytes,
+    Duration globalMaxUnconfirmed) {
 
   /** When an event's effects may run; see {@code netherite.persistence-mode}. */
   public enum PersistenceMode {
     LOCAL,
+    GLOBAL,
     PERSIST_FIRST;
 
     static PersistenceMode parse(String value) {
       return switch (value) {
         case "local" -> LOCAL;
+        case "global" -> GLOBAL;
         case "persist-first" -> PERSIST_FIRST;
         default ->
             throw new IllegalArgumentException(
                 "netherite.persistence-mode is '"
                     + value
-                    + "'; it must be 'local' or 'persist-first'.");
+                    + "'; it must be 'local', 'global' or 'persist-first'.");
       };
     }
   }
@@ -121,6 +124,12 @@ public record RuntimeSettings(
               + retentionCheckInterval
               + "; it must be above 0 (e.g. 1m).");
     }
+    if (globalMaxUnconfirmed == null || !globalMaxUnconfirmed.isPositive()) {
+      throw new IllegalArgumentException(
+          "netherite.global.max-unconfirmed is "
+              + globalMaxUnconfirmed
+              + "; it must be a duration above 0 (e.g. 10s).");
+    }
   }
 
   /**
@@ -142,6 +151,21 @@ public record RuntimeSettings(
               + " is '"
               + v.unwrapped()
               + "'; it must be a duration such as 30d or 12h, or off.",
+          e);
+    }
+  }
+
+  /** A duration, with an error that names the setting when it is not one. */
+  private static Duration duration(Config c, String path) {
+    try {
+      return c.getDuration(path);
+    } catch (ConfigException.WrongType | ConfigException.BadValue e) {
+      throw new IllegalArgumentException(
+          "netherite."
+              + path
+              + " is '"
+              + c.getValue(path).unwrapped()
+              + "'; it must be a duration above 0, such as 10s or 500ms.",
           e);
     }
   }
@@ -198,7 +222,8 @@ public record RuntimeSettings(
         c.getInt("purge.batch-size"),
         durationOrOff(c, "retention.completed"),
         c.getDuration("retention.check-interval"),
-        recordBudget(c, "memory.records", Runtime.getRuntime().maxMemory()));
+        recordBudget(c, "memory.records", Runtime.getRuntime().maxMemory()),
+        duration(c, "global.max-unconfirmed"));
   }
 
   /**

@@ -13,6 +13,7 @@ import dev.netherite.dsl.StartOptions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -26,6 +27,11 @@ import org.junit.jupiter.api.Timeout;
  */
 @Timeout(300)
 class CrashRecoveryTest {
+
+  /** Settings of the runtimes; a subclass runs the test in another persistence mode. */
+  Map<String, Object> settings() {
+    return Map.of();
+  }
 
   @Test
   void everyInstanceCompletesExactlyOnceAfterAnAbruptStop() throws Exception {
@@ -42,7 +48,9 @@ class CrashRecoveryTest {
     var gate = new CountDownLatch(1);
     TestWorkflows.londonGate = gate;
     int runsBefore = TestWorkflows.SAY_HELLO_RUNS.get();
-    DurableRuntime first = RuntimeTestKit.start(TestWorkflows.app(), hub);
+    DurableRuntime first =
+        RuntimeTestKit.start(
+            TestWorkflows.app(), hub, settings(), DurableRuntime.Options.defaults());
     try (var starters = Executors.newVirtualThreadPerTaskExecutor()) {
       List<Future<InstanceId>> started = new ArrayList<>();
       for (InstanceId id : ids) {
@@ -65,7 +73,9 @@ class CrashRecoveryTest {
         runsBeforeCrash < count * 5,
         "the crash should come while work is pending, ran " + runsBeforeCrash);
 
-    try (DurableRuntime second = RuntimeTestKit.start(TestWorkflows.app(), hub)) {
+    try (DurableRuntime second =
+        RuntimeTestKit.start(
+            TestWorkflows.app(), hub, settings(), DurableRuntime.Options.defaults())) {
       for (InstanceId id : ids) {
         InstanceStatus done = second.client().waitForCompletion(id, Duration.ofSeconds(120));
         assertEquals(

@@ -18,10 +18,12 @@ import dev.netherite.dsl.RuntimeStatus;
 import dev.netherite.dsl.TaskFailedException;
 import dev.netherite.dsl.Workflows;
 import java.time.Duration;
+import java.util.Map;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
 
 /**
@@ -31,6 +33,7 @@ import org.junit.jupiter.api.Timeout;
  * locks released afterwards.
  */
 @Timeout(180)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class EntitiesTest {
   static final EntityOp<Integer, Integer> ADD = EntityOp.of("add", Integer.class, Integer.class);
   static final EntityOp<Void, Integer> GET = EntityOp.of("get", Void.class, Integer.class);
@@ -171,13 +174,23 @@ class EntitiesTest {
         .build();
   }
 
+  /** Settings of the runtime; a subclass runs the tests in another persistence mode. */
+  Map<String, Object> settings() {
+    return Map.of();
+  }
+
   @BeforeAll
-  static void start() {
-    runtime = RuntimeTestKit.start(app(), RuntimeTestKit.newTaskHub("entities"));
+  void start() {
+    runtime =
+        RuntimeTestKit.start(
+            app(),
+            RuntimeTestKit.newTaskHub("entities"),
+            settings(),
+            DurableRuntime.Options.defaults());
   }
 
   @AfterAll
-  static void stop() {
+  void stop() {
     if (runtime != null) {
       runtime.close();
     }

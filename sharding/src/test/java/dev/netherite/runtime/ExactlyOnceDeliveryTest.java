@@ -19,10 +19,22 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * Messages between partitions are dropped and duplicated at random (deliveries and acknowledgements
- * alike); every sub-orchestration is still started once and completes once.
+ * alike, and in the global mode what partitions tell each other of their commit); every
+ * sub-orchestration is still started once and completes once.
  */
 @Timeout(240)
 class ExactlyOnceDeliveryTest {
+
+  /** Settings of the runtime; a subclass runs the test in another persistence mode. */
+  Map<String, Object> settings() {
+    return Map.of();
+  }
+
+  private static Map<String, Object> withResendAfter(Map<String, Object> settings) {
+    Map<String, Object> all = new java.util.HashMap<>(settings);
+    all.put("netherite.delivery.resend-after", "300ms");
+    return all;
+  }
 
   @Test
   void subOrchestrationsStartAndCompleteOnceDespiteLostAndDuplicatedMessages() {
@@ -31,8 +43,12 @@ class ExactlyOnceDeliveryTest {
     AtomicInteger duplicated = new AtomicInteger();
     DeliveryFaults faults =
         message -> {
+          // In the global mode, what partitions tell each other of their commit is lost and
+          // duplicated too.
           if (!(message instanceof PartitionCommand.Deliver)
-              && !(message instanceof PartitionCommand.Ack)) {
+              && !(message instanceof PartitionCommand.Ack)
+              && !(message instanceof PartitionCommand.Committed)
+              && !(message instanceof PartitionCommand.AskCommitted)) {
             return DeliveryFaults.Fate.DELIVER;
           }
           synchronized (random) {
@@ -55,7 +71,7 @@ class ExactlyOnceDeliveryTest {
         RuntimeTestKit.start(
             TestWorkflows.app(),
             hub,
-            Map.of("netherite.delivery.resend-after", "300ms"),
+            withResendAfter(settings()),
             DurableRuntime.Options.defaults().withDeliveryFaults(faults))) {
       List<InstanceId> ids = new ArrayList<>();
       for (int p = 0; p < parents; p++) {

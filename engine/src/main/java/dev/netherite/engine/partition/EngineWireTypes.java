@@ -9,6 +9,7 @@ import dev.netherite.dsl.InstanceId;
 import dev.netherite.dsl.RetryPolicy;
 import dev.netherite.dsl.RuntimeStatus;
 import dev.netherite.engine.WireRegistrar;
+import dev.netherite.engine.host.CommitInfo;
 import java.util.List;
 
 /**
@@ -139,7 +140,8 @@ public final class EngineWireTypes implements WireRegistrar {
           wire(233, PartitionEvent.IncarnationStarted.class),
           wire(234, PartitionEvent.DependsOn.class),
           wire(235, PartitionEvent.Voided.class),
-          // ---- next free id: 236
+          wire(236, CommitInfo.class),
+          // ---- next free id: 237
           // ---- 300..309: the parts of the partition state. PendingActivity is written as the
           //      String[] {name, input} it replaced (persistence's PendingActivitySerializer), so
           //      checkpoints that hold one read unchanged.

@@ -235,7 +235,7 @@ public final class PartitionState implements WireSerializable {
         executionCounter,
         active,
         residency,
-        incarnations);
+        incarnations());
   }
 
   /** The captured checkpoint is stored: its records are current in the store. */
@@ -284,6 +284,9 @@ public final class PartitionState implements WireSerializable {
 
   /** Where the partition is in its applied order, and how far its earlier incarnations survived. */
   public Incarnations incarnations() {
+    if (incarnations == null) {
+      incarnations = new Incarnations(); // a state read from a checkpoint of the format before it
+    }
     return incarnations;
   }
 
@@ -620,7 +623,7 @@ public final class PartitionState implements WireSerializable {
   public List<Effect> apply(PartitionEvent event) {
     Parts p = parts();
     List<Effect> effects = new ArrayList<>(4);
-    incarnations.applied(event);
+    incarnations().applied(event);
     switch (event) {
       case IncarnationStarted e -> {}
       case DependsOn e -> {}

@@ -242,6 +242,11 @@ public final class MetricsExporter implements AutoCloseable {
         "netherite_checkpoint_failures",
         "Checkpoints the snapshot store failed to save.",
         RuntimeMetrics.PartitionCounters::checkpointFailures);
+    partitionCounter(
+        "netherite_rollbacks",
+        "Times the partition took back its speculative work because it depended on a step another"
+            + " partition lost or did not confirm (global persistence mode).",
+        RuntimeMetrics.PartitionCounters::rollbacks);
     SummaryWithCallback.builder()
         .name("netherite_recovery_duration_seconds")
         .help(

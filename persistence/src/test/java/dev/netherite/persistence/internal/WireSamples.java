@@ -5,6 +5,7 @@ import dev.netherite.dsl.HistoryEvent;
 import dev.netherite.dsl.InstanceId;
 import dev.netherite.dsl.RetryPolicy;
 import dev.netherite.dsl.RuntimeStatus;
+import dev.netherite.engine.host.CommitInfo;
 import dev.netherite.engine.partition.ClientQuery;
 import dev.netherite.engine.partition.ClientRequest;
 import dev.netherite.engine.partition.ClientResponse;
@@ -13,6 +14,7 @@ import dev.netherite.engine.partition.EntityBatchResult;
 import dev.netherite.engine.partition.EntityRecord;
 import dev.netherite.engine.partition.EntityView;
 import dev.netherite.engine.partition.EventBatch;
+import dev.netherite.engine.partition.Incarnations;
 import dev.netherite.engine.partition.InstanceState;
 import dev.netherite.engine.partition.InstanceView;
 import dev.netherite.engine.partition.LockOwner;
@@ -23,6 +25,7 @@ import dev.netherite.engine.partition.PartitionState;
 import dev.netherite.engine.partition.PendingActivity;
 import dev.netherite.engine.partition.PurgeFilter;
 import dev.netherite.engine.partition.RequestLog;
+import dev.netherite.engine.partition.StepId;
 import dev.netherite.engine.partition.StepResult;
 import dev.netherite.engine.partition.TimerTable;
 import java.lang.reflect.Field;
@@ -239,6 +242,10 @@ final class WireSamples {
     withEvicted.apply(
         new PartitionEvent.RecordsEvicted(List.of("o:" + REPORT), T0.plusSeconds(10)));
     withEvicted.apply(new PartitionEvent.TimersFired(T0.plus(Duration.ofDays(2))));
+    // two restarts in the global mode: the checkpoint holds where each earlier incarnation ended
+    withEvicted.apply(new PartitionEvent.IncarnationStarted(40, T0.plusSeconds(12)));
+    withEvicted.apply(new PartitionEvent.DependsOn(5, new StepId(31, 4), T0.plusSeconds(13)));
+    withEvicted.apply(new PartitionEvent.IncarnationStarted(52, T0.plusSeconds(14)));
     add(samples, withEvicted.captureCheckpoint(57, new java.util.ArrayList<>()));
     add(
         samples,
@@ -315,6 +322,13 @@ final class WireSamples {
     add(
         samples,
         new PartitionEvent.InstancesPurged(List.of(ORDER, REPORT), T0.plus(Duration.ofDays(31))));
+    // 231..236: the global persistence mode
+    add(samples, new StepId(40, 7));
+    add(samples, incarnations());
+    add(samples, new PartitionEvent.IncarnationStarted(40, T0.plusSeconds(12)));
+    add(samples, new PartitionEvent.DependsOn(5, new StepId(31, 4), T0.plusSeconds(13)));
+    add(samples, new PartitionEvent.Voided(new StepId(40, 3), T0.plusSeconds(14)));
+    add(samples, new CommitInfo(52, new StepId(52, 9), Map.of(12L, 30L, 40L, 7L), 12));
     // 300..: the parts of the partition state
     add(samples, new PendingActivity("Reserve", "{\"sku\":\"A-1\"}"));
     return samples;
@@ -393,6 +407,20 @@ final class WireSamples {
             "req-signal-2", new ClientRequest.SignalEntity(HITS, "add", "1"), T0.plusSeconds(8)));
     state.apply(new PartitionEvent.EntityBatchLimitSet(50, T0.plusSeconds(9)));
     return state;
+  }
+
+  /**
+   * Where a partition is after three incarnations: the first two ended at positions 2 and 1, the
+   * third is at position 2.
+   */
+  private static Incarnations incarnations() {
+    PartitionState state = new PartitionState(3, 12, 100);
+    state.apply(new PartitionEvent.IncarnationStarted(1, T0));
+    state.apply(new PartitionEvent.EntityBatchLimitSet(50, T0.plusSeconds(1)));
+    state.apply(new PartitionEvent.IncarnationStarted(12, T0.plusSeconds(2)));
+    state.apply(new PartitionEvent.IncarnationStarted(40, T0.plusSeconds(3)));
+    state.apply(new PartitionEvent.EntityBatchLimitSet(60, T0.plusSeconds(4)));
+    return state.incarnations();
   }
 
   private static List<HistoryEvent> historyEvents() {

@@ -120,9 +120,11 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
   static HostSettings hostSettings(RuntimeSettings s, RecordBudget recordBudget) {
     return new HostSettings(
         s.partitionCount(),
-        s.persistenceMode() == RuntimeSettings.PersistenceMode.LOCAL
-            ? PersistenceMode.LOCAL
-            : PersistenceMode.PERSIST_FIRST,
+        switch (s.persistenceMode()) {
+          case LOCAL -> PersistenceMode.LOCAL;
+          case GLOBAL -> PersistenceMode.GLOBAL;
+          case PERSIST_FIRST -> PersistenceMode.PERSIST_FIRST;
+        },
         s.maxBatchEvents(),
         s.maxPendingEvents(),
         s.commitLogMaxLinger(),
@@ -140,7 +142,8 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
         s.purgeBatchSize(),
         s.retentionCompleted(),
         s.retentionCheckInterval(),
-        recordBudget);
+        recordBudget,
+        s.globalMaxUnconfirmed());
   }
 
   @Override
@@ -236,9 +239,18 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
             a -> host.input(new HostInput.AwaitCompletion(a.instanceId(), a.replyTo()::tell)))
         .match(
             PartitionCommand.Deliver.class,
-            d -> host.input(new PartitionLink.Deliver(d.origin(), d.firstSeq(), d.messages())))
+            d ->
+                host.input(
+                    new PartitionLink.Deliver(
+                        d.origin(), d.firstSeq(), d.messages(), d.dependsOn(), d.commit())))
         .match(
             PartitionCommand.Ack.class, a -> host.input(new PartitionLink.Ack(a.from(), a.upTo())))
+        .match(
+            PartitionCommand.Committed.class,
+            c -> host.input(new PartitionLink.Committed(c.from(), c.commit())))
+        .match(
+            PartitionCommand.AskCommitted.class,
+            a -> host.input(new PartitionLink.AskCommitted(a.from())))
         .match(PartitionCommand.Wake.class, w -> {})
         .matchEquals(PartitionCommand.HandOff.INSTANCE, h -> host.handOff())
         .match(PartitionCommand.Inspect.class, i -> i.replyTo().tell(report()))
@@ -520,8 +532,11 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
     PartitionCommand command =
         switch (link) {
           case PartitionLink.Deliver d ->
-              new PartitionCommand.Deliver(d.origin(), d.firstSeq(), d.messages());
+              new PartitionCommand.Deliver(
+                  d.origin(), d.firstSeq(), d.messages(), d.dependsOn(), d.commit());
           case PartitionLink.Ack a -> new PartitionCommand.Ack(a.from(), a.upTo());
+          case PartitionLink.Committed c -> new PartitionCommand.Committed(c.from(), c.commit());
+          case PartitionLink.AskCommitted a -> new PartitionCommand.AskCommitted(a.from());
         };
     DeliveryFaults.Fate fate = node.faults().fateOf(command);
     if (fate == DeliveryFaults.Fate.DROP) {
@@ -707,6 +722,11 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
     @Override
     public void checkpointFailed() {
       counters.checkpointFailed();
+    }
+
+    @Override
+    public void rolledBack() {
+      counters.rolledBack();
     }
   }
 

@@ -1,11 +1,13 @@
 package dev.netherite.runtime.internal;
 
 import dev.netherite.engine.WireSerializable;
+import dev.netherite.engine.host.CommitInfo;
 import dev.netherite.engine.partition.ClientQuery;
 import dev.netherite.engine.partition.ClientRequest;
 import dev.netherite.engine.partition.ClientResponse;
 import dev.netherite.engine.partition.PartitionMessage;
 import dev.netherite.engine.partition.PurgeFilter;
+import dev.netherite.engine.partition.StepId;
 import java.util.List;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -39,16 +41,36 @@ public sealed interface PartitionCommand extends WireSerializable {
   record AwaitCompletion(String instanceId, ActorRef<ClientResponse> replyTo)
       implements PartitionCommand {}
 
-  /** Messages of the channel {@code origin → this partition}, numbered from {@code firstSeq}. */
-  record Deliver(int origin, long firstSeq, List<PartitionMessage> messages)
+  /**
+   * Messages of the channel {@code origin → this partition}, numbered from {@code firstSeq}. In the
+   * global persistence mode, the sender's step they depend on (null when it was committed) and what
+   * the sender has committed; both null in the other modes.
+   */
+  record Deliver(
+      int origin,
+      long firstSeq,
+      List<PartitionMessage> messages,
+      StepId dependsOn,
+      CommitInfo commit)
       implements PartitionCommand {
     public Deliver {
       messages = List.copyOf(messages);
+    }
+
+    /** Messages outside the global mode. */
+    public Deliver(int origin, long firstSeq, List<PartitionMessage> messages) {
+      this(origin, firstSeq, messages, null, null);
     }
   }
 
   /** Partition {@code from} has durably applied our messages to it up to {@code upTo}. */
   record Ack(int from, long upTo) implements PartitionCommand {}
+
+  /** Global mode: what partition {@code from} has committed (see {@link CommitInfo}). */
+  record Committed(int from, CommitInfo commit) implements PartitionCommand {}
+
+  /** Global mode: partition {@code from} waits on our steps; answered with {@link Committed}. */
+  record AskCommitted(int from) implements PartitionCommand {}
 
   /**
    * Answer with a {@link PartitionReport} at once, also while checkpointing; for operators (the

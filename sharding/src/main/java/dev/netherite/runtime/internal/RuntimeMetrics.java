@@ -11,9 +11,9 @@ import java.util.concurrent.atomic.LongAdder;
  *
  * <p>What the partitions and activity pools of this JVM do, beyond storage traffic (which {@link
  * dev.netherite.persistence.StorageMetrics} counts): per partition number, resends, deliveries
- * dropped by the dedup vector, recoveries and their duration, failed checkpoints; per JVM, the
- * latencies of steps, activities and checkpoints, given to {@link Observer}s (e.g. to fill
- * histograms), and the activities queued and running.
+ * dropped by the dedup vector, recoveries and their duration, failed checkpoints, rollbacks of
+ * speculative work (global mode); per JVM, the latencies of steps, activities and checkpoints,
+ * given to {@link Observer}s (e.g. to fill histograms), and the activities queued and running.
  *
  * <p>Recorded on the partitions' threads: a partition holds its {@link PartitionCounters} from its
  * start, so recording is a {@link LongAdder} increment, with no lookup, lock or allocation.
@@ -53,6 +53,7 @@ public final class RuntimeMetrics {
     private final LongAdder recoveries = new LongAdder();
     private final LongAdder recoveryNanos = new LongAdder();
     private final LongAdder checkpointFailures = new LongAdder();
+    private final LongAdder rollbacks = new LongAdder();
     private final LongAdder purgeBatches = new LongAdder();
     private final LongAdder purgedByRequest = new LongAdder();
     private final LongAdder purgedByRetention = new LongAdder();
@@ -76,6 +77,11 @@ public final class RuntimeMetrics {
 
     public void checkpointFailed() {
       checkpointFailures.increment();
+    }
+
+    /** In the global persistence mode, the partition took back its speculative suffix. */
+    public void rolledBack() {
+      rollbacks.increment();
     }
 
     /** A batch of a purge sweep was logged: by a client's purge, or by retention. */
@@ -118,6 +124,10 @@ public final class RuntimeMetrics {
 
     public long checkpointFailures() {
       return checkpointFailures.sum();
+    }
+
+    public long rollbacks() {
+      return rollbacks.sum();
     }
 
     /** Batches that purge sweeps logged, each one journal event. */

@@ -32,8 +32,11 @@ public final class RuntimeWireTypes implements WireRegistrar {
           wire(198, TaskHubRecord.Check.class),
           wire(400, PartitionCommand.Inspect.class),
           wire(401, PartitionReport.class),
-          wire(402, PartitionCommand.PurgeSweep.class)
-          // ---- next free id: 403
+          wire(402, PartitionCommand.PurgeSweep.class),
+          // ---- 403..404: the global persistence mode
+          wire(403, PartitionCommand.Committed.class),
+          wire(404, PartitionCommand.AskCommitted.class)
+          // ---- next free id: 405
           );
 
   @Override

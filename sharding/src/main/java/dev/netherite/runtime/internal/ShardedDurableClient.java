@@ -46,9 +46,12 @@ import org.apache.pekko.actor.typed.ActorRef;
  * <p>The client, usable from any node: requests go through Cluster Sharding to the partition of
  * their instance. A request without an answer within the attempt timeout is sent again with the
  * same request id (the partition answers a repeated id with its first answer), until the request
- * timeout.
+ * timeout; so is one that the partition answers with a rollback (global persistence mode).
  */
 public final class ShardedDurableClient implements DurableClient {
+  /** How long a request answered with a rollback waits before it is sent again. */
+  private static final Duration ROLLBACK_RETRY_PAUSE = Duration.ofMillis(20);
+
   private final NodeServices node;
 
   public ShardedDurableClient(NodeServices node) {
@@ -130,6 +133,11 @@ public final class ShardedDurableClient implements DurableClient {
                 replyTo -> new PartitionCommand.AwaitCompletion(instanceId.value(), replyTo),
                 slice);
       } catch (TimeoutException e) {
+        continue;
+      }
+      if (isRolledBack(response)) {
+        // the partition restarts from what is committed: the wait is registered again there
+        pauseBeforeRetry();
         continue;
       }
       InstanceView view = ((ClientResponse.Status) response).view();
@@ -421,18 +429,43 @@ public final class ShardedDurableClient implements DurableClient {
     Instant deadline = Instant.now().plus(node.settings().clientRequestTimeout());
     while (true) {
       try {
-        return ask(partition, message, node.settings().clientAttemptTimeout());
-      } catch (TimeoutException e) {
-        if (Instant.now().isAfter(deadline)) {
-          throw new DurableTimeoutException(
-              "Partition "
-                  + partition
-                  + " did not answer within "
-                  + node.settings().clientRequestTimeout()
-                  + "; the outcome of the request is unknown. Is the node that hosts it up and"
-                  + " reachable from this one?");
+        ClientResponse response = ask(partition, message, node.settings().clientAttemptTimeout());
+        if (!isRolledBack(response)) {
+          return response;
         }
+        // The partition took back the speculative work the request was in and restarts: the same
+        // command (same request id) is sent again, after a pause that lets it recover.
+        pauseBeforeRetry();
+      } catch (TimeoutException e) {
+        // no answer in time: sent again below, as after a rollback
       }
+      if (Instant.now().isAfter(deadline)) {
+        throw new DurableTimeoutException(
+            "Partition "
+                + partition
+                + " did not answer within "
+                + node.settings().clientRequestTimeout()
+                + "; the outcome of the request is unknown. Is the node that hosts it up and"
+                + " reachable from this one?");
+      }
+    }
+  }
+
+  /**
+   * A retryable answer of the global persistence mode: the partition took back the speculative work
+   * this request was part of. Never shown to the caller; the request is sent again.
+   */
+  private static boolean isRolledBack(ClientResponse response) {
+    return response instanceof ClientResponse.Rejected r
+        && r.reason() == ClientResponse.Reason.ROLLED_BACK;
+  }
+
+  private static void pauseBeforeRetry() {
+    try {
+      Thread.sleep(ROLLBACK_RETRY_PAUSE.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new DurableTimeoutException("Interrupted while retrying a request.");
     }
   }
 
@@ -475,6 +508,9 @@ public final class ShardedDurableClient implements DurableClient {
         case NOT_FOUND -> new InstanceNotFoundException(r.message());
         case INVALID_STATE -> new IllegalStateException(r.message());
         case STORE_UNAVAILABLE -> new StoreUnavailableException(r.message());
+        // withRetries sends a rolled-back request again; this is only reached if a caller did not
+        // go through it. The outcome is then unknown to the caller, as after a timeout.
+        case ROLLED_BACK -> new DurableTimeoutException(r.message());
       };
     }
   }
