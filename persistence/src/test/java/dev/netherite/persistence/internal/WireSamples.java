@@ -327,7 +327,7 @@ final class WireSamples {
     add(samples, incarnations());
     add(samples, new PartitionEvent.IncarnationStarted(40, T0.plusSeconds(12)));
     add(samples, new PartitionEvent.DependsOn(5, new StepId(31, 4), T0.plusSeconds(13)));
-    add(samples, new PartitionEvent.Voided(new StepId(40, 3), T0.plusSeconds(14)));
+    add(samples, new PartitionEvent.Voided(new StepId(40, 3), 2, T0.plusSeconds(14)));
     add(samples, new CommitInfo(52, new StepId(52, 9), Map.of(12L, 30L, 40L, 7L), 12));
     // 300..: the parts of the partition state
     add(samples, new PendingActivity("Reserve", "{\"sku\":\"A-1\"}"));
