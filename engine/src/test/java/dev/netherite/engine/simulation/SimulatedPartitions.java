@@ -444,15 +444,13 @@ public final class SimulatedPartitions implements AutoCloseable {
     if (v != null || !live.mayBeStored(instanceId) || n.checkpoint == null) {
       return v;
     }
-    String key = StoredRecord.instanceKey(instanceId);
-    for (StoredRecord r : loadRecords(n, n.checkpoint.seqNr())) {
-      if (r.key().equals(key)) {
-        PartitionState holder = new PartitionState(p, partitionCount, 1);
-        holder.restoreRecord(r);
-        return ((ClientResponse.Status) holder.query(query)).view();
-      }
+    StoredRecord r = observedRecords(n).get(StoredRecord.instanceKey(instanceId));
+    if (r == null) {
+      return null;
     }
-    return null;
+    PartitionState holder = new PartitionState(p, partitionCount, 1);
+    holder.restoreRecord(r);
+    return ((ClientResponse.Status) holder.query(query)).view();
   }
 
   /** The entity as its partition holds it, in memory or in the store. */
@@ -464,13 +462,8 @@ public final class SimulatedPartitions implements AutoCloseable {
     if (e != null || n.checkpoint == null) {
       return e;
     }
-    String key = StoredRecord.entityKey(entityId);
-    for (StoredRecord r : loadRecords(n, n.checkpoint.seqNr())) {
-      if (r.key().equals(key)) {
-        return (EntityRecord) r.value();
-      }
-    }
-    return null;
+    StoredRecord r = observedRecords(n).get(StoredRecord.entityKey(entityId));
+    return r == null ? null : (EntityRecord) r.value();
   }
 
   public <T> T output(String instanceId, Class<T> type) {
@@ -1113,6 +1106,13 @@ public final class SimulatedPartitions implements AutoCloseable {
 
     // The instance store: for each record key, its rows by checkpoint number.
     final Map<String, TreeMap<Long, RecordRow>> records = new TreeMap<>();
+    // Bumped at every change of the rows, so that the harness's cached reads of them stay current.
+    long recordsVersion;
+    Map<String, StoredRecord> observed;
+    long observedVersion;
+    StoredCheckpoint observedCheckpoint;
+    // States rebuilt from checkpoint contents (which never change), for the harness's reads only.
+    final Map<List<PartitionEvent>, PartitionState> rebuiltContents = new IdentityHashMap<>();
     // The checkpoint being saved: its number, its records, what its state had applied when it was
     // captured, and the records not written yet.
     dev.netherite.engine.host.Checkpoint saving;
@@ -1165,6 +1165,7 @@ public final class SimulatedPartitions implements AutoCloseable {
 
   private static void writeRows(
       Node n, long number, List<StoredRecord> rows, List<PartitionEvent> content) {
+    n.recordsVersion++;
     for (StoredRecord r : rows) {
       n.records
           .computeIfAbsent(r.key(), k -> new TreeMap<>())
@@ -1177,6 +1178,7 @@ public final class SimulatedPartitions implements AutoCloseable {
    * number) and every row of a deleted record go.
    */
   private static void collectGarbage(Node n, dev.netherite.engine.host.Checkpoint saved) {
+    n.recordsVersion++;
     for (StoredRecord r : saved.records()) {
       if (!r.superseding()) {
         continue; // the store holds no earlier row of it
@@ -1192,9 +1194,42 @@ public final class SimulatedPartitions implements AutoCloseable {
     }
   }
 
-  /** Each record's newest row at or below {@code number}, rebuilt from what its state applied. */
+  /**
+   * Each record's newest row at or below {@code number}, rebuilt from what its state applied. The
+   * records are fresh objects, since the host that reads them back changes them.
+   */
   private List<StoredRecord> loadRecords(Node n, long number) {
-    Map<List<PartitionEvent>, PartitionState> rebuilt = new IdentityHashMap<>();
+    return loadRecords(n, number, new IdentityHashMap<>());
+  }
+
+  /**
+   * The committed records as the harness's own reads ({@link #status}, {@link #entity}) see them,
+   * loaded once per version of the store and committed number, from states rebuilt once per
+   * checkpoint content: the chaos loop asks for them after every action, and rebuilding a whole
+   * log each time is what the simulation would otherwise spend its time on. These objects are only
+   * read, never handed to a host.
+   */
+  private Map<String, StoredRecord> observedRecords(Node n) {
+    long number = n.checkpoint.seqNr();
+    if (n.observed == null
+        || n.observedVersion != n.recordsVersion
+        || n.observedCheckpoint != n.checkpoint) {
+      if (n.rebuiltContents.size() > 32) {
+        n.rebuiltContents.clear(); // contents no row refers to any more go
+      }
+      Map<String, StoredRecord> observed = new HashMap<>();
+      for (StoredRecord r : loadRecords(n, number, n.rebuiltContents)) {
+        observed.put(r.key(), r);
+      }
+      n.observed = observed;
+      n.observedVersion = n.recordsVersion;
+      n.observedCheckpoint = n.checkpoint;
+    }
+    return n.observed;
+  }
+
+  private List<StoredRecord> loadRecords(
+      Node n, long number, Map<List<PartitionEvent>, PartitionState> rebuilt) {
     List<StoredRecord> loaded = new ArrayList<>();
     n.records.forEach(
         (key, rows) -> {
