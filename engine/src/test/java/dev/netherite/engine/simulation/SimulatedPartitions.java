@@ -46,11 +46,15 @@ import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Queue;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executor;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
@@ -76,8 +80,9 @@ import java.util.function.Supplier;
  *       to hand over (final checkpoint, stop); a stopped host (hand-off, failed write) is started
  *       again, recovering from storage, {@link #restartAfter} later. A stopped partition drops what
  *       it is sent, as the runtime does while a partition is down.
- *   <li><b>Steps.</b> A real {@link OrchestrationExecutor} (virtual threads); the harness waits for
- *       each step's result (with a timeout) and feeds it back later as pending work.
+ *   <li><b>Steps.</b> A real {@link OrchestrationExecutor} (virtual threads, which the harness's
+ *       thread itself runs); the harness waits for each step's result and feeds it back later as
+ *       pending work.
  *   <li><b>Activities and entity batches</b> run synchronously, some time after they were started.
  *   <li><b>Time</b> is a simulated clock: it moves only when a test advances it or when nothing is
  *       left to do but wait for the next timer, restart or client retry. The host's timers are
@@ -109,6 +114,15 @@ public final class SimulatedPartitions implements AutoCloseable {
   private final List<RunActivity> parkedActivities = new ArrayList<>();
 
   private final BlockingQueue<StepReport> stepReports = new LinkedBlockingQueue<>();
+
+  /**
+   * The orchestration threads: virtual threads whose scheduler is this queue, which the test's
+   * thread runs whenever it waits for a step, so that a step costs no hand-off between threads
+   * (null: the JDK does not let the harness pick the scheduler; then they run on the JDK's).
+   */
+  private final Queue<Runnable> readyThreads = new ConcurrentLinkedQueue<>();
+
+  private final ThreadFactory stepThreads = virtualThreadsScheduledBy(readyThreads::add);
   private Workflows workflows;
   private int entityBatchesRun;
   private OrchestrationExecutor executor;
@@ -169,7 +183,7 @@ public final class SimulatedPartitions implements AutoCloseable {
     this.placement = new PartitionPlacement(partitionCount);
     this.random = new Random(seed);
     this.workflows = workflows;
-    this.executor = new OrchestrationExecutor(workflows, converter, Thread.ofVirtual().factory());
+    this.executor = new OrchestrationExecutor(workflows, converter, stepThreadFactory());
     this.nodes = new Node[partitionCount];
     for (int p = 0; p < partitionCount; p++) {
       nodes[p] = new Node(p);
@@ -285,8 +299,7 @@ public final class SimulatedPartitions implements AutoCloseable {
    */
   public void deploy(Workflows newWorkflows) {
     this.workflows = newWorkflows;
-    this.executor =
-        new OrchestrationExecutor(newWorkflows, converter, Thread.ofVirtual().factory());
+    this.executor = new OrchestrationExecutor(newWorkflows, converter, stepThreadFactory());
     for (Node n : nodes) {
       if (n.host != null) {
         n.host.discardCachedRuns();
@@ -461,15 +474,13 @@ public final class SimulatedPartitions implements AutoCloseable {
     if (v != null || !live.mayBeStored(instanceId) || n.checkpoint == null) {
       return v;
     }
-    String key = StoredRecord.instanceKey(instanceId);
-    for (StoredRecord r : loadRecords(n, n.checkpoint.seqNr())) {
-      if (r.key().equals(key)) {
-        PartitionState holder = new PartitionState(p, partitionCount, 1);
-        holder.restoreRecord(r);
-        return ((ClientResponse.Status) holder.query(query)).view();
-      }
+    StoredRecord r = observedRecords(n).get(StoredRecord.instanceKey(instanceId));
+    if (r == null) {
+      return null;
     }
-    return null;
+    PartitionState holder = new PartitionState(p, partitionCount, 1);
+    holder.restoreRecord(r);
+    return ((ClientResponse.Status) holder.query(query)).view();
   }
 
   /** The entity as its partition holds it, in memory or in the store. */
@@ -481,13 +492,8 @@ public final class SimulatedPartitions implements AutoCloseable {
     if (e != null || n.checkpoint == null) {
       return e;
     }
-    String key = StoredRecord.entityKey(entityId);
-    for (StoredRecord r : loadRecords(n, n.checkpoint.seqNr())) {
-      if (r.key().equals(key)) {
-        return (EntityRecord) r.value();
-      }
-    }
-    return null;
+    StoredRecord r = observedRecords(n).get(StoredRecord.entityKey(entityId));
+    return r == null ? null : (EntityRecord) r.value();
   }
 
   public <T> T output(String instanceId, Class<T> type) {
@@ -1130,15 +1136,21 @@ public final class SimulatedPartitions implements AutoCloseable {
 
   @Override
   public void close() {
-    if (mode == PersistenceMode.GLOBAL) {
-      assertNoReleasedAnswerTakenBack();
-    }
-    for (Node n : nodes) {
-      if (n.host != null) {
-        n.host.stopped();
+    try {
+      if (mode == PersistenceMode.GLOBAL) {
+        assertNoReleasedAnswerTakenBack();
+      }
+    } finally {
+      for (Node n : nodes) {
+        if (n.host != null) {
+          n.host.stopped();
+        }
+      }
+      pending.clear();
+      if (stepThreads != null) {
+        runReadyThreads(); // the discarded runs unwind and end
       }
     }
-    pending.clear();
   }
 
   // ---------------------------------------------------------------- one partition's world
@@ -1162,6 +1174,13 @@ public final class SimulatedPartitions implements AutoCloseable {
 
     // The instance store: for each record key, its rows by checkpoint number.
     final Map<String, TreeMap<Long, RecordRow>> records = new TreeMap<>();
+    // Bumped at every change of the rows, so that the harness's cached reads of them stay current.
+    long recordsVersion;
+    Map<String, StoredRecord> observed;
+    long observedVersion;
+    StoredCheckpoint observedCheckpoint;
+    // States rebuilt from checkpoint contents (which never change), for the harness's reads only.
+    final Map<List<PartitionEvent>, PartitionState> rebuiltContents = new IdentityHashMap<>();
     // The checkpoint being saved: its number, its records, what its state had applied when it was
     // captured, and the records not written yet.
     dev.netherite.engine.host.Checkpoint saving;
@@ -1212,9 +1231,17 @@ public final class SimulatedPartitions implements AutoCloseable {
     n.writtenDuringCheckpoint = false;
   }
 
-  private static void writeRows(
+  /**
+   * Writes rows of the saving checkpoint. Each row must be of a record its content's state holds
+   * (checked here for every row, rather than only for the rows reads happen to take).
+   */
+  private void writeRows(
       Node n, long number, List<StoredRecord> rows, List<PartitionEvent> content) {
+    n.recordsVersion++;
     for (StoredRecord r : rows) {
+      if (!r.deleted() && rebuiltContent(n, content).record(r.key()).deleted()) {
+        throw noSuchRecord(r.key());
+      }
       n.records
           .computeIfAbsent(r.key(), k -> new TreeMap<>())
           .put(number, new RecordRow(r.deleted() ? null : content));
@@ -1226,6 +1253,7 @@ public final class SimulatedPartitions implements AutoCloseable {
    * number) and every row of a deleted record go.
    */
   private static void collectGarbage(Node n, dev.netherite.engine.host.Checkpoint saved) {
+    n.recordsVersion++;
     for (StoredRecord r : saved.records()) {
       if (!r.superseding()) {
         continue; // the store holds no earlier row of it
@@ -1241,25 +1269,74 @@ public final class SimulatedPartitions implements AutoCloseable {
     }
   }
 
-  /** Each record's newest row at or below {@code number}, rebuilt from what its state applied. */
-  private List<StoredRecord> loadRecords(Node n, long number) {
-    Map<List<PartitionEvent>, PartitionState> rebuilt = new IdentityHashMap<>();
+  /**
+   * The newest row at or below {@code number} of each record whose key {@code keys} takes, in key
+   * order, rebuilt from what its state applied. The records are fresh objects, since the host that
+   * reads them back changes them.
+   */
+  private List<StoredRecord> loadRecords(
+      Node n, long number, java.util.function.Predicate<String> keys) {
+    Map<List<PartitionEvent>, PartitionState> fresh = new IdentityHashMap<>();
+    return loadRecords(n, number, keys, (m, c) -> fresh.computeIfAbsent(c, k -> rebuild(m.id, k)));
+  }
+
+  /** The state rebuilt from a checkpoint's content, shared by the harness's own reads only. */
+  private PartitionState rebuiltContent(Node n, List<PartitionEvent> content) {
+    if (n.rebuiltContents.size() > 32 && !n.rebuiltContents.containsKey(content)) {
+      n.rebuiltContents.clear(); // contents no row refers to any more go
+    }
+    return n.rebuiltContents.computeIfAbsent(content, c -> rebuild(n.id, c));
+  }
+
+  /**
+   * The committed records as the harness's own reads ({@link #status}, {@link #entity}) see them,
+   * loaded once per version of the store and committed number, from states rebuilt once per
+   * checkpoint content: the chaos loop asks for them after every action, and rebuilding a whole log
+   * each time is what the simulation would otherwise spend its time on. These objects are only
+   * read, never handed to a host.
+   */
+  private Map<String, StoredRecord> observedRecords(Node n) {
+    long number = n.checkpoint.seqNr();
+    if (n.observed == null
+        || n.observedVersion != n.recordsVersion
+        || n.observedCheckpoint != n.checkpoint) {
+      Map<String, StoredRecord> observed = new HashMap<>();
+      for (StoredRecord r : loadRecords(n, number, key -> true, this::rebuiltContent)) {
+        observed.put(r.key(), r);
+      }
+      n.observed = observed;
+      n.observedVersion = n.recordsVersion;
+      n.observedCheckpoint = n.checkpoint;
+    }
+    return n.observed;
+  }
+
+  private List<StoredRecord> loadRecords(
+      Node n,
+      long number,
+      java.util.function.Predicate<String> keys,
+      java.util.function.BiFunction<Node, List<PartitionEvent>, PartitionState> rebuilt) {
     List<StoredRecord> loaded = new ArrayList<>();
     n.records.forEach(
         (key, rows) -> {
+          if (!keys.test(key)) {
+            return;
+          }
           Map.Entry<Long, RecordRow> row = rows.floorEntry(number);
           if (row != null && row.getValue().content() != null) {
-            PartitionState at =
-                rebuilt.computeIfAbsent(row.getValue().content(), c -> rebuild(n.id, c));
+            PartitionState at = rebuilt.apply(n, row.getValue().content());
             StoredRecord r = at.record(key);
             if (r.deleted()) {
-              throw new IllegalStateException(
-                  "a stored row of a record that did not exist: " + key);
+              throw noSuchRecord(key);
             }
             loaded.add(r);
           }
         });
     return loaded;
+  }
+
+  private static IllegalStateException noSuchRecord(String key) {
+    return new IllegalStateException("a stored row of a record that did not exist: " + key);
   }
 
   /** The ports of one incarnation of one partition; calls from a stale incarnation do nothing. */
@@ -1516,17 +1593,24 @@ public final class SimulatedPartitions implements AutoCloseable {
     while (true) {
       long left = deadline - System.nanoTime();
       StepReport report;
-      try {
-        report = left <= 0 ? null : stepReports.poll(left, TimeUnit.NANOSECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new AssertionError("interrupted while waiting for a step", e);
+      if (stepThreads != null) {
+        // Only this thread runs the orchestration threads: once none is ready, none will report.
+        runReadyThreads();
+        report = stepReports.poll();
+      } else {
+        try {
+          report = left <= 0 ? null : stepReports.poll(left, TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new AssertionError("interrupted while waiting for a step", e);
+        }
       }
       if (report == null) {
         throw new AssertionError(
-            "step did not report within "
-                + STEP_TIMEOUT_SECONDS
-                + "s: instance="
+            (stepThreads != null
+                    ? "step's thread parked without reporting"
+                    : "step did not report within " + STEP_TIMEOUT_SECONDS + "s")
+                + ": instance="
                 + run.instanceId()
                 + " step="
                 + stepNumber
@@ -1538,6 +1622,35 @@ public final class SimulatedPartitions implements AutoCloseable {
       }
       // A report of a run that was discarded in the middle of a step: nobody takes it, as in the
       // runtime.
+    }
+  }
+
+  private ThreadFactory stepThreadFactory() {
+    return stepThreads != null ? stepThreads : Thread.ofVirtual().factory();
+  }
+
+  /** Runs the orchestration threads that are ready, each until it parks or ends. */
+  private void runReadyThreads() {
+    for (Runnable r; (r = readyThreads.poll()) != null; ) {
+      r.run();
+    }
+  }
+
+  /**
+   * Virtual threads that {@code scheduler} runs, through the JDK's constructor for that (the one
+   * its own tests use; needs {@code --add-opens java.base/java.lang}, which the build passes), or
+   * null when this JDK has none. The threads are the same as the JDK's default ones but for which
+   * carrier mounts them.
+   */
+  private static ThreadFactory virtualThreadsScheduledBy(Executor scheduler) {
+    try {
+      java.lang.reflect.Constructor<?> builder =
+          Class.forName("java.lang.ThreadBuilders$VirtualThreadBuilder")
+              .getDeclaredConstructor(Executor.class);
+      builder.setAccessible(true);
+      return ((Thread.Builder.OfVirtual) builder.newInstance(scheduler)).factory();
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      return null;
     }
   }
 
@@ -1739,21 +1852,21 @@ public final class SimulatedPartitions implements AutoCloseable {
       }
       case RecordsLoad l -> {
         java.util.Set<String> wanted = new java.util.HashSet<>(l.keys());
-        host.onRecordsLoaded(
-            loadRecords(n, l.number()).stream().filter(r -> wanted.contains(r.key())).toList());
+        host.onRecordsLoaded(loadRecords(n, l.number(), wanted::contains));
       }
       case RecordLoad l ->
           host.onRecordLoaded(
               l.key(),
-              loadRecords(n, l.number()).stream()
-                  .filter(r -> r.key().equals(l.key()))
-                  .findFirst()
-                  .orElse(null));
+              loadRecords(n, l.number(), l.key()::equals).stream().findFirst().orElse(null));
       case InstancesScan scan -> {
         List<StoredRecord> matching =
-            loadRecords(n, scan.number()).stream()
-                .filter(r -> r.key().startsWith(scan.keyPrefix()))
-                .filter(r -> scan.afterKey() == null || r.key().compareTo(scan.afterKey()) > 0)
+            loadRecords(
+                    n,
+                    scan.number(),
+                    key ->
+                        key.startsWith(scan.keyPrefix())
+                            && (scan.afterKey() == null || key.compareTo(scan.afterKey()) > 0))
+                .stream()
                 .filter(scan.filter())
                 .sorted(java.util.Comparator.comparing(StoredRecord::key))
                 .toList();
