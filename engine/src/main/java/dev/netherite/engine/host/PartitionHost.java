@@ -341,6 +341,14 @@ public final class PartitionHost {
     return speculation == null ? null : speculation.releasing();
   }
 
+  /**
+   * In the global mode, whether this partition waits for another to confirm a step it consumed (its
+   * resend tick then asks again).
+   */
+  public boolean awaitsConfirmation() {
+    return speculation != null && speculation.hasPending();
+  }
+
   public boolean writeInFlight() {
     return writeInFlight;
   }
@@ -2055,8 +2063,10 @@ public final class PartitionHost {
       StepId tag = null;
       CommitInfo commit = null;
       if (global) {
-        // Sent now, from the step just applied (a resend: from a later one, which is safe): the
-        // receiver depends on it until this partition commits it.
+        // Sent now, from the step just applied (a resend: from a later one, which is safe and makes
+        // no cycle: the receiver's steps that this one depends on were sent before the receiver
+        // took
+        // this message): the receiver depends on it until this partition commits it.
         StepId now = state.incarnations().now();
         tag = now.isAfter(speculation.committed()) ? now : null;
         commit = commitInfo();

@@ -223,7 +223,7 @@ class EntitySimulationTest {
         client);
     sim.faults(0, 0);
     sim.settle(300_000);
-    assertTrue(sim.quiescent(), "not quiescent after settling");
+    assertTrue(sim.quiescent(), () -> "not quiescent after settling: " + sim.summary());
 
     // Each transfer ended once, as its own outcome says; the balances are what the applied
     // transfers make them.

@@ -304,7 +304,7 @@ class PartitionSimulationTest {
     chaos(sim, random, () -> answered(sim, purges), () -> {});
     sim.faults(0, 0);
     sim.settle(200_000);
-    assertTrue(sim.quiescent(), "not quiescent after settling");
+    assertTrue(sim.quiescent(), () -> "not quiescent after settling: " + sim.summary());
 
     for (String id : ids) {
       assertRejected(sim.response(raises.get(id)), ClientResponse.Reason.INVALID_STATE, id);
@@ -396,7 +396,7 @@ class PartitionSimulationTest {
         });
     sim.faults(0, 0);
     sim.settle(200_000);
-    assertTrue(sim.quiescent(), "not quiescent after settling");
+    assertTrue(sim.quiescent(), () -> "not quiescent after settling: " + sim.summary());
 
     for (String id : purgeable) {
       assertEquals(null, sim.status(id), id + " was purged");
@@ -482,7 +482,7 @@ class PartitionSimulationTest {
         () -> {});
     sim.faults(0, 0);
     sim.settle(200_000);
-    assertTrue(sim.quiescent(), "not quiescent after settling");
+    assertTrue(sim.quiescent(), () -> "not quiescent after settling: " + sim.summary());
     for (String id : counters) {
       assertEquals(RuntimeStatus.RUNNING, sim.status(id).status(), id + " has not ended");
     }
@@ -578,7 +578,7 @@ class PartitionSimulationTest {
     // Calm: no more faults; everything in flight settles and every outbox drains.
     sim.faults(0, 0);
     sim.settle(200_000);
-    assertTrue(sim.quiescent(), "not quiescent after settling");
+    assertTrue(sim.quiescent(), () -> "not quiescent after settling: " + sim.summary());
 
     for (Map.Entry<String, String> e : inputs.entrySet()) {
       String id = e.getKey();
@@ -669,7 +669,7 @@ class PartitionSimulationTest {
     for (long iteration = 0; !done.getAsBoolean(); iteration++) {
       if (sim.actions() > MAX_ACTIONS || iteration > 10 * MAX_ACTIONS) {
         throw new AssertionError(
-            "not every orchestration ended within " + MAX_ACTIONS + " actions");
+            "not every orchestration ended within " + MAX_ACTIONS + " actions: " + sim.summary());
       }
       client.run();
       double fault = random.nextDouble();
@@ -780,7 +780,7 @@ class PartitionSimulationTest {
 
     sim.faults(0, 0);
     sim.settle(200_000);
-    assertTrue(sim.quiescent(), "not quiescent after settling");
+    assertTrue(sim.quiescent(), () -> "not quiescent after settling: " + sim.summary());
 
     Map<String, Integer> creations = sim.creationsInDurableLogs();
     for (CounterClient c : counters) {

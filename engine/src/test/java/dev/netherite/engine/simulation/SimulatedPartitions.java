@@ -642,7 +642,8 @@ public final class SimulatedPartitions implements AutoCloseable {
         boolean matters =
             switch (t.getKey()) {
               case TIMER_DUE, COMMIT_DUE -> true;
-              case RESEND -> n.host.state().outbox().unacknowledgedCount() > 0;
+              case RESEND ->
+                  n.host.state().outbox().unacknowledgedCount() > 0 || n.host.awaitsConfirmation();
               case CHECKPOINT_IF_IDLE, RETENTION -> false;
             };
         if (matters) {
