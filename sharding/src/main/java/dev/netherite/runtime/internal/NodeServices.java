@@ -10,6 +10,9 @@ import dev.netherite.persistence.StorageMetrics;
 import dev.netherite.persistence.internal.CassandraInstanceStore;
 import dev.netherite.runtime.DeliveryFaults;
 import dev.netherite.runtime.RuntimeSettings;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import org.apache.pekko.actor.ActorRef;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
@@ -28,7 +31,8 @@ public record NodeServices(
     DeliveryFaults faults,
     StoreHealth storeHealth,
     CassandraInstanceStore instanceStore,
-    RecordBudget recordBudget) {
+    RecordBudget recordBudget,
+    ConcurrentMap<Integer, ActorRef> runningHere) {
 
   public static final EntityTypeKey<PartitionCommand> PARTITION =
       EntityTypeKey.create(PartitionCommand.class, "partition");
@@ -48,6 +52,32 @@ public record NodeServices(
               + (settings.partitionCount() - 1));
     }
     return sharding.entityRefFor(PARTITION, Integer.toString(partition));
+  }
+
+  /**
+   * Sends a link message to another partition: straight to its actor when it runs on this node,
+   * else through Cluster Sharding. The direct path skips the region, the shard and the supervisor
+   * (four mailboxes instead of one on every hop of a transfer). It is only a shortcut: the links
+   * tolerate loss, duplicates and reordering, so a message that meets an actor handing off, or that
+   * overtakes one sent through the region, costs at most a resend.
+   */
+  public void tellPartition(int partition, PartitionCommand command) {
+    ActorRef here = runningHere.get(partition);
+    if (here != null) {
+      here.tell(command, ActorRef.noSender());
+    } else {
+      partition(partition).tell(command);
+    }
+  }
+
+  /** The actor of {@code partition} runs on this node, recovered. */
+  void runsHere(int partition, ActorRef actor) {
+    runningHere.put(partition, actor);
+  }
+
+  /** The actor of {@code partition} on this node stopped. */
+  void stoppedHere(int partition, ActorRef actor) {
+    runningHere.remove(partition, actor);
   }
 
   /** Whether {@code partition} is one of the task hub's partition numbers. */
@@ -90,6 +120,7 @@ public record NodeServices(
         instanceStore,
         settings.recordBudgetBytes() == Long.MAX_VALUE
             ? RecordBudget.UNLIMITED
-            : new RecordBudget(settings.recordBudgetBytes()));
+            : new RecordBudget(settings.recordBudgetBytes()),
+        new ConcurrentHashMap<>());
   }
 }

@@ -164,6 +164,7 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
               node.storeHealth().available();
               lease.fence(persistenceId(), lastSequenceNr());
               host.recoveryCompleted();
+              node.runsHere(partitionId, self);
             })
         .build();
   }
@@ -252,7 +253,12 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
             PartitionCommand.AskCommitted.class,
             a -> host.input(new PartitionLink.AskCommitted(a.from())))
         .match(PartitionCommand.Wake.class, w -> {})
-        .matchEquals(PartitionCommand.HandOff.INSTANCE, h -> host.handOff())
+        .matchEquals(
+            PartitionCommand.HandOff.INSTANCE,
+            h -> {
+              node.stoppedHere(partitionId, self); // from now on through the region, which buffers
+              host.handOff();
+            })
         .match(PartitionCommand.Inspect.class, i -> i.replyTo().tell(report()))
         .match(DeleteMessagesSuccess.class, m -> {})
         .match(DeleteSnapshotsSuccess.class, m -> {})
@@ -349,6 +355,7 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
 
   @Override
   public void postStop() throws Exception {
+    node.stoppedHere(partitionId, self);
     lease.release();
     if (commitDue != null) {
       commitDue.cancel(false);
@@ -542,10 +549,9 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
     if (fate == DeliveryFaults.Fate.DROP) {
       return;
     }
-    var target = node.partition(destination);
-    target.tell(command);
+    node.tellPartition(destination, command);
     if (fate == DeliveryFaults.Fate.DUPLICATE) {
-      target.tell(command);
+      node.tellPartition(destination, command);
     }
   }
 
