@@ -6,16 +6,22 @@ import dev.netherite.engine.PartitionPlacement;
 import dev.netherite.engine.entity.EntityExecutor;
 import dev.netherite.engine.host.RecordBudget;
 import dev.netherite.engine.orchestration.OrchestrationExecutor;
+import dev.netherite.engine.partition.ClientResponse;
 import dev.netherite.persistence.StorageMetrics;
 import dev.netherite.persistence.internal.CassandraInstanceStore;
 import dev.netherite.runtime.DeliveryFaults;
 import dev.netherite.runtime.RuntimeSettings;
+import java.time.Duration;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import java.util.function.Function;
 import org.apache.pekko.actor.ActorRef;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
+import org.apache.pekko.pattern.Patterns;
 
 /** INTERNAL API: what every partition hosted on a node shares. */
 public record NodeServices(
@@ -68,6 +74,24 @@ public record NodeServices(
     } else {
       partition(partition).tell(command);
     }
+  }
+
+  /**
+   * Asks a partition for a client: straight to its actor when it runs on this node and the store is
+   * available (while it is not, the supervisor answers for the partition), else through Cluster
+   * Sharding.
+   */
+  public CompletionStage<ClientResponse> askPartition(
+      int partition,
+      Function<org.apache.pekko.actor.typed.ActorRef<ClientResponse>, PartitionCommand> message,
+      Duration timeout) {
+    ActorRef here = runningHere.get(partition);
+    if (here != null && storeHealth.unavailableSince() == null) {
+      return Patterns.askWithReplyTo(
+              here, replyTo -> message.apply(Adapter.toTyped(replyTo)), timeout)
+          .thenApply(ClientResponse.class::cast);
+    }
+    return partition(partition).ask(message::apply, timeout);
   }
 
   /** The actor of {@code partition} runs on this node, recovered. */

@@ -472,7 +472,7 @@ public final class ShardedDurableClient implements DurableClient {
   private ClientResponse ask(
       int partition, Function<ActorRef<ClientResponse>, PartitionCommand> message, Duration timeout)
       throws TimeoutException {
-    CompletionStage<ClientResponse> answer = node.partition(partition).ask(message::apply, timeout);
+    CompletionStage<ClientResponse> answer = node.askPartition(partition, message, timeout);
     ClientResponse response;
     try {
       response = answer.toCompletableFuture().get(timeout.toMillis() + 1000, TimeUnit.MILLISECONDS);
