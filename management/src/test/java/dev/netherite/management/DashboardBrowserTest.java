@@ -20,6 +20,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.openqa.selenium.By;
 import org.openqa.selenium.OutputType;
+import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
@@ -94,8 +95,14 @@ class DashboardBrowserTest {
     }
   }
 
+  /**
+   * Waits for a condition on the page. The page redraws its tables as it polls the API, so an
+   * element read while it is replaced is stale: the condition is then tried again.
+   */
   private static WebDriverWait waiting() {
-    return new WebDriverWait(browser, Duration.ofSeconds(60));
+    WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(60));
+    wait.ignoring(StaleElementReferenceException.class);
+    return wait;
   }
 
   private static String text(String id) {

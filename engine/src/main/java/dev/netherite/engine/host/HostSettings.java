@@ -32,52 +32,6 @@ public record HostSettings(
   /** The default of {@code netherite.global.max-unconfirmed}. */
   public static final Duration DEFAULT_MAX_UNCONFIRMED = Duration.ofSeconds(10);
 
-  /** The settings of every mode but {@code global}'s own. */
-  public HostSettings(
-      int partitionCount,
-      PersistenceMode mode,
-      int maxBatchEvents,
-      int maxPendingEvents,
-      Duration maxLinger,
-      long checkpointAfterEvents,
-      long checkpointAfterBytes,
-      Duration checkpointAfterIdle,
-      boolean deleteCoveredEvents,
-      int instanceCacheSize,
-      int requestLogCapacity,
-      int entityMaxBatchSize,
-      Duration resendAfter,
-      int maxMessagesPerDelivery,
-      long maxBatchBytes,
-      int residentEndedInstances,
-      int purgeBatchSize,
-      Duration retentionCompleted,
-      Duration retentionCheckInterval,
-      RecordBudget recordBudget) {
-    this(
-        partitionCount,
-        mode,
-        maxBatchEvents,
-        maxPendingEvents,
-        maxLinger,
-        checkpointAfterEvents,
-        checkpointAfterBytes,
-        checkpointAfterIdle,
-        deleteCoveredEvents,
-        instanceCacheSize,
-        requestLogCapacity,
-        entityMaxBatchSize,
-        resendAfter,
-        maxMessagesPerDelivery,
-        maxBatchBytes,
-        residentEndedInstances,
-        purgeBatchSize,
-        retentionCompleted,
-        retentionCheckInterval,
-        recordBudget,
-        DEFAULT_MAX_UNCONFIRMED);
-  }
-
   /** The default of {@code netherite.resident-ended-instances}. */
   public static final int DEFAULT_RESIDENT_ENDED_INSTANCES = 1000;
 

@@ -61,7 +61,8 @@ class PartitionHostTest {
         HostSettings.DEFAULT_PURGE_BATCH_SIZE,
         null,
         HostSettings.DEFAULT_RETENTION_CHECK_INTERVAL,
-        RecordBudget.UNLIMITED);
+        RecordBudget.UNLIMITED,
+        HostSettings.DEFAULT_MAX_UNCONFIRMED);
   }
 
   private PartitionHost newHost(HostSettings settings) {

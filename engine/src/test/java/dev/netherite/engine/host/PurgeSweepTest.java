@@ -81,7 +81,8 @@ class PurgeSweepTest {
         batchSize,
         retention,
         Duration.ofSeconds(5),
-        RecordBudget.UNLIMITED);
+        RecordBudget.UNLIMITED,
+        HostSettings.DEFAULT_MAX_UNCONFIRMED);
   }
 
   private PartitionHost newHost(HostSettings settings) {

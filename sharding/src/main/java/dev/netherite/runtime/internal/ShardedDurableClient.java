@@ -427,6 +427,7 @@ public final class ShardedDurableClient implements DurableClient {
   private ClientResponse withRetries(
       int partition, Function<ActorRef<ClientResponse>, PartitionCommand> message) {
     Instant deadline = Instant.now().plus(node.settings().clientRequestTimeout());
+    int rolledBack = 0;
     while (true) {
       try {
         ClientResponse response = ask(partition, message, node.settings().clientAttemptTimeout());
@@ -435,6 +436,7 @@ public final class ShardedDurableClient implements DurableClient {
         }
         // The partition took back the speculative work the request was in and restarts: the same
         // command (same request id) is sent again, after a pause that lets it recover.
+        rolledBack++;
         pauseBeforeRetry();
       } catch (TimeoutException e) {
         // no answer in time: sent again below, as after a rollback
@@ -443,10 +445,17 @@ public final class ShardedDurableClient implements DurableClient {
         throw new DurableTimeoutException(
             "Partition "
                 + partition
-                + " did not answer within "
+                + (rolledBack == 0
+                    ? " did not answer within "
+                    : " took back the speculative work this request was part of "
+                        + rolledBack
+                        + " times and gave no final answer within ")
                 + node.settings().clientRequestTimeout()
-                + "; the outcome of the request is unknown. Is the node that hosts it up and"
-                + " reachable from this one?");
+                + " (netherite.client.request-timeout); the outcome of the request is unknown."
+                + (rolledBack == 0
+                    ? " Is the node that hosts it up and reachable from this one?"
+                    : " A partition it depends on may be down or failing its writes; its log"
+                        + " says why it rolled back."));
       }
     }
   }
