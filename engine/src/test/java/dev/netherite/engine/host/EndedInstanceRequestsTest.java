@@ -68,7 +68,8 @@ class EndedInstanceRequestsTest {
         100,
         null,
         Duration.ofSeconds(5),
-        RecordBudget.UNLIMITED);
+        RecordBudget.UNLIMITED,
+        HostSettings.DEFAULT_MAX_UNCONFIRMED);
   }
 
   private PartitionHost newHost() {
