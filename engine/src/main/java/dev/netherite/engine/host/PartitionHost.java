@@ -1858,7 +1858,7 @@ public final class PartitionHost {
             settings.residentEndedInstances(),
             settings.recordBudget().share(),
             pipelined && phase == Phase.RUNNING,
-            loading);
+            pinnedRecords());
     if (e.ended() > 0) {
       storeHoldsOthers = true;
     }
@@ -1867,6 +1867,31 @@ public final class PartitionHost {
       append(new PartitionEvent.RecordsEvicted(e.idle(), ports.clock().now()));
       ports.metrics().recordsEvicted(e.idle().size());
     }
+  }
+
+  /**
+   * The records that must stay in memory at an eviction: those being read back, and in {@code
+   * persist-first} mode those that client requests recorded but not yet applied need ({@link
+   * PartitionState#instanceNeeded}). Such a request was let through because its record was in
+   * memory; it is applied only once its batch is durable, perhaps after this eviction, and must
+   * then still meet the record, as its replay does (which reads the record back first).
+   */
+  private Set<String> pinnedRecords() {
+    if (pipelined) {
+      return loading; // applied when recorded: the request has met its record already
+    }
+    Set<String> pinned = new HashSet<>(loading);
+    for (List<PartitionEvent> events : List.of(inFlight, buffer)) {
+      for (PartitionEvent e : events) {
+        if (e instanceof PartitionEvent.ClientRequestReceived c) {
+          String id = PartitionState.instanceNeeded(c.request());
+          if (id != null) {
+            pinned.add(StoredRecord.instanceKey(id));
+          }
+        }
+      }
+    }
+    return pinned;
   }
 
   private void endCheckpoint(boolean saved) {
