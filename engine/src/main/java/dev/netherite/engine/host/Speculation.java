@@ -116,10 +116,19 @@ final class Speculation {
     return !waiters.isEmpty();
   }
 
-  /** Whether a dependency on {@code origin} at {@code step} or later is pending already. */
+  /**
+   * Whether a pending dependency on {@code origin} covers {@code step}: one on the same incarnation
+   * at {@code step} or later, whose commit implies that of {@code step} and whose loss is found
+   * whenever {@code step} is lost. A step of a later incarnation covers nothing of an earlier one:
+   * the earlier incarnation may have ended before {@code step} (a message from a lost step still in
+   * flight when the origin's next incarnation is heard from), and the later step then commits while
+   * {@code step} is lost.
+   */
   boolean dependsOn(int origin, StepId step) {
     for (Dependency d : dependencies) {
-      if (d.origin() == origin && d.step().compareTo(step) >= 0) {
+      if (d.origin() == origin
+          && d.step().incarnation() == step.incarnation()
+          && d.step().position() >= step.position()) {
         return true;
       }
     }

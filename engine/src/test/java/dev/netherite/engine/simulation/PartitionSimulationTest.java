@@ -269,6 +269,7 @@ class PartitionSimulationTest {
   private void simulateEnded(SimulatedPartitions sim, long seed) {
     Random random = new Random(seed ^ 0x2545F491L);
     sim.faults(DROP_RATE, DUPLICATE_RATE).residentEndedInstances(0);
+    sim.cacheCapacity(64); // restarts every partition, so that no ended instance stays in memory
     List<String> ids = new ArrayList<>();
     for (int k = 0; k < 12; k++) {
       String id = "e" + k + "!" + (k % PARTITIONS);

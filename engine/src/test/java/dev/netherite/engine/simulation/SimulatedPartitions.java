@@ -239,13 +239,18 @@ public final class SimulatedPartitions implements AutoCloseable {
 
   public SimulatedPartitions cacheCapacity(int capacity) {
     this.cacheCapacity = capacity;
+    restartAll();
+    return this;
+  }
+
+  /** Restarts every running partition, so that settings changed since apply to all of them. */
+  private void restartAll() {
     for (Node n : nodes) {
       if (n.host != null) {
         n.storeOrDropInFlight();
         recover(n);
       }
     }
-    return this;
   }
 
   /** Whether started activities run; when off they stay pending (see {@link #completeActivity}). */
@@ -270,8 +275,11 @@ public final class SimulatedPartitions implements AutoCloseable {
   }
 
   /**
-   * The commit log of partitions started from now on: persistence mode, events per write, unwritten
-   * events before backpressure, the commit linger, and events between checkpoints.
+   * The commit log of every partition: persistence mode, events per write, unwritten events before
+   * backpressure, the commit linger, and events between checkpoints. Restarts every partition: the
+   * first hosts, started with the defaults, must not go on in another mode next to the new ones
+   * (the harness fails at once when a speculative delivery reaches a host of another mode); call it
+   * before the run.
    */
   public SimulatedPartitions commitLog(
       PersistenceMode mode,
@@ -284,6 +292,7 @@ public final class SimulatedPartitions implements AutoCloseable {
     this.maxPendingEvents = maxPendingEvents;
     this.maxLinger = maxLinger;
     this.checkpointAfterEvents = checkpointAfterEvents;
+    restartAll();
     return this;
   }
 
@@ -788,6 +797,7 @@ public final class SimulatedPartitions implements AutoCloseable {
     }
     PartitionHost host = new PartitionHost(partition, hostSettings(), portsOf(n, n.incarnation));
     n.host = host;
+    n.hostMode = mode;
     n.lastHost = host;
     long from = 0;
     if (n.checkpoint != null) {
@@ -1193,6 +1203,7 @@ public final class SimulatedPartitions implements AutoCloseable {
     // The running incarnation; host is null while the partition is down.
     int incarnation;
     PartitionHost host;
+    PersistenceMode hostMode;
     PartitionHost lastHost;
     EventBatch inFlight;
     boolean failNextWrite;
@@ -1752,6 +1763,20 @@ public final class SimulatedPartitions implements AutoCloseable {
       case Link l -> {
         Node n = nodes[l.destination()];
         if (n.host != null) {
+          if (l.message() instanceof PartitionLink.Deliver d
+              && d.dependsOn() != null
+              && n.hostMode != PersistenceMode.GLOBAL) {
+            // A host that does not speculate applies it as if committed and cannot take it back
+            // when its origin loses the step: the harness must run every partition in one mode.
+            throw new IllegalStateException(
+                "partition "
+                    + n.id
+                    + " runs in mode "
+                    + n.hostMode
+                    + " and got a speculative delivery from partition "
+                    + d.origin()
+                    + ": the simulation runs its partitions in different persistence modes");
+          }
           n.host.input(l.message());
         }
       }
