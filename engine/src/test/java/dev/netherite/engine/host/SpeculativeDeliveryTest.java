@@ -115,7 +115,8 @@ class SpeculativeDeliveryTest {
             HostSettings.DEFAULT_PURGE_BATCH_SIZE,
             null,
             HostSettings.DEFAULT_RETENTION_CHECK_INTERVAL,
-            RecordBudget.UNLIMITED);
+            RecordBudget.UNLIMITED,
+            HostSettings.DEFAULT_MAX_UNCONFIRMED);
     return new PartitionHost(
         0,
         settings,
