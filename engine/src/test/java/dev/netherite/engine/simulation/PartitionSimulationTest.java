@@ -365,9 +365,12 @@ class PartitionSimulationTest {
       counters.add(id);
       sim.start(id, "Counter", "");
     }
-    // Ended as the partition reports it (durable, in global mode committed), not as its state
-    // shows it: a speculative end may still be taken back, and the sweeps below start at once.
-    chaos(sim, random, () -> parents.stream().allMatch(id -> sim.endedView(id) != null), () -> {});
+    chaos(sim, random, () -> parents.stream().allMatch(sim::hasEnded), () -> {});
+    // The state shows speculative steps (global mode) and events not yet durable (local): an end
+    // may still be taken back. Settled, every end the state shows is committed.
+    sim.faults(0, 0);
+    sim.settle(200_000);
+    sim.faults(DROP_RATE, DUPLICATE_RATE);
 
     PurgeFilter filter =
         new PurgeFilter(PurgeFilter.endedStatuses(Set.of()), null, null, "e", null);
