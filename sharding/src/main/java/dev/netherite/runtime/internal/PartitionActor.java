@@ -79,6 +79,10 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
   private final PartitionLease lease;
   private final Serialization serialization;
   private final Map<HostTimer, LocalSignal.ToHost> timerSignals = new EnumMap<>(HostTimer.class);
+
+  /** When this incarnation began, so before its recovery read the journal. */
+  private final long startedNanos = System.nanoTime();
+
   private ScheduledFuture<?> commitDue;
 
   static Props props(int partitionId, NodeServices node, CommitLogFaults faults) {
@@ -161,7 +165,7 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
         .match(
             RecoveryCompleted.class,
             done -> {
-              node.storeHealth().available();
+              node.storeHealth().available(startedNanos);
               lease.fence(persistenceId(), lastSequenceNr());
               host.recoveryCompleted();
               node.runsHere(partitionId, self);
@@ -433,10 +437,11 @@ final class PartitionActor extends AbstractPersistentActorWithTimers {
   private final class Journal implements PartitionPorts.Journal {
     @Override
     public void write(EventBatch batch) {
+      long sent = System.nanoTime();
       persistAsync(
           batch,
           b -> {
-            node.storeHealth().available();
+            node.storeHealth().available(sent);
             host.onWritten();
           });
     }

@@ -208,7 +208,7 @@ final class PartitionLease {
                   "DELETE FROM " + table + " WHERE task_hub = ? AND partition = ? IF owner = ?");
         }
         boolean applied = session.execute(insert.bind(taskHub, partition, owner)).wasApplied();
-        health.available();
+        health.available(sent);
         if (applied) {
           takenAtMicros = WriteFence.ID.get(system).next();
           extendUntil(sent, sentMicros);
@@ -328,7 +328,7 @@ final class PartitionLease {
           loseLease("another node holds it now");
           return;
         }
-        health.available();
+        health.available(sent);
         if (System.nanoTime() < validUntilNanos) {
           extendUntil(sent, sentMicros);
         }

@@ -11,11 +11,14 @@ import org.slf4j.LoggerFactory;
  * INTERNAL API
  *
  * <p>Whether this node can reach the store (Cassandra), as its partitions find out: a write or a
- * recovery that fails for want of the store marks it unavailable, the next one that succeeds marks
- * it available again. An outage fails every partition at once and again at every retry, so it is
- * logged here, once per episode (one WARN when it starts, one INFO when it ends), and the
- * partitions say nothing more about it; while it lasts, a partition that is down answers clients at
- * once that the store is unavailable instead of leaving them to time out. Thread-safe.
+ * recovery that fails for want of the store marks it unavailable, the next one that succeeds and
+ * was started after the outage was noticed marks it available again (a call started before it, say
+ * a write already stored when Cassandra went down, says nothing about the store now, and ending the
+ * outage on it would log a second outage moments later). An outage fails every partition at once
+ * and again at every retry, so it is logged here, once per episode (one WARN when it starts, one
+ * INFO when it ends), and the partitions say nothing more about it; while it lasts, a partition
+ * that is down answers clients at once that the store is unavailable instead of leaving them to
+ * time out. Thread-safe.
  */
 public final class StoreHealth {
   private static final Logger LOG = LoggerFactory.getLogger(StoreHealth.class);
@@ -47,7 +50,10 @@ public final class StoreHealth {
           "ConnectException",
           "ClosedChannelException");
 
-  private final AtomicReference<Instant> unavailableSince = new AtomicReference<>();
+  /** When an outage was noticed: wall-clock time for the log, monotonic time for comparisons. */
+  private record Outage(Instant since, long sinceNanos) {}
+
+  private final AtomicReference<Outage> outage = new AtomicReference<>();
 
   /** Whether {@code failure} (or one of its causes) says the store is unreachable or too slow. */
   public static boolean meansUnavailable(Throwable failure) {
@@ -64,7 +70,7 @@ public final class StoreHealth {
   /** A partition could not write or recover because of {@code cause}. */
   public void unavailable(Throwable cause) {
     Instant now = Instant.now();
-    if (unavailableSince.compareAndSet(null, now)) {
+    if (outage.compareAndSet(null, new Outage(now, System.nanoTime()))) {
       LOG.warn(
           "The store (Cassandra) is unavailable since {}: {}. Partitions on this node cannot"
               + " record or answer until it is back; they retry about every second, and clients"
@@ -74,22 +80,29 @@ public final class StoreHealth {
     }
   }
 
-  /** A partition wrote or recovered. */
-  public void available() {
-    if (unavailableSince.get() == null) {
+  /**
+   * A partition wrote or recovered, by a call it started at {@code startedNanos} ({@link
+   * System#nanoTime()}).
+   */
+  public void available(long startedNanos) {
+    Outage o = outage.get();
+    if (o == null) {
       return; // the common case: one volatile read
     }
-    Instant since = unavailableSince.getAndSet(null);
-    if (since != null) {
+    if (startedNanos - o.sinceNanos() < 0) {
+      return; // started before the outage was noticed: not evidence that it is over
+    }
+    if (outage.compareAndSet(o, null)) {
       LOG.info(
           "The store (Cassandra) is available again, after {} ms unavailable; partitions recover.",
-          Duration.between(since, Instant.now()).toMillis());
+          Duration.between(o.since(), Instant.now()).toMillis());
     }
   }
 
   /** Since when the store is unavailable, or null while it is available. */
   public Instant unavailableSince() {
-    return unavailableSince.get();
+    Outage o = outage.get();
+    return o == null ? null : o.since();
   }
 
   /** The innermost cause's type and message: what operators search for, without a stack trace. */
