@@ -32,6 +32,17 @@ public sealed interface HostInput
     void reply(dev.netherite.engine.partition.ClientResponse response);
   }
 
+  /** Where the answer to this input goes, if it is a client's: null for the host's own input. */
+  default ReplyChannel replyChannel() {
+    return switch (this) {
+      case ClientCommand c -> c.replyTo();
+      case Query q -> q.replyTo();
+      case AwaitCompletion a -> a.replyTo();
+      case PurgeSweep p -> p.replyTo();
+      default -> null;
+    };
+  }
+
   /** A request that changes state; answered once durable. A retry carries the same request id. */
   record ClientCommand(String requestId, ClientRequest request, ReplyChannel replyTo)
       implements HostInput {}

@@ -272,6 +272,8 @@ public final class PartitionHost {
   private final List<Speculation.Dependency> recoveredDependencies = new ArrayList<>();
   // Taking back the speculative suffix from this step: the marker is written, then the host stops.
   private StepId rollbackFrom;
+  // Why that rollback was started: told to the clients it answers.
+  private String rollbackReason;
   private int slowOrigin = -1;
   private boolean voidInFlight;
   // Origins whose confirmation took too long before the last rollback: their messages are applied
@@ -690,8 +692,17 @@ public final class PartitionHost {
 
   /** One input; it waits in the stash while the host cannot take it. */
   public void input(HostInput input) {
-    if (phase == Phase.STOPPED || rollbackFrom != null) {
-      return; // taking back: as good as down, and its senders retry
+    if (rollbackFrom != null && phase != Phase.STOPPED) {
+      // Taking back: as good as down. A client is told to retry at once (its request reaches the
+      // next host); other senders retry on their own.
+      HostInput.ReplyChannel replyTo = input.replyChannel();
+      if (replyTo != null) {
+        replyTo.reply(rolledBackAnswer(rollbackReason));
+      }
+      return;
+    }
+    if (phase == Phase.STOPPED) {
+      return;
     }
     if (input instanceof PartitionLink.Committed || input instanceof PartitionLink.AskCommitted) {
       onCommitLink((PartitionLink) input); // never stashed: checkpoints and hand-offs wait on them
@@ -2403,6 +2414,7 @@ public final class PartitionHost {
       }
     }
     rollbackFrom = voidFrom;
+    rollbackReason = why;
     ports.metrics().rolledBack();
     ports
         .log()
@@ -2414,14 +2426,7 @@ public final class PartitionHost {
                 + " ("
                 + why
                 + "); clients waiting on it retry");
-    ClientResponse retry =
-        new ClientResponse.Rejected(
-            ClientResponse.Reason.ROLLED_BACK,
-            "Partition "
-                + partitionId
-                + " took back speculative work that this request may have been part of ("
-                + why
-                + "); nothing of it remains. Retry it with the same request id.");
+    ClientResponse retry = rolledBackAnswer(why);
     replyTo.values().forEach(r -> r.reply(retry));
     replyTo.clear();
     completionWaiters.values().forEach(ws -> ws.forEach(w -> w.reply(retry)));
@@ -2429,11 +2434,26 @@ public final class PartitionHost {
     buffer.clear();
     bufferSizes.clear();
     bufferCallbacks = new ArrayList<>();
+    for (HostInput waiting : stash) {
+      if (waiting.replyChannel() != null) {
+        waiting.replyChannel().reply(retry); // never taken: retried, it reaches the next host
+      }
+    }
     stash.clear();
     stashedExternal = 0;
     if (!writeInFlight) {
       writeVoid();
     }
+  }
+
+  private ClientResponse rolledBackAnswer(String why) {
+    return new ClientResponse.Rejected(
+        ClientResponse.Reason.ROLLED_BACK,
+        "Partition "
+            + partitionId
+            + " took back speculative work that this request may have been part of ("
+            + why
+            + "); nothing of it remains. Retry it with the same request id.");
   }
 
   private void writeVoid() {

@@ -4,6 +4,8 @@ import dev.netherite.engine.host.CommitLogFaults;
 import dev.netherite.engine.partition.ClientResponse;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.Terminated;
@@ -20,10 +22,12 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
  * {@link PartitionActor} as its child, which pipelining needs. When the child stops (a failed
  * write, a failed recovery) the supervisor starts it again after a back-off (doubling while it
  * crash-loops, back to the minimum after a healthy period: {@code netherite.partition-restart});
- * what arrives meanwhile is dropped, and senders retry. While the store is unavailable ({@link
- * StoreHealth}) the child is started again at a short fixed interval instead ({@code
- * partition-restart.while-store-unavailable}), so that the partition serves soon after the store's
- * return, and client requests are answered at once that the store is unavailable.
+ * client requests that arrive meanwhile wait for the new child (up to {@value
+ * #MAX_CLIENTS_WAITING}), messages of other partitions are dropped and resent by their senders.
+ * While the store is unavailable ({@link StoreHealth}) the child is started again at a short fixed
+ * interval instead ({@code partition-restart.while-store-unavailable}), so that the partition
+ * serves soon after the store's return, and client requests are answered at once that the store is
+ * unavailable.
  *
  * <p>The supervisor keeps the partition's {@link CommitLogFaults} across restarts of its child: a
  * write the store refused is isolated by the next child, not repeated forever.
@@ -34,6 +38,9 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
  * down → running; running → handing off → stopped.
  */
 public final class PartitionSupervisor {
+  /** Client requests kept while the child is down; beyond, they wait out their attempt timeout. */
+  static final int MAX_CLIENTS_WAITING = 10_000;
+
   private PartitionSupervisor() {}
 
   public static Behavior<PartitionCommand> create(int partitionId, NodeServices node) {
@@ -118,7 +125,14 @@ public final class PartitionSupervisor {
                         partitionId,
                         wait.toMillis());
                 timers.startSingleTimer(PartitionCommand.RestartLog.INSTANCE, wait);
-                return down(ctx, timers, partitionId, node, faults, backoff.dividedBy(2));
+                return down(
+                    ctx,
+                    timers,
+                    partitionId,
+                    node,
+                    faults,
+                    backoff.dividedBy(2),
+                    new ArrayList<>());
               }
               Duration wait = backoffAfter(node, backoff, System.nanoTime() - startedNanos);
               ctx.getLog()
@@ -127,7 +141,7 @@ public final class PartitionSupervisor {
                       partitionId,
                       wait.toMillis());
               timers.startSingleTimer(PartitionCommand.RestartLog.INSTANCE, wait);
-              return down(ctx, timers, partitionId, node, faults, wait);
+              return down(ctx, timers, partitionId, node, faults, wait, new ArrayList<>());
             })
         .build();
   }
@@ -138,7 +152,8 @@ public final class PartitionSupervisor {
       int partitionId,
       NodeServices node,
       CommitLogFaults faults,
-      Duration backoff) {
+      Duration backoff,
+      List<PartitionCommand> clientsWaiting) {
     return Behaviors.receive(PartitionCommand.class)
         .onMessageEquals(PartitionCommand.HandOff.INSTANCE, Behaviors::stopped)
         .onMessageEquals(
@@ -148,22 +163,43 @@ public final class PartitionSupervisor {
               Duration next =
                   backoff.multipliedBy(2).compareTo(max) > 0 ? max : backoff.multipliedBy(2);
               Duration min = node.settings().restartMinBackoff();
+              org.apache.pekko.actor.ActorRef child = spawn(ctx, partitionId, node, faults);
+              // Recovery holds them until the partition runs; then they are served in order.
+              clientsWaiting.forEach(
+                  m -> child.tell(m, org.apache.pekko.actor.ActorRef.noSender()));
               return running(
                   ctx,
                   timers,
                   partitionId,
                   node,
                   faults,
-                  spawn(ctx, partitionId, node, faults),
+                  child,
                   next.compareTo(min) < 0 ? min : next);
             })
         .onMessage(
             PartitionCommand.class,
             m -> {
-              refusedForStore(node, partitionId, m);
+              // A client's request waits for the restart (after a rollback its retry comes at
+              // once), instead of being dropped and waiting out its attempt timeout; messages
+              // of other partitions are resent by their senders.
+              if (!refusedForStore(node, partitionId, m)
+                  && replyTo(m) != null
+                  && clientsWaiting.size() < MAX_CLIENTS_WAITING) {
+                clientsWaiting.add(m);
+              }
               return Behaviors.same();
             })
         .build();
+  }
+
+  private static ActorRef<ClientResponse> replyTo(PartitionCommand m) {
+    return switch (m) {
+      case PartitionCommand.ClientCommand c -> c.replyTo();
+      case PartitionCommand.QueryCommand q -> q.replyTo();
+      case PartitionCommand.PurgeSweep p -> p.replyTo();
+      case PartitionCommand.AwaitCompletion a -> a.replyTo();
+      default -> null;
+    };
   }
 
   /**
@@ -175,14 +211,7 @@ public final class PartitionSupervisor {
     if (since == null) {
       return false;
     }
-    ActorRef<ClientResponse> replyTo =
-        switch (m) {
-          case PartitionCommand.ClientCommand c -> c.replyTo();
-          case PartitionCommand.QueryCommand q -> q.replyTo();
-          case PartitionCommand.PurgeSweep p -> p.replyTo();
-          case PartitionCommand.AwaitCompletion a -> a.replyTo();
-          default -> null;
-        };
+    ActorRef<ClientResponse> replyTo = replyTo(m);
     if (replyTo == null) {
       return false;
     }
