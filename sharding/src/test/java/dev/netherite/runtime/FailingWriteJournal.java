@@ -4,14 +4,18 @@ import com.datastax.oss.driver.api.core.DriverTimeoutException;
 import com.typesafe.config.Config;
 import dev.netherite.engine.partition.EventBatch;
 import dev.netherite.engine.partition.PartitionEvent;
+import java.time.Duration;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.pekko.dispatch.Futures;
+import org.apache.pekko.pattern.Patterns;
 import org.apache.pekko.persistence.AtomicWrite;
 import org.apache.pekko.persistence.PersistentRepr;
 import org.apache.pekko.persistence.cassandra.journal.CassandraJournal;
 import scala.collection.immutable.Seq;
 import scala.concurrent.Future;
+import scala.concurrent.duration.FiniteDuration;
 import scala.runtime.BoxedUnit;
 import scala.util.Try;
 
@@ -27,6 +31,7 @@ public final class FailingWriteJournal extends CassandraJournal {
   private static volatile String target;
   private static volatile Set<Integer> failing = Set.of();
   private static volatile Set<Integer> storedButFailed = Set.of();
+  private static volatile Duration failAfter = Duration.ZERO;
   private static final AtomicInteger STEP_WRITES = new AtomicInteger();
 
   /** Writes failed so far (stored or not). */
@@ -41,6 +46,16 @@ public final class FailingWriteJournal extends CassandraJournal {
    * numbered in {@code fail} fail, those also in {@code stored} after they were stored.
    */
   static void arm(String persistenceId, Set<Integer> fail, Set<Integer> stored) {
+    arm(persistenceId, fail, stored, Duration.ZERO);
+  }
+
+  /**
+   * As {@link #arm(String, Set, Set)}, and a failing write reports its failure only {@code after}
+   * it was handed over: a slow write that times out, during which the partition's receivers go on
+   * with what it sent them speculatively.
+   */
+  static void arm(String persistenceId, Set<Integer> fail, Set<Integer> stored, Duration after) {
+    failAfter = after;
     STEP_WRITES.set(0);
     FAILED.set(0);
     failing = Set.copyOf(fail);
@@ -65,11 +80,20 @@ public final class FailingWriteJournal extends CassandraJournal {
     FAILED.incrementAndGet();
     DriverTimeoutException failure =
         new DriverTimeoutException("injected: write " + n + " of " + armedFor + " timed out");
-    if (!storedButFailed.contains(n)) {
-      return Futures.failed(failure);
+    Future<Seq<Try<BoxedUnit>>> outcome =
+        storedButFailed.contains(n)
+            ? super.asyncWriteMessages(messages)
+                .flatMap(stored -> Futures.failed(failure), context().dispatcher())
+            : Futures.failed(failure);
+    Duration delay = failAfter;
+    if (delay.isZero()) {
+      return outcome;
     }
-    return super.asyncWriteMessages(messages)
-        .flatMap(stored -> Futures.failed(failure), context().dispatcher());
+    return Patterns.after(
+        FiniteDuration.create(delay.toMillis(), TimeUnit.MILLISECONDS),
+        context().system().scheduler(),
+        context().dispatcher(),
+        () -> outcome);
   }
 
   private static boolean holdsAStep(Seq<AtomicWrite> messages, String persistenceId) {

@@ -76,6 +76,16 @@ class GlobalModeRollbackTest {
     }
   }
 
+  /** Waits for the event "go", then adds 5 to the account "target!1" and returns its balance. */
+  static final OrchestrationRef<Void, Integer> ADD_AFTER_GO =
+      OrchestrationRef.of("AddAfterGo", Void.class, Integer.class);
+
+  static Integer addAfterGo(OrchestrationContext ctx, Void none) {
+    ctx.waitForEvent("go", Void.class).await();
+    ctx.callEntity(ACCOUNT.id("target!1"), ADD, 5).await();
+    return ctx.callEntity(ACCOUNT.id("target!1"), GET, null).await();
+  }
+
   /** Account k lives on partition 1 (k even) or 2 (k odd). */
   static String account(int k) {
     return "acct-" + k + "!" + (1 + k % 2);
@@ -188,6 +198,108 @@ class GlobalModeRollbackTest {
   }
 
   /**
+   * Client requests that partition 1 took after a speculative delivery from partition 0 are part of
+   * its speculative suffix: they wait for partition 0's step to commit. That step's write is slow
+   * and then fails, so partition 1 takes the suffix back and answers them ROLLED_BACK; the client
+   * sends each again with its request id, and each takes effect once.
+   */
+  @Test
+  void requestsInARolledBackSuffixAreAnsweredRolledBackAndTakeEffectOnce() throws Exception {
+    String hub = RuntimeTestKit.newTaskHub("rolledback");
+    Workflows app =
+        TestWorkflows.register(Workflows.builder())
+            .entity(ACCOUNT)
+            .orchestration(ADD_AFTER_GO, GlobalModeRollbackTest::addAfterGo)
+            .build();
+    Map<String, Object> settings =
+        Map.of(
+            "netherite.partition-count",
+            3,
+            "netherite.persistence-mode",
+            "global",
+            "netherite.client.request-timeout",
+            "60s",
+            // longer than the slow write and the recovery after it: the answer is the rollback's
+            "netherite.client.attempt-timeout",
+            "15s",
+            "pekko.persistence.cassandra.journal.class",
+            FailingWriteJournal.class.getName());
+    RuntimeMetrics.PartitionCounters partition1 = RuntimeMetrics.global().partition(1);
+    try (DurableRuntime runtime =
+        RuntimeTestKit.start(app, hub, settings, DurableRuntime.Options.defaults())) {
+      DurableClient client = runtime.client();
+      InstanceId caller = client.start(ADD_AFTER_GO, null, StartOptions.withInstanceId("caller!0"));
+      awaitRunning(client, caller);
+      long rollbacksBefore = partition1.rollbacks();
+      long retriesBefore = partition1.clientRetriesAfterRollback();
+
+      // The write of the step that "go" runs (it calls target!1) fails 2 s after it was handed
+      // over; the call left at once, and partition 1 applied it.
+      FailingWriteJournal.arm(hub + "-partition-0", Set.of(1), Set.of(), Duration.ofSeconds(2));
+      try (var background = Executors.newFixedThreadPool(3)) {
+        Future<?> go =
+            background.submit(
+                () -> {
+                  while (true) {
+                    try {
+                      client.raiseEvent(caller, "go", null);
+                      return null;
+                    } catch (StoreUnavailableException e) {
+                      Thread.sleep(50); // partition 0 is down for a moment after the failure
+                    }
+                  }
+                });
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (FailingWriteJournal.FAILED.get() == 0) {
+          assertTrue(System.nanoTime() < deadline, "partition 0 wrote no step after \"go\"");
+          Thread.sleep(5);
+        }
+        Thread.sleep(200); // the call reaches partition 1 in well under a millisecond
+
+        // Each of these returns only after partition 1 committed it, which needs partition 0's
+        // step first: the rollback answers both, the client sends them again.
+        Future<?> signal = background.submit(() -> depositOnce(client, "bystander!1"));
+        InstanceId hello =
+            client.start(TestWorkflows.HELLO5, null, StartOptions.withInstanceId("hello!1"));
+        signal.get();
+        go.get();
+
+        assertEquals(1, FailingWriteJournal.FAILED.get(), "the step's write failed");
+        assertTrue(
+            partition1.rollbacks() > rollbacksBefore,
+            "partition 1 took back what it did with partition 0's lost step");
+        long retries = partition1.clientRetriesAfterRollback() - retriesBefore;
+        assertTrue(
+            retries >= 2,
+            "the signal and the start were answered ROLLED_BACK and sent again: " + retries);
+
+        InstanceStatus helloDone = client.waitForCompletion(hello, Duration.ofSeconds(30));
+        assertEquals(RuntimeStatus.COMPLETED, helloDone.runtimeStatus());
+        assertEquals(TestWorkflows.HELLO5_OUTPUT, helloDone.output(List.class));
+        List<HistoryEvent> history = client.getStatus(hello, true).orElseThrow().history();
+        assertEquals(1, count(history, HistoryEvent.ExecutionStarted.class));
+        InstanceStatus callerDone = client.waitForCompletion(caller, Duration.ofSeconds(30));
+        assertEquals(RuntimeStatus.COMPLETED, callerDone.runtimeStatus());
+        assertEquals(5, callerDone.output(Integer.class), "the call took effect once");
+        assertEquals(5, client.readEntity(ACCOUNT, "target!1").state());
+        assertEquals(1, client.readEntity(ACCOUNT, "bystander!1").state(), "the signal, once");
+      }
+    } finally {
+      FailingWriteJournal.disarm();
+    }
+  }
+
+  private static void awaitRunning(DurableClient client, InstanceId id)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (client.getStatus(id, false).map(InstanceStatus::runtimeStatus).orElse(null)
+        != RuntimeStatus.RUNNING) {
+      assertTrue(System.nanoTime() < deadline, id + " is not running after 30 s");
+      Thread.sleep(10);
+    }
+  }
+
+  /**
    * Starts a transfer, retrying while the node reports its store unavailable (a failed write is
    * taken for an outage for a moment); a retry that finds it started is fine.
    */
@@ -205,12 +317,12 @@ class GlobalModeRollbackTest {
   }
 
   /** A deposit of 1; refused while the node reports its store unavailable, then sent again. */
-  private static void depositOnce(DurableClient client, String account)
+  private static Void depositOnce(DurableClient client, String account)
       throws InterruptedException {
     while (true) {
       try {
         client.signalEntity(ACCOUNT.id(account), ADD, 1);
-        return;
+        return null;
       } catch (StoreUnavailableException e) {
         Thread.sleep(50);
       }

@@ -247,6 +247,12 @@ public final class MetricsExporter implements AutoCloseable {
         "Times the partition took back its speculative work because it depended on a step another"
             + " partition lost or did not confirm (global persistence mode).",
         RuntimeMetrics.PartitionCounters::rollbacks);
+    partitionCounter(
+        "netherite_client_retries_after_rollback",
+        "Client requests of this JVM that the partition answered ROLLED_BACK (it took back the"
+            + " speculative work they were part of) and that the client sent again, with the same"
+            + " request id (global persistence mode).",
+        RuntimeMetrics.PartitionCounters::clientRetriesAfterRollback);
     SummaryWithCallback.builder()
         .name("netherite_recovery_duration_seconds")
         .help(

@@ -54,6 +54,7 @@ public final class RuntimeMetrics {
     private final LongAdder recoveryNanos = new LongAdder();
     private final LongAdder checkpointFailures = new LongAdder();
     private final LongAdder rollbacks = new LongAdder();
+    private final LongAdder clientRetriesAfterRollback = new LongAdder();
     private final LongAdder purgeBatches = new LongAdder();
     private final LongAdder purgedByRequest = new LongAdder();
     private final LongAdder purgedByRetention = new LongAdder();
@@ -82,6 +83,14 @@ public final class RuntimeMetrics {
     /** In the global persistence mode, the partition took back its speculative suffix. */
     public void rolledBack() {
       rollbacks.increment();
+    }
+
+    /**
+     * A client of this JVM was answered that the partition took back the speculative work its
+     * request was part of, and sends the request again.
+     */
+    public void clientRetriedAfterRollback() {
+      clientRetriesAfterRollback.increment();
     }
 
     /** A batch of a purge sweep was logged: by a client's purge, or by retention. */
@@ -124,6 +133,10 @@ public final class RuntimeMetrics {
 
     public long checkpointFailures() {
       return checkpointFailures.sum();
+    }
+
+    public long clientRetriesAfterRollback() {
+      return clientRetriesAfterRollback.sum();
     }
 
     public long rollbacks() {

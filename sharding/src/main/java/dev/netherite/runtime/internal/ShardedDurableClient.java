@@ -137,6 +137,9 @@ public final class ShardedDurableClient implements DurableClient {
       }
       if (isRolledBack(response)) {
         // the partition restarts from what is committed: the wait is registered again there
+        RuntimeMetrics.global()
+            .partition(node.placement().partitionOf(instanceId.value()))
+            .clientRetriedAfterRollback();
         pauseBeforeRetry();
         continue;
       }
@@ -437,8 +440,11 @@ public final class ShardedDurableClient implements DurableClient {
         // The partition took back the speculative work the request was in and restarts: the same
         // command (same request id) is sent again, after a pause that lets it recover.
         rolledBack++;
+        RuntimeMetrics.global().partition(partition).clientRetriedAfterRollback();
         pauseBeforeRetry();
       } catch (TimeoutException e) {
+        System.out.println(
+            "TRACE attempt timeout " + partition + " " + System.nanoTime() / 1000000);
         // no answer in time: sent again below, as after a rollback
       }
       if (Instant.now().isAfter(deadline)) {
