@@ -44,7 +44,8 @@ import java.util.function.BooleanSupplier;
  * Benchmark [--all] [--commitlog-sync periodic,batch] [--modes local,global,persist-first]
  *           [--workloads hello5,sequence-10,sequence-1000] [--runs 500] [--warmup N] [--warmup-seconds 5]
  *           [--jvm-warmup-seconds 60] [--mode-warmup-seconds 8] [--burst 1000]
- *           [--clients 32] [--duration 10] [--repeat 1] [--out benchmark-results/results.jsonl]
+ *           [--clients 32] [--duration 10] [--repeat 1] [--passes 1]
+ *           [--out benchmark-results/results.jsonl]
  *           [--plot benchmark-results/latency.html] [--label TEXT] [--set key=value ...]
  *           [--contact-point host:port | --cassandra-port 39042 --storage-port 39043 --data-dir DIR]
  * Benchmark --soak N [--commitlog-sync periodic] [--modes local] [...the same Cassandra options]
@@ -54,7 +55,10 @@ import java.util.function.BooleanSupplier;
  * data directory). Each measurement prints one {@code RESULT ...} line on stdout and appends one
  * JSON line to the results file; progress goes to stderr; at the end a summary table and an HTML
  * page with the latency distributions. With {@code --repeat N} the whole set runs N times and the
- * summary adds the median of each figure over the rounds.
+ * summary adds the median of each figure over the rounds. With {@code --passes N} each Cassandra
+ * runs the modes N times, in turn forwards and backwards (A B, B A, A B, ...; the order also turns
+ * from one round to the next), so that two modes are compared on the same Cassandra close in time
+ * and a drift of the machine or of Cassandra over the run weighs on both alike.
  *
  * <p>With {@code --soak N} it runs the soak instead (see {@link SoakResult}): N Hello5 from 50
  * closed-loop clients, then a restart of the runtime and status reads of 1000 of them drawn at
@@ -92,6 +96,7 @@ public final class Benchmark {
       int clients,
       int durationSeconds,
       int repeat,
+      int passes,
       Path out,
       Path plot,
       String label,
@@ -101,6 +106,11 @@ public final class Benchmark {
       int storagePort,
       Path dataDir,
       int soak) {
+
+    /** The modes in the order of pass {@code k} (from 1): as given when k is odd, else reversed. */
+    List<String> modeOrder(int k) {
+      return k % 2 == 1 ? modes : modes.reversed();
+    }
 
     static Options parse(String[] args) {
       boolean all = Arrays.asList(args).contains("--all");
@@ -125,6 +135,13 @@ public final class Benchmark {
                   + " (netherite.persistence-mode).");
         }
       }
+      int passes = Integer.parseInt(option(args, "--passes", "1"));
+      if (passes < 1) {
+        throw new IllegalArgumentException(
+            "--passes is "
+                + passes
+                + "; give how many times each Cassandra runs the modes, 1 or more.");
+      }
       return new Options(
           List.of(option(args, "--commitlog-sync", all ? "periodic,batch" : "periodic").split(",")),
           modes,
@@ -140,6 +157,7 @@ public final class Benchmark {
           Integer.parseInt(option(args, "--clients", "32")),
           Integer.parseInt(option(args, "--duration", "10")),
           Integer.parseInt(option(args, "--repeat", "1")),
+          passes,
           Path.of(option(args, "--out", "benchmark-results/results.jsonl")),
           Path.of(option(args, "--plot", "benchmark-results/latency.html")),
           option(args, "--label", ""),
@@ -187,11 +205,16 @@ public final class Benchmark {
             bench.cassandraPid = cassandra.pid();
           }
           try {
-            for (String mode : options.modes) {
-              if (options.soak > 0) {
-                bench.soak(contactPoint, sync, mode);
-              } else {
-                bench.runMode(contactPoint, sync, mode, workloads);
+            for (int pass = 1; pass <= options.passes; pass++) {
+              if (options.passes > 1) {
+                progressLine("Pass " + pass + " of " + options.passes);
+              }
+              for (String mode : options.modeOrder((round - 1) * options.passes + pass)) {
+                if (options.soak > 0) {
+                  bench.soak(contactPoint, sync, mode);
+                } else {
+                  bench.runMode(contactPoint, sync, mode, workloads);
+                }
               }
             }
           } finally {
