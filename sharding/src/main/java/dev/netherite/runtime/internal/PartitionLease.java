@@ -308,6 +308,7 @@ final class PartitionLease {
   }
 
   private void keepRenewing() {
+    long lastRenewalMillis = 0;
     while (!released && !lost) {
       sleep(settings.renewInterval().toMillis());
       if (released) {
@@ -316,7 +317,11 @@ final class PartitionLease {
       if (System.nanoTime() >= validUntilNanos) {
         // Paused or unable to renew for longer than the lease: another node may hold it by now.
         loseLease(
-            "it lapsed (no renewal for " + settings.ttl().minus(settings.safetyMargin()) + ")");
+            "it lapsed: no renewal got through for "
+                + settings.ttl().minus(settings.safetyMargin())
+                + "; the last one that did took "
+                + lastRenewalMillis
+                + " ms (a slow store or a paused process; netherite.partition-lease.ttl)");
         return;
       }
       long sent = System.nanoTime();
@@ -324,8 +329,11 @@ final class PartitionLease {
       try {
         boolean applied =
             session.execute(renew.bind(owner, taskHub, partition, owner)).wasApplied();
+        lastRenewalMillis = (System.nanoTime() - sent) / 1_000_000;
         if (!applied) {
-          loseLease("another node holds it now");
+          // The row expired before this renewal reached Cassandra, and a new holder took it: a
+          // host on another node, or this node's next host of the partition.
+          loseLease("its row names another holder now");
           return;
         }
         health.available(sent);
