@@ -958,15 +958,16 @@ public final class SimulatedPartitions implements AutoCloseable {
   }
 
   /**
-   * Whether the partition's checkpoint is being written, with rows still to write, and batches
-   * written after its capture are durable.
+   * Whether the partition's checkpoint is being written, with rows still to write, and some of its
+   * rows were written after batches written after its capture were durable: a crash now counts in
+   * {@link #crashesWhileRecordsWritten()}.
    */
   public boolean writingCheckpointWithLaterBatchesDurable(int partition) {
     Node n = nodes[partition];
     return n.host != null
         && n.saving != null
         && !n.savingLeft.isEmpty()
-        && n.journal.size() > n.journalAtCapture;
+        && n.writtenDuringCheckpoint;
   }
 
   public int checkpoints() {
