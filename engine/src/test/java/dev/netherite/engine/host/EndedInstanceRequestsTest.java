@@ -33,28 +33,12 @@ class EndedInstanceRequestsTest {
   private PartitionHost host;
 
   private static HostSettings persistFirst() {
-    return new HostSettings(
-        1,
-        PersistenceMode.PERSIST_FIRST,
-        2000,
-        20_000,
-        Duration.ZERO,
-        1_000_000,
-        HostSettings.DEFAULT_CHECKPOINT_AFTER_BYTES,
-        Duration.ofSeconds(1),
-        false,
-        10,
-        100,
-        100,
-        Duration.ofSeconds(1),
-        10,
-        HostSettings.DEFAULT_MAX_BATCH_BYTES,
-        0, // ended instances leave memory at every checkpoint
-        100,
-        null,
-        Duration.ofSeconds(5),
-        RecordBudget.UNLIMITED,
-        HostSettings.DEFAULT_MAX_UNCONFIRMED);
+    return TestPorts.settings(PersistenceMode.PERSIST_FIRST)
+        .checkpointAfterIdle(Duration.ofSeconds(1))
+        .keepCoveredEvents()
+        .residentEndedInstances(0) // ended instances leave memory at every checkpoint
+        .retentionCheckInterval(Duration.ofSeconds(5))
+        .build();
   }
 
   // ---------------------------------------------------------------- the fake store

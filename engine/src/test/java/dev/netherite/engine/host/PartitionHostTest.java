@@ -8,7 +8,6 @@ import dev.netherite.engine.partition.ClientResponse;
 import dev.netherite.engine.partition.EventBatch;
 import dev.netherite.engine.partition.PartitionEvent;
 import java.io.IOException;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -37,28 +36,11 @@ class PartitionHostTest {
 
   private static HostSettings settings(
       long maxBatchBytes, long checkpointAfterEvents, long checkpointAfterBytes) {
-    return new HostSettings(
-        1,
-        PersistenceMode.LOCAL,
-        2000,
-        20_000,
-        Duration.ZERO,
-        checkpointAfterEvents,
-        checkpointAfterBytes,
-        Duration.ofSeconds(30),
-        true,
-        10,
-        100,
-        100,
-        Duration.ofSeconds(1),
-        10,
-        maxBatchBytes,
-        HostSettings.DEFAULT_RESIDENT_ENDED_INSTANCES,
-        HostSettings.DEFAULT_PURGE_BATCH_SIZE,
-        null,
-        HostSettings.DEFAULT_RETENTION_CHECK_INTERVAL,
-        RecordBudget.UNLIMITED,
-        HostSettings.DEFAULT_MAX_UNCONFIRMED);
+    return TestPorts.settings(PersistenceMode.LOCAL)
+        .maxBatchBytes(maxBatchBytes)
+        .checkpointAfterEvents(checkpointAfterEvents)
+        .checkpointAfterBytes(checkpointAfterBytes)
+        .build();
   }
 
   private static long sizeOf(PartitionEvent event) {

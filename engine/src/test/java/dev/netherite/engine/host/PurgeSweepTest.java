@@ -42,28 +42,14 @@ class PurgeSweepTest {
   private PartitionHost host;
 
   private static HostSettings settings(int batchSize, Duration retention) {
-    return new HostSettings(
-        1,
-        PersistenceMode.LOCAL,
-        2000,
-        20_000,
-        Duration.ZERO,
-        1_000_000,
-        HostSettings.DEFAULT_CHECKPOINT_AFTER_BYTES,
-        Duration.ofSeconds(1),
-        false,
-        10,
-        100,
-        100,
-        Duration.ofSeconds(1),
-        10,
-        HostSettings.DEFAULT_MAX_BATCH_BYTES,
-        0, // ended instances leave memory at every checkpoint
-        batchSize,
-        retention,
-        Duration.ofSeconds(5),
-        RecordBudget.UNLIMITED,
-        HostSettings.DEFAULT_MAX_UNCONFIRMED);
+    return TestPorts.settings(PersistenceMode.LOCAL)
+        .checkpointAfterIdle(Duration.ofSeconds(1))
+        .keepCoveredEvents()
+        .residentEndedInstances(0) // ended instances leave memory at every checkpoint
+        .purgeBatchSize(batchSize)
+        .retentionCompleted(retention)
+        .retentionCheckInterval(Duration.ofSeconds(5))
+        .build();
   }
 
   // ---------------------------------------------------------------- the fake store

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.netherite.engine.partition.PartitionEvent;
 import dev.netherite.engine.partition.PartitionMessage;
 import dev.netherite.engine.partition.StepId;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -77,28 +76,10 @@ class SpeculativeDeliveryTest {
 
   private PartitionHost newHost() {
     HostSettings settings =
-        new HostSettings(
-            2,
-            PersistenceMode.GLOBAL,
-            2000,
-            20_000,
-            Duration.ZERO,
-            1000,
-            HostSettings.DEFAULT_CHECKPOINT_AFTER_BYTES,
-            Duration.ofSeconds(30),
-            true,
-            10,
-            100,
-            100,
-            Duration.ofSeconds(1),
-            10,
-            HostSettings.DEFAULT_MAX_BATCH_BYTES,
-            HostSettings.DEFAULT_RESIDENT_ENDED_INSTANCES,
-            HostSettings.DEFAULT_PURGE_BATCH_SIZE,
-            null,
-            HostSettings.DEFAULT_RETENTION_CHECK_INTERVAL,
-            RecordBudget.UNLIMITED,
-            HostSettings.DEFAULT_MAX_UNCONFIRMED);
+        TestPorts.settings(PersistenceMode.GLOBAL)
+            .partitionCount(2)
+            .checkpointAfterEvents(1000)
+            .build();
     return ports.host(settings);
   }
 }

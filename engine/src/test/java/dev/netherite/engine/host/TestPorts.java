@@ -125,6 +125,108 @@ public final class TestPorts {
         });
   }
 
+  /** Settings for {@code mode}; see {@link SettingsBuilder}. */
+  static SettingsBuilder settings(PersistenceMode mode) {
+    return new SettingsBuilder(mode);
+  }
+
+  /**
+   * Host settings by name, so that a test states only what it depends on: one partition, small
+   * caches and logs, no linger, no checkpoint by event count unless asked, defaults for the rest.
+   */
+  static final class SettingsBuilder {
+    private final PersistenceMode mode;
+    private int partitionCount = 1;
+    private long checkpointAfterEvents = 1_000_000;
+    private long checkpointAfterBytes = HostSettings.DEFAULT_CHECKPOINT_AFTER_BYTES;
+    private Duration checkpointAfterIdle = Duration.ofSeconds(30);
+    private boolean deleteCoveredEvents = true;
+    private long maxBatchBytes = HostSettings.DEFAULT_MAX_BATCH_BYTES;
+    private int residentEndedInstances = HostSettings.DEFAULT_RESIDENT_ENDED_INSTANCES;
+    private int purgeBatchSize = HostSettings.DEFAULT_PURGE_BATCH_SIZE;
+    private Duration retentionCompleted;
+    private Duration retentionCheckInterval = HostSettings.DEFAULT_RETENTION_CHECK_INTERVAL;
+
+    private SettingsBuilder(PersistenceMode mode) {
+      this.mode = mode;
+    }
+
+    SettingsBuilder partitionCount(int partitionCount) {
+      this.partitionCount = partitionCount;
+      return this;
+    }
+
+    SettingsBuilder checkpointAfterEvents(long events) {
+      this.checkpointAfterEvents = events;
+      return this;
+    }
+
+    SettingsBuilder checkpointAfterBytes(long bytes) {
+      this.checkpointAfterBytes = bytes;
+      return this;
+    }
+
+    SettingsBuilder checkpointAfterIdle(Duration idle) {
+      this.checkpointAfterIdle = idle;
+      return this;
+    }
+
+    SettingsBuilder keepCoveredEvents() {
+      this.deleteCoveredEvents = false;
+      return this;
+    }
+
+    SettingsBuilder maxBatchBytes(long bytes) {
+      this.maxBatchBytes = bytes;
+      return this;
+    }
+
+    SettingsBuilder residentEndedInstances(int instances) {
+      this.residentEndedInstances = instances;
+      return this;
+    }
+
+    SettingsBuilder purgeBatchSize(int size) {
+      this.purgeBatchSize = size;
+      return this;
+    }
+
+    SettingsBuilder retentionCompleted(Duration retention) {
+      this.retentionCompleted = retention;
+      return this;
+    }
+
+    SettingsBuilder retentionCheckInterval(Duration interval) {
+      this.retentionCheckInterval = interval;
+      return this;
+    }
+
+    HostSettings build() {
+      return new HostSettings(
+          partitionCount,
+          mode,
+          2000,
+          20_000,
+          Duration.ZERO,
+          checkpointAfterEvents,
+          checkpointAfterBytes,
+          checkpointAfterIdle,
+          deleteCoveredEvents,
+          10,
+          100,
+          100,
+          Duration.ofSeconds(1),
+          10,
+          maxBatchBytes,
+          residentEndedInstances,
+          purgeBatchSize,
+          retentionCompleted,
+          retentionCheckInterval,
+          RecordBudget.UNLIMITED,
+          HostSettings.DEFAULT_MAX_UNCONFIRMED);
+    }
+  }
+
   /**
    * A journal and instance store that answer only when the test says: a write stays in flight until
    * {@link #complete} or {@link #fail}, a checkpoint is being stored until {@link
