@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
-import java.time.Instant;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -14,41 +14,23 @@ import org.junit.jupiter.api.Test;
  * test.
  */
 class CommitLingerTest {
-  /** Wake-ups armed (not fired: the linger is an hour or off). */
-  private final AtomicInteger wakes = new AtomicInteger();
-
-  private final PartitionPorts.Clock clock =
-      new PartitionPorts.Clock() {
-        @Override
-        public Instant now() {
-          return Instant.EPOCH;
-        }
-
-        @Override
-        public long nanoTime() {
-          return 0;
-        }
-      };
-
-  private final PartitionPorts.Timers timers =
-      new PartitionPorts.Timers() {
-        @Override
-        public void startSingle(HostTimer timer, Duration delay) {
-          assertEquals(HostTimer.COMMIT_DUE, timer);
-          wakes.incrementAndGet();
-        }
-
-        @Override
-        public void startPeriodic(HostTimer timer, Duration interval) {
-          throw new AssertionError("the linger arms no periodic timer");
-        }
-
-        @Override
-        public void cancel(HostTimer timer) {}
-      };
+  /** Wake-ups are armed, never fired: the linger is an hour or off. */
+  private final TestPorts ports = TestPorts.builder().build();
 
   private CommitLinger linger(Duration maxLinger) {
-    return new CommitLinger(maxLinger, clock, timers);
+    return new CommitLinger(maxLinger, ports.clock, ports.timers);
+  }
+
+  private int wakes() {
+    return ports.timers.singles.size();
+  }
+
+  @AfterEach
+  void armsOnlyTheCommitWakeUp() {
+    assertTrue(
+        ports.timers.singles.stream().allMatch(t -> t == HostTimer.COMMIT_DUE),
+        ports.timers.singles.toString());
+    assertEquals(Map.of(), ports.timers.periodic, "the linger arms no periodic timer");
   }
 
   @Test
@@ -100,13 +82,13 @@ class CommitLingerTest {
     linger.observe(false);
     assertTrue(linger.holdBack());
     assertTrue(linger.holdBack());
-    assertEquals(1, wakes.get());
+    assertEquals(1, wakes());
     linger.written();
     linger.observe(false);
     assertTrue(linger.holdBack());
-    assertEquals(2, wakes.get());
+    assertEquals(2, wakes());
     linger.timerFired();
     assertTrue(linger.holdBack());
-    assertEquals(3, wakes.get());
+    assertEquals(3, wakes());
   }
 }

@@ -3,20 +3,13 @@ package dev.netherite.engine.host;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.netherite.dsl.HistoryEvent;
-import dev.netherite.engine.orchestration.OrchestrationRun;
 import dev.netherite.engine.partition.ClientRequest;
 import dev.netherite.engine.partition.ClientResponse;
-import dev.netherite.engine.partition.Effect;
 import dev.netherite.engine.partition.EventBatch;
 import dev.netherite.engine.partition.PartitionEvent;
-import dev.netherite.engine.partition.StoredRecord;
 import java.io.IOException;
-import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -24,14 +17,16 @@ import org.junit.jupiter.api.Test;
  * asked. The seeded simulation runs the same host under faults; this pins the rules one at a time.
  */
 class PartitionHostTest {
-  private final List<EventBatch> writes = new ArrayList<>();
-  private final List<Checkpoint> checkpoints = new ArrayList<>();
-  private final List<Long> deletions = new ArrayList<>();
-  private final List<String> replies = new ArrayList<>();
-  private int stops;
+  /**
+   * A journal event's size is the length of the payload of a raised event or of an activity's
+   * result (10 bytes for any other event), so tests choose sizes exactly.
+   */
+  private final TestPorts ports = TestPorts.builder().sizes(PartitionHostTest::sizeOf).build();
 
-  private final List<String> errors = new ArrayList<>();
-  private final List<String> warnings = new ArrayList<>();
+  private final List<EventBatch> writes = ports.journal.writes;
+  private final List<Checkpoint> checkpoints = ports.journal.checkpoints;
+  private final List<String> errors = ports.log.errors;
+  private final List<String> replies = new ArrayList<>();
 
   private final PartitionHost host = newHost(settings(HostSettings.DEFAULT_MAX_BATCH_BYTES));
 
@@ -41,171 +36,30 @@ class PartitionHostTest {
 
   private static HostSettings settings(
       long maxBatchBytes, long checkpointAfterEvents, long checkpointAfterBytes) {
-    return new HostSettings(
-        1,
-        PersistenceMode.LOCAL,
-        2000,
-        20_000,
-        Duration.ZERO,
-        checkpointAfterEvents,
-        checkpointAfterBytes,
-        Duration.ofSeconds(30),
-        true,
-        10,
-        100,
-        100,
-        Duration.ofSeconds(1),
-        10,
-        maxBatchBytes,
-        HostSettings.DEFAULT_RESIDENT_ENDED_INSTANCES,
-        HostSettings.DEFAULT_PURGE_BATCH_SIZE,
-        null,
-        HostSettings.DEFAULT_RETENTION_CHECK_INTERVAL,
-        RecordBudget.UNLIMITED,
-        HostSettings.DEFAULT_MAX_UNCONFIRMED);
+    return TestPorts.settings(PersistenceMode.LOCAL)
+        .maxBatchBytes(maxBatchBytes)
+        .checkpointAfterEvents(checkpointAfterEvents)
+        .checkpointAfterBytes(checkpointAfterBytes)
+        .build();
+  }
+
+  private static long sizeOf(PartitionEvent event) {
+    if (event instanceof PartitionEvent.ClientRequestReceived c
+        && c.request() instanceof ClientRequest.RaiseEvent r) {
+      return r.input().length();
+    }
+    if (event instanceof PartitionEvent.ActivityCompleted a && a.result() != null) {
+      return a.result().length();
+    }
+    return 10;
   }
 
   private PartitionHost newHost(HostSettings settings) {
-    return newHost(settings, new CommitLogFaults());
+    return ports.host(settings);
   }
 
-  /**
-   * A host over ports that record what they are asked; a journal event's size is the length of the
-   * payload of a raised event (10 bytes for any other event), so tests choose sizes exactly.
-   */
   private PartitionHost newHost(HostSettings settings, CommitLogFaults faults) {
-    return new PartitionHost(
-        0,
-        settings,
-        new PartitionPorts(
-            new PartitionPorts.Journal() {
-              @Override
-              public void write(EventBatch batch) {
-                writes.add(batch);
-              }
-
-              @Override
-              public long sizeOf(PartitionEvent event) {
-                if (event instanceof PartitionEvent.ClientRequestReceived c
-                    && c.request() instanceof ClientRequest.RaiseEvent r) {
-                  return r.input().length();
-                }
-                if (event instanceof PartitionEvent.ActivityCompleted a && a.result() != null) {
-                  return a.result().length();
-                }
-                return 10;
-              }
-
-              @Override
-              public void saveCheckpoint(Checkpoint checkpoint) {
-                checkpoints.add(checkpoint);
-              }
-
-              @Override
-              public void loadRecords(long number, List<String> keys) {
-                throw new AssertionError("nothing to load: the host starts empty");
-              }
-
-              @Override
-              public void loadRecord(long number, String key) {
-                throw new AssertionError("nothing to load: no instance left memory");
-              }
-
-              @Override
-              public void scanRecords(
-                  long listId,
-                  long number,
-                  String keyPrefix,
-                  String afterKey,
-                  int limit,
-                  java.util.function.Predicate<StoredRecord> filter) {
-                throw new AssertionError("nothing to scan: no instance left memory");
-              }
-
-              @Override
-              public void deleteUpTo(long seqNr) {
-                deletions.add(seqNr);
-              }
-
-              @Override
-              public long lastSequenceNr() {
-                return writes.size();
-              }
-            },
-            (destination, message) -> {},
-            new PartitionPorts.LocalWork() {
-              @Override
-              public OrchestrationRun loadRun(
-                  String instanceId,
-                  String executionId,
-                  String orchestrationName,
-                  List<HistoryEvent> history) {
-                throw new AssertionError("no orchestration runs here");
-              }
-
-              @Override
-              public void step(
-                  OrchestrationRun run,
-                  long stepNumber,
-                  Instant stepTime,
-                  List<HistoryEvent> newEvents) {}
-
-              @Override
-              public void startActivity(Effect.StartActivity activity) {}
-
-              @Override
-              public void cancelActivities(String instanceId) {}
-
-              @Override
-              public void startEntityBatch(Effect.RunEntityBatch batch) {}
-            },
-            new PartitionPorts.Clock() {
-              @Override
-              public Instant now() {
-                return Instant.EPOCH;
-              }
-
-              @Override
-              public long nanoTime() {
-                return 0;
-              }
-            },
-            new PartitionPorts.Timers() {
-              @Override
-              public void startSingle(HostTimer timer, Duration delay) {}
-
-              @Override
-              public void startPeriodic(HostTimer timer, Duration interval) {}
-
-              @Override
-              public void cancel(HostTimer timer) {}
-            },
-            new PartitionPorts.Log() {
-              @Override
-              public void info(Supplier<String> message) {}
-
-              @Override
-              public void warn(String message) {
-                warnings.add(message);
-              }
-
-              @Override
-              public void error(String message, Throwable cause) {
-                errors.add(message);
-              }
-            },
-            new PartitionPorts.Metrics() {
-              @Override
-              public void journalWrite(int events) {}
-
-              @Override
-              public void journalWriteLatency(long nanos) {}
-
-              @Override
-              public void checkpoint() {}
-            },
-            () -> stops++),
-        faults);
+    return ports.host(settings, faults);
   }
 
   /** A request that changes nothing but is logged and answered: an event for no instance. */
@@ -243,7 +97,7 @@ class PartitionHostTest {
     request("r1");
     assertEquals(1, writes.size());
     assertEquals(List.of(), replies);
-    host.onWritten();
+    ports.journal.complete(host);
     assertEquals(List.of("r1"), replies);
   }
 
@@ -254,11 +108,11 @@ class PartitionHostTest {
     request("r2");
     request("r3");
     assertEquals(1, writes.size());
-    host.onWritten();
+    ports.journal.complete(host);
     assertEquals(2, writes.size());
     assertEquals(2, writes.get(1).events().size());
     assertEquals(List.of("r1"), replies);
-    host.onWritten();
+    ports.journal.complete(host);
     assertEquals(List.of("r1", "r2", "r3"), replies);
   }
 
@@ -266,17 +120,17 @@ class PartitionHostTest {
   void aCheckpointIsCapturedWhenNothingIsInFlightAndInputGoesOnWhileItIsStored() {
     host.recoveryCompleted();
     request("r1");
-    host.onWritten(); // 1 event since the last checkpoint
+    ports.journal.complete(host); // 1 event since the last checkpoint
     request("r2");
     request("r3"); // buffered behind r2's write
-    host.onWritten(); // 2 events: a checkpoint is due, but r3 is buffered
+    ports.journal.complete(host); // 2 events: a checkpoint is due, but r3 is buffered
     assertEquals(PartitionHost.Phase.CHECKPOINTING, host.phase());
     assertEquals(3, writes.size(), "the buffer is written first");
     assertEquals(0, checkpoints.size(), "no checkpoint with a write in flight");
 
     request("r4"); // arrives while waiting for the quiescent point: waits
     assertEquals(1, host.stashedInputs());
-    host.onWritten();
+    ports.journal.complete(host);
     assertEquals(1, checkpoints.size());
     assertEquals(3, checkpoints.get(0).number(), "labelled with the last durable batch");
     assertEquals(PartitionHost.Phase.RUNNING, host.phase(), "captured: the host runs on");
@@ -284,14 +138,14 @@ class PartitionHostTest {
     assertEquals(0, host.stashedInputs());
 
     request("r5");
-    host.onWritten();
+    ports.journal.complete(host);
     request("r6");
-    host.onWritten(); // events enough for the next checkpoint, but one is being stored
+    ports.journal.complete(host); // events enough for the next checkpoint, but one is being stored
     assertEquals(1, checkpoints.size(), "one checkpoint at a time");
     assertEquals(List.of("r1", "r2", "r3", "r4", "r5"), replies);
 
     host.onCheckpointSaved(3);
-    assertEquals(List.of(3L), deletions);
+    assertEquals(List.of(3L), ports.journal.deletions);
     assertEquals(PartitionHost.Phase.RUNNING, host.phase());
     assertEquals(2, host.eventsSinceCheckpoint(), "what came after the capture counts");
   }
@@ -301,17 +155,17 @@ class PartitionHostTest {
     PartitionHost byBytes = newHost(settings(HostSettings.DEFAULT_MAX_BATCH_BYTES, 1000, 1000));
     byBytes.recoveryCompleted();
     request(byBytes, "r1", bytes(600));
-    byBytes.onWritten();
+    ports.journal.complete(byBytes);
     assertEquals(0, checkpoints.size(), "600 bytes since the last checkpoint");
     request(byBytes, "r2", bytes(500));
-    byBytes.onWritten();
+    ports.journal.complete(byBytes);
     assertEquals(1, checkpoints.size(), "1100 bytes: due, though 2 events are far from 1000");
     byBytes.onCheckpointFailed(new IOException("refused"));
     request(byBytes, "r3", bytes(600));
-    byBytes.onWritten();
+    ports.journal.complete(byBytes);
     assertEquals(1, checkpoints.size(), "after a failure, the next is due 1000 bytes later");
     request(byBytes, "r4", bytes(500));
-    byBytes.onWritten();
+    ports.journal.complete(byBytes);
     assertEquals(2, checkpoints.size());
   }
 
@@ -319,12 +173,12 @@ class PartitionHostTest {
   void aFailedCheckpointCountsItsEventsAgainForTheNext() {
     host.recoveryCompleted();
     request("r1");
-    host.onWritten();
+    ports.journal.complete(host);
     request("r2");
-    host.onWritten(); // a checkpoint at 2
+    ports.journal.complete(host); // a checkpoint at 2
     assertEquals(1, checkpoints.size());
     request("r3");
-    host.onWritten();
+    ports.journal.complete(host);
     host.onCheckpointFailed(new IOException("refused"));
     assertEquals(3, host.eventsSinceCheckpoint());
     assertEquals(PartitionHost.Phase.RUNNING, host.phase());
@@ -334,12 +188,12 @@ class PartitionHostTest {
   void aHandOffDuringACheckpointTakesAFinalOneAfterIt() {
     host.recoveryCompleted();
     request("r1");
-    host.onWritten();
+    ports.journal.complete(host);
     request("r2");
-    host.onWritten(); // a checkpoint at 2 is being stored
+    ports.journal.complete(host); // a checkpoint at 2 is being stored
     request("r3");
     host.handOff();
-    host.onWritten();
+    ports.journal.complete(host);
     assertEquals(1, checkpoints.size(), "still one at a time");
     host.onCheckpointSaved(2);
     assertEquals(PartitionHost.Phase.HANDING_OFF, host.phase());
@@ -356,22 +210,22 @@ class PartitionHostTest {
     host.handOff();
     assertEquals(PartitionHost.Phase.HANDING_OFF, host.phase());
     assertEquals(0, checkpoints.size());
-    host.onWritten();
+    ports.journal.complete(host);
     assertEquals(1, checkpoints.size());
     host.onCheckpointSaved(1);
     assertEquals(PartitionHost.Phase.STOPPED, host.phase());
-    assertEquals(1, stops);
+    assertEquals(1, ports.stops);
   }
 
   @Test
   void aFailedWriteStopsTheHostAndNothingOfItIsAnswered() {
     host.recoveryCompleted();
     request("r1");
-    host.onWriteFailed(new IOException("refused"), 1);
+    ports.journal.fail(host, new IOException("refused"));
     assertEquals(PartitionHost.Phase.STOPPED, host.phase());
-    assertEquals(1, stops);
+    assertEquals(1, ports.stops);
     request("r2");
-    host.onWritten();
+    host.onWritten(); // a completion that comes too late is ignored
     assertEquals(1, writes.size());
     assertTrue(replies.isEmpty(), "nothing of a lost write is answered: " + replies);
   }
@@ -383,7 +237,7 @@ class PartitionHostTest {
     assertEquals(1, host.stashedInputs());
     host.recoveryCompleted();
     assertEquals(1, writes.size());
-    host.onWritten();
+    ports.journal.complete(host);
     assertEquals(List.of("r1"), replies);
   }
 
@@ -396,11 +250,11 @@ class PartitionHostTest {
     request(capped, "r3", bytes(400));
     request(capped, "r4", bytes(250));
     request(capped, "r5", bytes(400));
-    capped.onWritten();
+    ports.journal.complete(capped);
     assertEquals(List.of("r2", "r3"), requestIds(writes.get(1)), "800 bytes; r4 would make 1050");
-    capped.onWritten();
+    ports.journal.complete(capped);
     assertEquals(List.of("r4", "r5"), requestIds(writes.get(2)));
-    capped.onWritten();
+    ports.journal.complete(capped);
     assertEquals(List.of("r1", "r2", "r3", "r4", "r5"), replies);
   }
 
@@ -424,7 +278,7 @@ class PartitionHostTest {
         recorded.failure().message().contains("activity call 3 of instance 'i1'")
             && recorded.failure().message().contains("netherite.commit-log.max-batch-bytes"),
         recorded.failure().message());
-    capped.onWritten();
+    ports.journal.complete(capped);
     request(capped, "small", bytes(10));
     assertEquals(PartitionHost.Phase.RUNNING, capped.phase(), "the partition goes on");
     assertEquals(2, writes.size());
@@ -446,10 +300,10 @@ class PartitionHostTest {
     first.recoveryCompleted();
     request(first, "r0", "1");
     retried.forEach(id -> request(first, id, "1"));
-    first.onWritten(); // r0
+    ports.journal.complete(first); // r0
     assertEquals(List.of("a", "poison", "b"), requestIds(writes.get(1)));
-    first.onWriteRefused(new IllegalArgumentException("Mutation too large"), 2);
-    assertEquals(1, stops);
+    ports.journal.refuse(first, new IllegalArgumentException("Mutation too large"));
+    assertEquals(1, ports.stops);
     assertTrue(faults.isolating());
     assertTrue(errors.get(0).contains("batch of 3 events"), errors.get(0));
 
@@ -457,10 +311,10 @@ class PartitionHostTest {
     second.recoveryCompleted();
     retried.forEach(id -> request(second, id, "1")); // the client retries with the same ids
     assertEquals(List.of("a"), requestIds(writes.get(2)), "one event per write");
-    second.onWritten();
+    ports.journal.complete(second);
     assertEquals(List.of("poison"), requestIds(writes.get(3)));
-    second.onWriteRefused(new IllegalArgumentException("Mutation too large"), 3);
-    assertEquals(2, stops);
+    ports.journal.refuse(second, new IllegalArgumentException("Mutation too large"));
+    assertEquals(2, ports.stops);
     assertEquals(1, faults.poisonedCount());
     assertTrue(
         errors.get(1).contains("client request poison") && errors.get(1).contains("refused"),
@@ -476,11 +330,11 @@ class PartitionHostTest {
         ((ClientResponse.Rejected) responses.get(0)).message().contains("refused to store"),
         responses.get(0).toString());
     while (third.writeInFlight()) {
-      third.onWritten();
+      ports.journal.complete(third);
     }
     assertEquals(List.of("poison", "a", "b"), replies);
     assertTrue(third.phase() != PartitionHost.Phase.STOPPED);
-    assertEquals(2, stops, "no more restarts");
+    assertEquals(2, ports.stops, "no more restarts");
     assertTrue(
         writes.stream().skip(4).allMatch(w -> !requestIds(w).contains("poison")),
         "the poison is never written again");
@@ -492,8 +346,8 @@ class PartitionHostTest {
     PartitionHost first = newHost(settings(HostSettings.DEFAULT_MAX_BATCH_BYTES), faults);
     first.recoveryCompleted();
     request(first, "r1", "1");
-    first.onWriteFailed(new IOException("no node was available"), 1);
-    assertEquals(1, stops);
+    ports.journal.fail(first, new IOException("no node was available"));
+    assertEquals(1, ports.stops);
     assertTrue(!faults.isolating() && faults.poisonedCount() == 0);
   }
 }

@@ -8,12 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.netherite.dsl.HistoryEvent;
 import dev.netherite.dsl.RuntimeStatus;
-import dev.netherite.engine.orchestration.OrchestrationRun;
 import dev.netherite.engine.partition.ClientRequest;
 import dev.netherite.engine.partition.ClientResponse;
-import dev.netherite.engine.partition.Effect;
 import dev.netherite.engine.partition.EventBatch;
 import dev.netherite.engine.partition.PartitionEvent;
 import dev.netherite.engine.partition.PartitionState;
@@ -22,15 +19,9 @@ import dev.netherite.engine.partition.StoredRecord;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.EnumMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
-import java.util.function.Predicate;
-import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -44,214 +35,38 @@ class PurgeSweepTest {
   private static final PurgeFilter ALL_ENDED =
       new PurgeFilter(PurgeFilter.endedStatuses(Set.of()), null, null, null, null);
 
-  private Instant now = T0;
-  private final List<EventBatch> durable = new ArrayList<>();
-  private EventBatch inFlight;
-  private Checkpoint saving;
-  private final ArrayDeque<Scan> scans = new ArrayDeque<>();
-  private final Map<HostTimer, Duration> periodic = new EnumMap<>(HostTimer.class);
-  private final Map<String, TreeMap<Long, Boolean>> rows =
-      new TreeMap<>(); // key -> number -> deleted
-  private final List<String> infos = new ArrayList<>();
+  private final TestPorts ports =
+      TestPorts.builder().startingAt(T0).strict().scansRecords().build();
+  private final TestPorts.RecordingJournal journal = ports.journal;
   private boolean failNextScan;
-
-  private record Scan(
-      long listId, long number, String afterKey, int limit, Predicate<StoredRecord> filter) {}
-
   private PartitionHost host;
 
   private static HostSettings settings(int batchSize, Duration retention) {
-    return new HostSettings(
-        1,
-        PersistenceMode.LOCAL,
-        2000,
-        20_000,
-        Duration.ZERO,
-        1_000_000,
-        HostSettings.DEFAULT_CHECKPOINT_AFTER_BYTES,
-        Duration.ofSeconds(1),
-        false,
-        10,
-        100,
-        100,
-        Duration.ofSeconds(1),
-        10,
-        HostSettings.DEFAULT_MAX_BATCH_BYTES,
-        0, // ended instances leave memory at every checkpoint
-        batchSize,
-        retention,
-        Duration.ofSeconds(5),
-        RecordBudget.UNLIMITED,
-        HostSettings.DEFAULT_MAX_UNCONFIRMED);
-  }
-
-  private PartitionHost newHost(HostSettings settings) {
-    PartitionPorts.Journal journal =
-        new PartitionPorts.Journal() {
-          @Override
-          public void write(EventBatch batch) {
-            inFlight = batch;
-          }
-
-          @Override
-          public void saveCheckpoint(Checkpoint checkpoint) {
-            saving = checkpoint;
-          }
-
-          @Override
-          public void loadRecords(long number, List<String> keys) {
-            throw new AssertionError("the host starts empty");
-          }
-
-          @Override
-          public void loadRecord(long number, String key) {
-            throw new AssertionError("no test here asks for one instance");
-          }
-
-          @Override
-          public void scanRecords(
-              long listId,
-              long number,
-              String keyPrefix,
-              String afterKey,
-              int limit,
-              Predicate<StoredRecord> filter) {
-            scans.add(new Scan(listId, number, afterKey, limit, filter));
-          }
-
-          @Override
-          public void deleteUpTo(long seqNr) {}
-
-          @Override
-          public long lastSequenceNr() {
-            return durable.size();
-          }
-        };
-    PartitionPorts.LocalWork work =
-        new PartitionPorts.LocalWork() {
-          @Override
-          public OrchestrationRun loadRun(
-              String instanceId,
-              String executionId,
-              String orchestrationName,
-              List<HistoryEvent> history) {
-            throw new AssertionError("no step runs: instances wait for their scheduled start");
-          }
-
-          @Override
-          public void step(
-              OrchestrationRun run, long stepNumber, Instant stepTime, List<HistoryEvent> e) {}
-
-          @Override
-          public void startActivity(Effect.StartActivity activity) {}
-
-          @Override
-          public void cancelActivities(String instanceId) {}
-
-          @Override
-          public void startEntityBatch(Effect.RunEntityBatch batch) {}
-        };
-    return new PartitionHost(
-        0,
-        settings,
-        new PartitionPorts(
-            journal,
-            (destination, message) -> {},
-            work,
-            new PartitionPorts.Clock() {
-              @Override
-              public Instant now() {
-                return now;
-              }
-
-              @Override
-              public long nanoTime() {
-                return Duration.between(T0, now).toNanos();
-              }
-            },
-            new PartitionPorts.Timers() {
-              @Override
-              public void startSingle(HostTimer timer, Duration delay) {}
-
-              @Override
-              public void startPeriodic(HostTimer timer, Duration interval) {
-                periodic.put(timer, interval);
-              }
-
-              @Override
-              public void cancel(HostTimer timer) {}
-            },
-            new PartitionPorts.Log() {
-              @Override
-              public void info(Supplier<String> message) {
-                infos.add(message.get());
-              }
-
-              @Override
-              public void warn(String message) {}
-
-              @Override
-              public void error(String message, Throwable cause) {
-                throw new AssertionError(message, cause);
-              }
-            },
-            new PartitionPorts.Metrics() {
-              @Override
-              public void journalWrite(int events) {}
-
-              @Override
-              public void journalWriteLatency(long nanos) {}
-
-              @Override
-              public void checkpoint() {}
-            },
-            () -> {
-              throw new AssertionError("the host stopped");
-            }));
+    return TestPorts.settings(PersistenceMode.LOCAL)
+        .checkpointAfterIdle(Duration.ofSeconds(1))
+        .keepCoveredEvents()
+        .residentEndedInstances(0) // ended instances leave memory at every checkpoint
+        .purgeBatchSize(batchSize)
+        .retentionCompleted(retention)
+        .retentionCheckInterval(Duration.ofSeconds(5))
+        .build();
   }
 
   // ---------------------------------------------------------------- the fake store
 
-  /** Completes writes until none is in flight. */
-  private void writeAll() {
-    while (inFlight != null) {
-      durable.add(inFlight);
-      inFlight = null;
-      host.onWritten();
-    }
-  }
-
   /** Takes a checkpoint (the partition is idle long enough) and commits it. */
   private void checkpoint() {
-    writeAll();
-    now = now.plusSeconds(2);
+    journal.completeAll(host);
+    ports.clock.advance(Duration.ofSeconds(2));
     host.input(new HostInput.TimerFired(HostTimer.CHECKPOINT_IF_IDLE));
-    writeAll();
-    Checkpoint c = saving;
-    assertNotNull(c, "a checkpoint was taken");
-    saving = null;
-    for (StoredRecord r : c.records()) {
-      rows.computeIfAbsent(r.key(), k -> new TreeMap<>()).put(c.number(), r.deleted());
-    }
-    host.onCheckpointSaved(c.number());
-  }
-
-  /** A record as of checkpoint {@code number}: rebuilt from the log up to its row's number. */
-  private StoredRecord read(String key, long number) {
-    Map.Entry<Long, Boolean> row = rows.get(key).floorEntry(number);
-    if (row == null || row.getValue()) {
-      return null;
-    }
-    PartitionState at = new PartitionState(0, 1, 100);
-    for (int k = 0; k < row.getKey(); k++) {
-      durable.get(k).events().forEach(at::apply);
-    }
-    return at.record(key);
+    journal.completeAll(host);
+    assertNotNull(journal.saving, "a checkpoint was taken");
+    journal.commitCheckpoint(host);
   }
 
   /** Answers the oldest scan the host asked for, as the instance store does. */
   private void answerScan() {
-    Scan s = scans.poll();
+    TestPorts.RecordingJournal.Scan s = journal.scans.poll();
     assertNotNull(s, "the host asked for a scan");
     if (failNextScan) {
       failNextScan = false;
@@ -259,9 +74,9 @@ class PurgeSweepTest {
       return;
     }
     List<StoredRecord> matching = new ArrayList<>();
-    for (String key : rows.keySet()) {
+    for (String key : journal.rows.keySet()) {
       if (s.afterKey() == null || key.compareTo(s.afterKey()) > 0) {
-        StoredRecord r = read(key, s.number());
+        StoredRecord r = journal.read(key, s.number());
         if (r != null && s.filter().test(r)) {
           matching.add(r);
         }
@@ -275,10 +90,10 @@ class PurgeSweepTest {
 
   /** Answers scans and completes writes until neither is asked for. */
   private void settle() {
-    writeAll();
-    while (!scans.isEmpty()) {
+    journal.completeAll(host);
+    while (!journal.scans.isEmpty()) {
       answerScan();
-      writeAll();
+      journal.completeAll(host);
     }
   }
 
@@ -293,13 +108,13 @@ class PurgeSweepTest {
 
   private void startPending(String id) {
     command(
-        "start-" + id + "-" + now,
+        "start-" + id + "-" + ports.clock.now(),
         new ClientRequest.StartOrchestration(id, "Hello", "null", NEVER, Set.of()));
   }
 
   private void ended(String id) {
     startPending(id);
-    command("terminate-" + id + "-" + now, new ClientRequest.Terminate(id, "done"));
+    command("terminate-" + id + "-" + ports.clock.now(), new ClientRequest.Terminate(id, "done"));
   }
 
   private void sweep(String requestId, PurgeFilter filter, String afterId) {
@@ -316,7 +131,7 @@ class PurgeSweepTest {
 
   private List<List<String>> purgeBatches() {
     List<List<String>> batches = new ArrayList<>();
-    for (EventBatch b : durable) {
+    for (EventBatch b : journal.durable) {
       for (PartitionEvent e : b.events()) {
         if (e instanceof PartitionEvent.InstancesPurged p) {
           batches.add(p.instanceIds());
@@ -327,16 +142,14 @@ class PurgeSweepTest {
   }
 
   private PartitionState rebuiltFromLog() {
-    PartitionState fresh = new PartitionState(0, 1, 100);
-    durable.forEach(b -> b.events().forEach(fresh::apply));
-    return fresh;
+    return journal.rebuilt(journal.durable.size());
   }
 
   // ---------------------------------------------------------------- tests
 
   @Test
   void aSweepPurgesEndedInstancesInMemoryAndInTheStoreInBatchesOfItsSize() {
-    host = newHost(settings(3, null));
+    host = ports.host(settings(3, null));
     host.recoveryCompleted();
     for (int k = 1; k <= 7; k++) {
       ended("a" + k);
@@ -347,7 +160,7 @@ class PurgeSweepTest {
       ended("b" + k);
     }
     startPending("c1"); // has not ended
-    writeAll();
+    journal.completeAll(host);
 
     sweep("sweep-1", ALL_ENDED, null);
     settle();
@@ -371,22 +184,23 @@ class PurgeSweepTest {
     // The next checkpoint deletes the stored ones; those never stored leave no row.
     checkpoint();
     for (int k = 1; k <= 7; k++) {
-      assertNull(read("o:a" + k, durable.size()), "a" + k + " is deleted in the store");
+      assertNull(
+          journal.read("o:a" + k, journal.durable.size()), "a" + k + " is deleted in the store");
     }
-    assertFalse(rows.containsKey("o:b1"));
+    assertFalse(journal.rows.containsKey("o:b1"));
   }
 
   @Test
   void anInstanceStartedAgainWhileTheStoreIsReadIsNotPurged() {
-    host = newHost(settings(10, null));
+    host = ports.host(settings(10, null));
     host.recoveryCompleted();
     ended("x");
     ended("y");
     checkpoint();
     sweep("sweep-1", ALL_ENDED, null);
-    assertEquals(1, scans.size(), "the sweep reads the store");
+    assertEquals(1, journal.scans.size(), "the sweep reads the store");
     startPending("x"); // replaces the ended x, which the store still holds
-    writeAll();
+    journal.completeAll(host);
     settle();
 
     assertEquals(List.of(new ClientResponse.PurgeProgress(1, null)), answers);
@@ -397,7 +211,7 @@ class PurgeSweepTest {
 
   @Test
   void aLongSweepAnswersWhereItStoppedAndGoesOnFromThereWhenAskedAgain() {
-    host = newHost(settings(2, null));
+    host = ports.host(settings(2, null));
     host.recoveryCompleted();
     for (int k = 1; k <= 6; k++) {
       ended("e" + k);
@@ -405,10 +219,10 @@ class PurgeSweepTest {
     checkpoint();
     sweep("sweep-1", ALL_ENDED, null);
     answerScan();
-    now = now.plusSeconds(2); // the first batch took long
-    writeAll();
+    ports.clock.advance(Duration.ofSeconds(2)); // the first batch took long
+    journal.completeAll(host);
     assertEquals(List.of(new ClientResponse.PurgeProgress(2, "e2")), answers);
-    assertTrue(scans.isEmpty(), "it stopped");
+    assertTrue(journal.scans.isEmpty(), "it stopped");
 
     sweep("sweep-1", ALL_ENDED, null); // a retry of the answered request: the same answer
     assertEquals(new ClientResponse.PurgeProgress(2, "e2"), answers.get(1));
@@ -422,7 +236,7 @@ class PurgeSweepTest {
 
   @Test
   void aRetryJoinsTheSweepItRepeats() {
-    host = newHost(settings(2, null));
+    host = ports.host(settings(2, null));
     host.recoveryCompleted();
     ended("e1");
     ended("e2");
@@ -437,7 +251,7 @@ class PurgeSweepTest {
 
   @Test
   void aSweepThatCannotReadTheStoreIsAnsweredAsUnavailable() {
-    host = newHost(settings(2, null));
+    host = ports.host(settings(2, null));
     host.recoveryCompleted();
     ended("e1");
     ended("e2");
@@ -445,7 +259,7 @@ class PurgeSweepTest {
     checkpoint();
     sweep("sweep-1", ALL_ENDED, null);
     answerScan();
-    writeAll();
+    journal.completeAll(host);
     failNextScan = true;
     answerScan();
     assertEquals(1, answers.size());
@@ -457,7 +271,7 @@ class PurgeSweepTest {
 
   @Test
   void evictionsWaitWhileASweepRuns() {
-    host = newHost(settings(2, null));
+    host = ports.host(settings(2, null));
     host.recoveryCompleted();
     ended("e1");
     ended("e2");
@@ -478,18 +292,18 @@ class PurgeSweepTest {
 
   @Test
   void retentionPurgesWhatEndedLongerAgoThanItAndNothingElse() {
-    host = newHost(settings(2, Duration.ofSeconds(60)));
+    host = ports.host(settings(2, Duration.ofSeconds(60)));
     host.recoveryCompleted();
-    assertEquals(Duration.ofSeconds(5), periodic.get(HostTimer.RETENTION));
+    assertEquals(Duration.ofSeconds(5), ports.timers.periodic.get(HostTimer.RETENTION));
     ended("old1");
     ended("old2");
     ended("old3");
     startPending("waiting"); // started long ago, has not ended
     checkpoint();
-    now = now.plusSeconds(120);
+    ports.clock.advance(Duration.ofSeconds(120));
     ended("recent"); // ended 10 s before the check below
     checkpoint();
-    now = now.plusSeconds(10);
+    ports.clock.advance(Duration.ofSeconds(10));
     host.input(new HostInput.TimerFired(HostTimer.RETENTION));
     settle();
 
@@ -499,7 +313,9 @@ class PurgeSweepTest {
     }
     assertFalse(host.state().mayBeStored("old1"));
     assertTrue(host.state().mayBeStored("recent"), "ended 10 s ago: kept");
-    assertTrue(infos.stream().anyMatch(m -> m.contains("purged 3 instances")), infos.toString());
+    assertTrue(
+        ports.log.infos.stream().anyMatch(m -> m.contains("purged 3 instances")),
+        ports.log.infos.toString());
   }
 
   @Test

@@ -16,6 +16,7 @@ import dev.netherite.engine.host.PartitionLink;
 import dev.netherite.engine.host.PartitionPorts;
 import dev.netherite.engine.host.PersistenceMode;
 import dev.netherite.engine.host.RecordBudget;
+import dev.netherite.engine.host.TestPorts;
 import dev.netherite.engine.orchestration.OrchestrationExecutor;
 import dev.netherite.engine.orchestration.OrchestrationRun;
 import dev.netherite.engine.partition.ClientQuery;
@@ -1535,16 +1536,7 @@ public final class SimulatedPartitions implements AutoCloseable {
           public void error(String message, Throwable cause) {}
         };
     PartitionPorts.Metrics metrics =
-        new PartitionPorts.Metrics() {
-          @Override
-          public void journalWrite(int events) {}
-
-          @Override
-          public void journalWriteLatency(long nanos) {}
-
-          @Override
-          public void checkpoint() {}
-
+        new TestPorts.NoMetrics() {
           @Override
           public void rolledBack() {
             if (live.get()) {
