@@ -9,6 +9,7 @@ import dev.netherite.engine.orchestration.OrchestrationRun;
 import dev.netherite.engine.partition.ClientQuery;
 import dev.netherite.engine.partition.ClientRequest;
 import dev.netherite.engine.partition.ClientResponse;
+import dev.netherite.engine.partition.DedupVector;
 import dev.netherite.engine.partition.Effect;
 import dev.netherite.engine.partition.EntityBatchResult;
 import dev.netherite.engine.partition.EntityRecord;
@@ -107,6 +108,12 @@ public final class PartitionHost {
 
   private PartitionState state;
   private Phase phase = Phase.RECOVERING;
+
+  // persist-first: per origin, the last message recorded in a MessagesReceived that is buffered or
+  // in flight, not yet applied. The next delivery follows it, not the dedup vector, which moves
+  // only when that write is durable; otherwise every delivery that arrives during a write would be
+  // taken for one after a gap, dropped, and resent only after resend-after.
+  private final Map<Integer, Long> receivedUpTo = new HashMap<>();
 
   // The commit log: events not yet written, with what waits for them; and the write in flight.
   private final List<PartitionEvent> buffer = new ArrayList<>();
@@ -1208,13 +1215,13 @@ public final class PartitionHost {
   private void onDeliver(PartitionLink.Deliver d, StepId dependsOn) {
     // Drop what was applied already, so duplicates cost no journal space; the state machine checks
     // again.
-    List<PartitionMessage> messages =
-        state.dedup().applicable(d.origin(), d.firstSeq(), d.messages());
     long applied = state.dedup().lastApplied(d.origin());
+    long last = pipelined ? applied : Math.max(applied, receivedUpTo.getOrDefault(d.origin(), 0L));
+    List<PartitionMessage> messages = DedupVector.following(last, d.firstSeq(), d.messages());
     if (messages.size() < d.messages().size()) {
       ports
           .metrics()
-          .deliveryDropped(d.messages().size() - messages.size(), d.firstSeq() <= applied + 1);
+          .deliveryDropped(d.messages().size() - messages.size(), d.firstSeq() <= last + 1);
     }
     if (messages.isEmpty()) {
       // A duplicate or a gap: tell the sender where this partition is.
@@ -1227,7 +1234,7 @@ public final class PartitionHost {
           state.incarnations().now(), d.origin(), dependsOn, ports.clock().nanoTime());
     }
     PartitionEvent.MessagesReceived received =
-        new PartitionEvent.MessagesReceived(d.origin(), applied + 1, messages, ports.clock().now());
+        new PartitionEvent.MessagesReceived(d.origin(), last + 1, messages, ports.clock().now());
     // Messages too many for one write: take a prefix that fits; the sender resends the rest, which
     // is then next in its channel.
     while (received.messages().size() > 1
@@ -1240,6 +1247,13 @@ public final class PartitionHost {
               received.timestamp());
     }
     append(received);
+    if (!pipelined
+        && !buffer.isEmpty()
+        && buffer.getLast() instanceof PartitionEvent.MessagesReceived recorded
+        && recorded.origin() == d.origin()) {
+      // Recorded (it is applied when durable, or the host stops): the next delivery follows it.
+      receivedUpTo.put(d.origin(), recorded.firstSeq() + recorded.messages().size() - 1);
+    }
   }
 
   private void onStepFinished(HostInput.StepFinished s) {

@@ -28,7 +28,17 @@ public final class DedupVector implements WireSerializable {
    */
   public List<PartitionMessage> applicable(
       int origin, long firstSeq, List<PartitionMessage> messages) {
-    long next = lastApplied(origin) + 1;
+    return following(lastApplied(origin), firstSeq, messages);
+  }
+
+  /**
+   * The part of a delivery numbered from {@code firstSeq} that follows {@code last}: the suffix
+   * from {@code last + 1}, or an empty list when it holds only what {@code last} covers or starts
+   * after a gap.
+   */
+  public static List<PartitionMessage> following(
+      long last, long firstSeq, List<PartitionMessage> messages) {
+    long next = last + 1;
     if (firstSeq > next || firstSeq + messages.size() <= next) {
       return List.of();
     }
