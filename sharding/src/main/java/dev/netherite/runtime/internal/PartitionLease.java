@@ -309,8 +309,15 @@ final class PartitionLease {
 
   private void keepRenewing() {
     long lastRenewalMillis = 0;
+    long lastSent = System.nanoTime();
     while (!released && !lost) {
-      sleep(settings.renewInterval().toMillis());
+      // Renewals leave every renew-interval from the last one's sending, not from its answer: a
+      // store that answers slowly (a lightweight transaction under load) must not also space the
+      // renewals out, or the right to write lapses at half the latency it could bear.
+      long wait = settings.renewInterval().toNanos() - (System.nanoTime() - lastSent);
+      if (wait > 0) {
+        sleep(TimeUnit.NANOSECONDS.toMillis(wait));
+      }
       if (released) {
         return;
       }
@@ -325,6 +332,7 @@ final class PartitionLease {
         return;
       }
       long sent = System.nanoTime();
+      lastSent = sent;
       long sentMicros = WriteFence.nowMicros();
       try {
         boolean applied =
