@@ -99,18 +99,7 @@ class GlobalModeRollbackTest {
             .entity(ACCOUNT)
             .orchestration(TRANSFER, GlobalModeRollbackTest::transfer)
             .build();
-    Map<String, Object> settings =
-        Map.of(
-            "netherite.partition-count",
-            3,
-            "netherite.persistence-mode",
-            "global",
-            "netherite.delivery.resend-after",
-            "300ms",
-            "netherite.client.request-timeout",
-            "60s",
-            "pekko.persistence.cassandra.journal.class",
-            FailingWriteJournal.class.getName());
+    Map<String, Object> settings = settings("netherite.delivery.resend-after", "300ms");
     long rollbacksBefore = receiverRollbacks();
     try (DurableRuntime runtime =
         RuntimeTestKit.start(app, hub, settings, DurableRuntime.Options.defaults())) {
@@ -211,19 +200,9 @@ class GlobalModeRollbackTest {
             .entity(ACCOUNT)
             .orchestration(ADD_AFTER_GO, GlobalModeRollbackTest::addAfterGo)
             .build();
-    Map<String, Object> settings =
-        Map.of(
-            "netherite.partition-count",
-            3,
-            "netherite.persistence-mode",
-            "global",
-            "netherite.client.request-timeout",
-            "60s",
-            // longer than the slow write and the recovery after it: the answer is the rollback's
-            "netherite.client.attempt-timeout",
-            "15s",
-            "pekko.persistence.cassandra.journal.class",
-            FailingWriteJournal.class.getName());
+    // An attempt timeout longer than the slow write and the recovery after it: the answer that
+    // reaches the client is the rollback's.
+    Map<String, Object> settings = settings("netherite.client.attempt-timeout", "15s");
     RuntimeMetrics.PartitionCounters partition1 = RuntimeMetrics.global().partition(1);
     try (DurableRuntime runtime =
         RuntimeTestKit.start(app, hub, settings, DurableRuntime.Options.defaults())) {
@@ -287,6 +266,21 @@ class GlobalModeRollbackTest {
     } finally {
       FailingWriteJournal.disarm();
     }
+  }
+
+  /** Three partitions in the global mode, on the journal that fails chosen writes; and one more. */
+  private static Map<String, Object> settings(String key, Object value) {
+    return Map.of(
+        "netherite.partition-count",
+        3,
+        "netherite.persistence-mode",
+        "global",
+        "netherite.client.request-timeout",
+        "60s",
+        "pekko.persistence.cassandra.journal.class",
+        FailingWriteJournal.class.getName(),
+        key,
+        value);
   }
 
   private static void awaitRunning(DurableClient client, InstanceId id)
