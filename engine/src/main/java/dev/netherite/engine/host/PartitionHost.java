@@ -109,10 +109,11 @@ public final class PartitionHost {
   private PartitionState state;
   private Phase phase = Phase.RECOVERING;
 
-  // persist-first: per origin, the last message recorded in a MessagesReceived that is buffered or
-  // in flight, not yet applied. The next delivery follows it, not the dedup vector, which moves
-  // only when that write is durable; otherwise every delivery that arrives during a write would be
-  // taken for one after a gap, dropped, and resent only after resend-after.
+  // Per origin, the last message recorded in a MessagesReceived. The next delivery follows it. A
+  // recorded event is applied (at once, or in persist-first mode when durable) or the host stops,
+  // so this is the dedup vector plus what persist-first has recorded and not yet applied; without
+  // it, a delivery arriving during that write would be taken for one after a gap, dropped, and
+  // resent only after resend-after.
   private final Map<Integer, Long> receivedUpTo = new HashMap<>();
 
   // The commit log: events not yet written, with what waits for them; and the write in flight.
@@ -279,8 +280,8 @@ public final class PartitionHost {
   private final List<Speculation.Dependency> recoveredDependencies = new ArrayList<>();
   // Taking back the speculative suffix from this step: the marker is written, then the host stops.
   private StepId rollbackFrom;
-  // Why that rollback was started: told to the clients it answers.
-  private String rollbackReason;
+  // What that rollback answers every client it holds.
+  private ClientResponse rollbackAnswer;
   private int slowOrigin = -1;
   private boolean voidInFlight;
   // Origins whose confirmation took too long before the last rollback: their messages are applied
@@ -704,7 +705,7 @@ public final class PartitionHost {
       // next host); other senders retry on their own.
       HostInput.ReplyChannel replyTo = input.replyChannel();
       if (replyTo != null) {
-        replyTo.reply(rolledBackAnswer(rollbackReason));
+        replyTo.reply(rollbackAnswer);
       }
       return;
     }
@@ -1216,7 +1217,7 @@ public final class PartitionHost {
     // Drop what was applied already, so duplicates cost no journal space; the state machine checks
     // again.
     long applied = state.dedup().lastApplied(d.origin());
-    long last = pipelined ? applied : Math.max(applied, receivedUpTo.getOrDefault(d.origin(), 0L));
+    long last = Math.max(applied, receivedUpTo.getOrDefault(d.origin(), 0L));
     List<PartitionMessage> messages = DedupVector.following(last, d.firstSeq(), d.messages());
     if (messages.size() < d.messages().size()) {
       ports
@@ -1247,11 +1248,9 @@ public final class PartitionHost {
               received.timestamp());
     }
     append(received);
-    if (!pipelined
-        && !buffer.isEmpty()
+    if (!buffer.isEmpty()
         && buffer.getLast() instanceof PartitionEvent.MessagesReceived recorded
         && recorded.origin() == d.origin()) {
-      // Recorded (it is applied when durable, or the host stops): the next delivery follows it.
       receivedUpTo.put(d.origin(), recorded.firstSeq() + recorded.messages().size() - 1);
     }
   }
@@ -2428,7 +2427,14 @@ public final class PartitionHost {
       }
     }
     rollbackFrom = voidFrom;
-    rollbackReason = why;
+    rollbackAnswer =
+        new ClientResponse.Rejected(
+            ClientResponse.Reason.ROLLED_BACK,
+            "Partition "
+                + partitionId
+                + " took back speculative work that this request may have been part of ("
+                + why
+                + "); nothing of it remains. Retry it with the same request id.");
     ports.metrics().rolledBack();
     ports
         .log()
@@ -2440,7 +2446,7 @@ public final class PartitionHost {
                 + " ("
                 + why
                 + "); clients waiting on it retry");
-    ClientResponse retry = rolledBackAnswer(why);
+    ClientResponse retry = rollbackAnswer;
     replyTo.values().forEach(r -> r.reply(retry));
     replyTo.clear();
     completionWaiters.values().forEach(ws -> ws.forEach(w -> w.reply(retry)));
@@ -2458,16 +2464,6 @@ public final class PartitionHost {
     if (!writeInFlight) {
       writeVoid();
     }
-  }
-
-  private ClientResponse rolledBackAnswer(String why) {
-    return new ClientResponse.Rejected(
-        ClientResponse.Reason.ROLLED_BACK,
-        "Partition "
-            + partitionId
-            + " took back speculative work that this request may have been part of ("
-            + why
-            + "); nothing of it remains. Retry it with the same request id.");
   }
 
   private void writeVoid() {
